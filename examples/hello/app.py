@@ -1,0 +1,40 @@
+"""hello: the example service Taxiway deploys. Standard library only.
+
+Serves ``/`` with a greeting naming the region and revision it runs in, and ``/health``
+for probes and edge monitors. Listens on 127.0.0.1:$PORT, as the local runtime expects.
+"""
+
+import json
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        region = os.environ.get("TAXIWAY_REGION", "unknown")
+        if self.path == "/health":
+            body = b"ok\n"
+            content_type = "text/plain"
+        else:
+            payload = {
+                "greeting": os.environ.get("GREETING", "hello"),
+                "service": os.environ.get("TAXIWAY_SERVICE", "hello"),
+                "region": region,
+                "revision": os.environ.get("TAXIWAY_REVISION"),
+            }
+            body = (json.dumps(payload) + "\n").encode()
+            content_type = "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Taxiway-Region", region)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        print(f"{self.address_string()} {format % args}", flush=True)
+
+
+if __name__ == "__main__":
+    port = int(os.environ.get("PORT", "8080"))
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()

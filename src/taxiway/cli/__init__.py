@@ -1,0 +1,1 @@
+"""The ``taxiway`` command line: thin commands over :mod:`taxiway.spec` and :mod:`taxiway.plan`."""

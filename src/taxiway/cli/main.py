@@ -1,0 +1,253 @@
+"""The ``taxiway`` command: entry point, error handling and the declarative-core commands.
+
+Exit codes are a contract: 0 success, 1 any error (invalid input, bad usage, missing
+configuration), and with ``plan --detailed-exitcode`` 2 when there are changes. Errors
+from Taxiway print as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from ruamel.yaml import YAML
+
+from taxiway import __version__
+from taxiway.cli import plan_view, platform_files, problems_view
+from taxiway.errors import TaxiwayError, ValidationFailed
+from taxiway.plan import derive as derivation
+from taxiway.plan import diff
+from taxiway.plan.regional import RegionalDefinition
+from taxiway.plan.state import State
+from taxiway.spec import schema as schemas
+from taxiway.spec import service_files, validation
+from taxiway.spec.manifest import ENVIRONMENTS
+from taxiway.spec.problem import Problem
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+topology_option = click.option(
+    "--topology",
+    type=click.Path(path_type=Path),
+    help="Topology file [env TAXIWAY_TOPOLOGY, or 'topology:' in the platform config].",
+)
+inventory_option = click.option(
+    "--inventory",
+    type=click.Path(path_type=Path),
+    help="Inventory file [env TAXIWAY_INVENTORY]; without one every topology region is allowed.",
+)
+env_option = click.option(
+    "--env", "environment", required=True, type=click.Choice(ENVIRONMENTS), help="Environment."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="taxiway")
+def cli() -> None:
+    """Taxiway: one manifest, many regions.
+
+    Validate a service's manifest, see what each region would run, and plan the change.
+    """
+
+
+def _derive_all(
+    path: Path, environments: Sequence[str], files: platform_files.PlatformFiles
+) -> dict[str, dict[str, RegionalDefinition]]:
+    """Regional definitions per environment; all problems across them reported at once."""
+    sources = service_files.find(path)
+    loaded = service_files.load_all(sources)
+    topology = files.topology
+    result: dict[str, dict[str, RegionalDefinition]] = {}
+    problems: set[Problem] = set()
+    for environment in environments:
+        item = loaded[environment]
+        if topology is None:
+            continue
+        try:
+            result[environment] = derivation.derive(
+                item.manifest, environment, topology, files.inventory, source=item.document
+            )
+        except ValidationFailed as exc:
+            problems.update(exc.problems)
+    if problems:
+        raise ValidationFailed(sorted(problems))
+    return result
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@topology_option
+@inventory_option
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def validate(paths: tuple[Path, ...], topology: Path | None, inventory: Path | None, as_json: bool) -> None:
+    """Check manifests: schema, rules, and (given a topology) regions, capacity and inventory.
+
+    PATH is a manifest file or a service directory holding .taxiway/ (default: .).
+    Every environment's view (overlay and env file merged) is checked. Exit 0 valid, 1 invalid.
+    """
+    files = platform_files.load(topology, inventory)
+    problems: list[Problem] = []
+    checked = []
+    for path in paths or (Path("."),):
+        try:
+            _derive_all(path, ENVIRONMENTS, files)
+            checked.append(str(path))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    if as_json:
+        out.print_json(
+            data={
+                "valid": not problems,
+                "checked": [str(p) for p in paths or (Path("."),)],
+                "topology_checked": files.topology is not None,
+                "problems": [p.to_json() for p in problems],
+            }
+        )
+    elif problems:
+        problems_view.print_problems(err, problems)
+    else:
+        for name in checked:
+            out.print(f"[green]✓[/] {name}: valid ({', '.join(ENVIRONMENTS)})")
+        if files.topology is None:
+            err.print("note: no topology given, so regions, capacity and inventory were not checked")
+    if problems:
+        raise SystemExit(EXIT_ERROR)
+
+
+def _state_document(definitions: Sequence[RegionalDefinition]) -> dict[str, Any]:
+    return State(definitions=list(definitions)).model_dump(mode="json", by_alias=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@env_option
+@click.option("--region", help="Only this region.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@topology_option
+@inventory_option
+def render(
+    path: Path, environment: str, region: str | None, fmt: str, topology: Path | None, inventory: Path | None
+) -> None:
+    """Print the regional definitions a service derives to in one environment.
+
+    The output is a State document: feed it back to `plan --state` and the plan is empty.
+    Secret env values appear only as digests.
+    """
+    files = platform_files.load(topology, inventory)
+    files.require_topology()
+    definitions = _derive_all(path, [environment], files)[environment]
+    if region is not None:
+        if region not in definitions:
+            raise click.UsageError(
+                f"the service does not run in region {region!r} in {environment}; "
+                f"it runs in: {', '.join(definitions)}"
+            )
+        definitions = {region: definitions[region]}
+    document = _state_document(list(definitions.values()))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        yaml.dump(document, sys.stdout)
+
+
+def _read_state(path: Path) -> dict[diff.Key, RegionalDefinition]:
+    doc = service_files.read(path)
+    return validation.validate(State, doc).by_key()
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@env_option
+@click.option("--state", "state_path", type=click.Path(path_type=Path), help="What runs now (a State file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON, for CI.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when something does, 1 on error.",
+)
+@topology_option
+@inventory_option
+def plan(
+    path: Path,
+    environment: str,
+    state_path: Path | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    topology: Path | None,
+    inventory: Path | None,
+) -> None:
+    """Show what would be created, changed and removed, region by region.
+
+    Without --state nothing is taken to run yet, so every region is created.
+    """
+    files = platform_files.load(topology, inventory)
+    files.require_topology()
+    definitions = _derive_all(path, [environment], files)[environment]
+    desired = {d.key: d for d in definitions.values()}
+    service = next(iter(definitions.values())).service
+    actual = _read_state(state_path) if state_path else {}
+    actual = {k: v for k, v in actual.items() if k[0] == service and k[1] == environment}
+    result = diff.plan(desired, actual)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        plan_view.print_plan(out, result)
+    if detailed_exitcode and not result.empty:
+        raise SystemExit(EXIT_CHANGES)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(sorted(schemas.KINDS)), default="service")
+@click.option(
+    "--write",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every schema as DIR/<kind>.schema.json instead of printing one.",
+)
+def schema(kind: str, directory: Path | None) -> None:
+    """Print the JSON Schema of a service manifest, topology or inventory."""
+    if directory is None:
+        sys.stdout.write(schemas.text(kind))
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in sorted(schemas.KINDS):
+        target = directory / f"{name}.schema.json"
+        target.write_text(schemas.text(name), encoding="utf-8")
+        out.print(f"wrote {target}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; every error becomes a message and exit status 1."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except ValidationFailed as exc:
+        problems_view.print_problems(err, exc.problems)
+        code = EXIT_ERROR
+    except TaxiwayError as exc:
+        err.print(f"[bold red]error[/]: {exc}")
+        code = EXIT_ERROR
+    except click.exceptions.Abort:
+        err.print("aborted")
+        code = EXIT_ERROR
+    except click.ClickException as exc:
+        # Usage errors exit 1, not click's 2: 2 means "changes" for plan --detailed-exitcode.
+        exc.show(file=sys.stderr)
+        code = EXIT_ERROR
+    except BrokenPipeError:
+        code = EXIT_OK
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

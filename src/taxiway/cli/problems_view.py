@@ -1,0 +1,22 @@
+"""How problems reach the user: one compiler-style line each on stderr, or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+
+from taxiway.spec.problem import Problem
+
+
+def print_problems(console: Console, problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        console.print(f"[bold red]error[/]: {escape(problem.render())}", highlight=False, soft_wrap=True)
+    files = {p.location.file for p in problems}
+    count = len(problems)
+    console.print(
+        f"{count} problem{'s' if count != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}",
+        style="red",
+        highlight=False,
+    )

@@ -1,0 +1,192 @@
+"""YAML documents as plain data plus a map from field path to file position.
+
+Loading keeps the line and column of every key and value so that any later check (schema
+or semantic) can point at the exact spot. Any failure to parse, whatever the YAML library
+raises, becomes a located :class:`~taxiway.spec.problem.Problem`: mangled input never
+escapes as anything but :class:`~taxiway.errors.ValidationFailed`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError
+
+from taxiway.errors import ValidationFailed
+from taxiway.spec.problem import Location, Path, Problem
+
+# Documents larger than this are refused before parsing: manifests are small, and a
+# bound keeps a hostile or accidental multi-megabyte file from stalling the CLI.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+# Deeply nested input would otherwise exhaust the recursion limit while converting.
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a field's key and its value stand (1-based)."""
+
+    key: Location
+    value: Location
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: plain Python data and the position of every field in it."""
+
+    file: str
+    data: Any
+    positions: dict[Path, Position] = field(default_factory=dict)
+    # ids of the containers being converted right now: an alias back to one is a cycle
+    _open_nodes: set[int] = field(default_factory=set, repr=False)
+
+    def locate(self, path: Path, *, at_key: bool = False) -> Location:
+        """The closest known location of ``path``: itself, or its nearest ancestor."""
+        probe = tuple(path)
+        while True:
+            pos = self.positions.get(probe)
+            if pos is not None:
+                return pos.key if at_key else pos.value
+            if not probe:
+                return Location(self.file, 1, 1)
+            probe = probe[:-1]
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _problem(file: str, line: int, column: int, message: str, **kw: str | None) -> Problem:
+    return Problem(Location(file, line, column), (), message, **kw)
+
+
+def parse(text: str, file: str) -> Document:
+    """Parse one YAML document from ``text``; ``file`` names it in every problem."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
+        raise ValidationFailed(
+            [_problem(file, 0, 0, "file too large", expected=f"at most {MAX_DOCUMENT_BYTES} bytes")]
+        )
+    try:
+        raw = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise ValidationFailed(
+            [_problem(file, line, column, f"invalid YAML: {what or 'cannot parse'}")]
+        ) from exc
+    except RecursionError as exc:
+        raise ValidationFailed(
+            [_problem(file, 0, 0, "invalid YAML: nested too deeply", expected="a shallower document")]
+        ) from exc
+    except Exception as exc:  # the YAML library raises many unrelated types on bad input
+        raise ValidationFailed([_problem(file, 0, 0, f"invalid YAML: {exc}")]) from exc
+    doc = Document(file, None)
+    problems: list[Problem] = []
+    doc.data = _convert(raw, (), doc, problems, depth=0)
+    if problems:
+        raise ValidationFailed(problems)
+    return doc
+
+
+def _record(doc: Document, path: Path, key: tuple[int, int], value: tuple[int, int]) -> None:
+    doc.positions[path] = Position(
+        Location(doc.file, key[0] + 1, key[1] + 1),
+        Location(doc.file, value[0] + 1, value[1] + 1),
+    )
+
+
+def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], depth: int) -> Any:
+    """Turn ruamel's round-trip nodes into plain data, recording positions on the way."""
+    if isinstance(node, CommentedMap | CommentedSeq) and id(node) in _ancestors(doc):
+        problems.append(Problem(doc.locate(path), path, "recursive YAML alias", expected="a finite document"))
+        return None
+    if isinstance(node, TaggedScalar):
+        problems.append(
+            Problem(
+                doc.locate(path),
+                path,
+                "unsupported YAML tag",
+                found=str(node.tag),
+                expected="a plain value",
+            )
+        )
+        return None
+    if depth > MAX_DEPTH:
+        problems.append(
+            Problem(doc.locate(path), path, "nested too deeply", expected=f"at most {MAX_DEPTH} levels")
+        )
+        return None
+    if isinstance(node, CommentedMap):
+        if not path:
+            line, col = node.lc.line or 0, node.lc.col or 0
+            _record(doc, (), (line, col), (line, col))
+        out: dict[str, Any] = {}
+        _ancestors(doc).add(id(node))
+        for key, value in node.items():
+            coords = node.lc.data.get(key)
+            if not isinstance(key, str):
+                where = (
+                    doc.locate(path) if coords is None else Location(doc.file, coords[0] + 1, coords[1] + 1)
+                )
+                problems.append(
+                    Problem(
+                        where,
+                        path,
+                        "mapping key is not a string",
+                        found=repr(key),
+                        expected="a string key",
+                    )
+                )
+                continue
+            child = (*path, key)
+            if coords is not None:
+                _record(doc, child, (coords[0], coords[1]), (coords[2], coords[3]))
+            out[key] = _convert(value, child, doc, problems, depth + 1)
+        _ancestors(doc).discard(id(node))
+        return out
+    if isinstance(node, CommentedSeq):
+        if not path:
+            line, col = node.lc.line or 0, node.lc.col or 0
+            _record(doc, (), (line, col), (line, col))
+        items: list[Any] = []
+        _ancestors(doc).add(id(node))
+        for index, value in enumerate(node):
+            child = (*path, index)
+            coords = node.lc.data.get(index)
+            if coords is not None:
+                _record(doc, child, (coords[0], coords[1]), (coords[0], coords[1]))
+            items.append(_convert(value, child, doc, problems, depth + 1))
+        _ancestors(doc).discard(id(node))
+        return items
+    return _scalar(node)
+
+
+def _ancestors(doc: Document) -> set[int]:
+    return doc._open_nodes
+
+
+def _scalar(node: Any) -> Any:
+    """ruamel wraps scalars in subclasses that keep formatting; unwrap to plain types."""
+    if node is None or isinstance(node, bool):
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, datetime.datetime | datetime.date):
+        return node.isoformat()
+    if isinstance(node, bytes):
+        return node
+    if isinstance(node, Mapping):
+        return {str(k): _scalar(v) for k, v in node.items()}
+    return node

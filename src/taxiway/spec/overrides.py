@@ -1,0 +1,35 @@
+"""Per-region overrides: a spec with one region's ``overrides`` entries merged over it.
+
+Only the fields an override actually sets are applied (not the defaults pydantic fills
+in), deep-merged in file order, and the result is validated as a whole spec again, so an
+override cannot produce a spec that would have been rejected if written out by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taxiway.spec.manifest import Spec
+from taxiway.spec.merge import deep_merge
+
+
+def overrides_for(spec: Spec, region: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index, fields it sets) for each override naming ``region``, in file order."""
+    found = []
+    for index, override in enumerate(spec.overrides):
+        if region in override.regions:  # type: ignore[attr-defined]
+            patch = override.model_dump(mode="json", by_alias=True, exclude_unset=True)
+            patch.pop("regions", None)
+            found.append((index, patch))
+    return found
+
+
+def apply(spec: Spec, region: str) -> Spec:
+    """The spec as ``region`` sees it. Raises ``pydantic.ValidationError`` if invalid."""
+    patches = overrides_for(spec, region)
+    if not patches:
+        return spec.model_copy(update={"overrides": []})
+    merged = spec.model_dump(mode="json", by_alias=True, exclude={"overrides"})
+    for _, patch in patches:
+        merged = deep_merge(merged, patch)
+    return Spec.model_validate(merged)

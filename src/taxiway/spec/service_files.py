@@ -1,0 +1,202 @@
+"""A service's ``.taxiway/`` directory: the manifest, its overlays and env files.
+
+Layout (everything but ``service.yaml`` optional)::
+
+    .taxiway/service.yaml               the manifest
+    .taxiway/service-<environment>.yaml deep-merged over it for that environment
+    .taxiway/env-<environment>.yaml     flat NAME: value map added to spec.env
+
+:func:`load` returns the manifest as one environment sees it, with a merged position map
+so a problem points into whichever file supplied the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from taxiway.errors import ValidationFailed
+from taxiway.spec import checks, document, manifest, validation
+from taxiway.spec.document import Document, Position
+from taxiway.spec.manifest import ENV_NAME, ENVIRONMENTS, Manifest
+from taxiway.spec.merge import deep_merge
+from taxiway.spec.problem import Location, Problem
+
+_OVERLAY = re.compile(r"^(service|env)-(.+)\.ya?ml$")
+
+
+@dataclass(frozen=True)
+class ServiceFiles:
+    """Where a service's manifest files are. Paths as the user gave them."""
+
+    manifest: FsPath
+    overlays: dict[str, FsPath] = field(default_factory=dict)
+    env_files: dict[str, FsPath] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated manifest for one environment and the document it came from."""
+
+    environment: str
+    manifest: Manifest
+    document: Document
+
+
+def _problem(path: FsPath, message: str, **kw: str | None) -> ValidationFailed:
+    return ValidationFailed([Problem(Location(str(path)), (), message, **kw)])
+
+
+def find(path: FsPath) -> ServiceFiles:
+    """Locate the manifest files from a manifest file or a service directory."""
+    if path.is_dir():
+        for candidate in (path / ".taxiway" / "service.yaml", path / "service.yaml"):
+            if candidate.is_file():
+                return find(candidate)
+        raise _problem(
+            path,
+            "no manifest found",
+            expected=f"{path / '.taxiway' / 'service.yaml'} or a manifest file",
+        )
+    if not path.is_file():
+        raise _problem(path, "no such file or directory", expected="a manifest file or a service directory")
+    overlays: dict[str, FsPath] = {}
+    env_files: dict[str, FsPath] = {}
+    problems: list[Problem] = []
+    if path.name in {"service.yaml", "service.yml"}:
+        for sibling in sorted(path.parent.iterdir()):
+            match = _OVERLAY.match(sibling.name)
+            if not match:
+                continue
+            kind, environment = match.groups()
+            if environment not in ENVIRONMENTS:
+                problems.append(
+                    Problem(
+                        Location(str(sibling)),
+                        (),
+                        f"unknown environment in file name: {environment!r}",
+                        expected=f"{kind}-<environment>.yaml with one of {', '.join(ENVIRONMENTS)}",
+                    )
+                )
+                continue
+            (overlays if kind == "service" else env_files)[environment] = sibling
+    if problems:
+        raise ValidationFailed(problems)
+    return ServiceFiles(path, overlays, env_files)
+
+
+def read(path: FsPath) -> Document:
+    """Parse one YAML file; unreadable or non-UTF-8 files are problems, not crashes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _problem(path, "file is not UTF-8 text", found=f"byte at offset {exc.start}") from exc
+    except OSError as exc:
+        raise _problem(path, f"cannot read file: {exc.strerror}") from exc
+    return document.parse(text, str(path))
+
+
+def _merge_documents(base: Document, overlay: Document) -> Document:
+    positions = dict(base.positions)
+    positions.update({p: pos for p, pos in overlay.positions.items() if p})
+    return Document(base.file, deep_merge(base.data, overlay.data), positions)
+
+
+def _env_entries(env_doc: Document) -> dict[str, Any]:
+    """Check an env file is a flat NAME: scalar map; return it."""
+    data = env_doc.data
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            [
+                Problem(
+                    env_doc.locate(()),
+                    (),
+                    "env file must be a mapping",
+                    expected="NAME: value lines",
+                )
+            ]
+        )
+    problems = []
+    for name, value in data.items():
+        if not re.fullmatch(ENV_NAME, name):
+            problems.append(
+                Problem(
+                    env_doc.locate((name,), at_key=True),
+                    (name,),
+                    "invalid variable name",
+                    expected=ENV_NAME,
+                )
+            )
+        if isinstance(value, dict | list) or value is None:
+            problems.append(
+                Problem(
+                    env_doc.locate((name,)),
+                    (name,),
+                    "env file values must be plain values",
+                    found="a mapping"
+                    if isinstance(value, dict)
+                    else "a list"
+                    if value is not None
+                    else "null",
+                    expected="text, a number or true/false",
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    return dict(data)
+
+
+def _with_env_file(doc: Document, env_doc: Document) -> Document:
+    entries = _env_entries(env_doc)
+    if not entries or not isinstance(doc.data, dict) or not isinstance(doc.data.get("spec"), dict):
+        return doc
+    spec = dict(doc.data["spec"])
+    env = dict(spec.get("env") or {})
+    for name, value in entries.items():
+        current = env.get(name)
+        # A variable the manifest marks secret stays secret when its value comes from here.
+        if isinstance(current, dict) and current.get("secret") is True:
+            env[name] = {"value": value, "secret": True}
+        else:
+            env[name] = value
+    spec["env"] = env
+    positions = dict(doc.positions)
+    for path, pos in env_doc.positions.items():
+        if path:
+            positions[("spec", "env", *path)] = Position(pos.key, pos.value)
+    return Document(doc.file, {**doc.data, "spec": spec}, positions)
+
+
+def load(files: ServiceFiles, environment: str) -> Loaded:
+    """The manifest as ``environment`` sees it: validated, with every problem located."""
+    if environment not in ENVIRONMENTS:
+        raise _problem(
+            files.manifest,
+            f"unknown environment {environment!r}",
+            expected=f"one of {', '.join(ENVIRONMENTS)}",
+        )
+    doc = read(files.manifest)
+    if environment in files.overlays:
+        doc = _merge_documents(doc, read(files.overlays[environment]))
+    if environment in files.env_files:
+        doc = _with_env_file(doc, read(files.env_files[environment]))
+    value = validation.validate(manifest.Manifest, doc, checks=[checks.check_manifest])
+    return Loaded(environment, value, doc)
+
+
+def load_all(files: ServiceFiles) -> dict[str, Loaded]:
+    """Load every environment, collecting all problems across them before failing."""
+    loaded: dict[str, Loaded] = {}
+    problems: set[Problem] = set()
+    for environment in ENVIRONMENTS:
+        try:
+            loaded[environment] = load(files, environment)
+        except ValidationFailed as exc:
+            problems.update(exc.problems)
+    if problems:
+        raise ValidationFailed(sorted(problems))
+    return loaded
