@@ -6,7 +6,9 @@ Whether an operation may be retried is part of the type, never of the message::
 
     TaxiwayError
     ├── InvalidInput            the user handed in something wrong; retrying won't help
-    │   └── ValidationFailed    one or more located problems in manifests/topology/inventory
+    │   ├── ValidationFailed    one or more located problems in manifests/topology/inventory
+    │   ├── NotFound            the named object does not exist
+    │   └── Conflict            a write based on a stale version; nothing changed
     ├── ConfigurationError      the platform setup (paths, settings) is missing or wrong
     └── TransientError          a dependency is temporarily unavailable; safe to retry
 
@@ -58,3 +60,15 @@ class TransientError(TaxiwayError):
 
     retryable = True
     code = "transient"
+
+
+class NotFound(InvalidInput):
+    """The named object does not exist."""
+
+    code = "not-found"
+
+
+class Conflict(InvalidInput):
+    """A write was based on a stale version; nothing changed. Re-read, then retry."""
+
+    code = "conflict"

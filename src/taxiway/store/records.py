@@ -1,0 +1,90 @@
+"""What the store hands back: plain, frozen records, independent of SQLAlchemy rows."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Scope = Literal["admin", "owner", "satellite"]
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    continent: str
+    driver: str
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    entry: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
+class Revision:
+    service: str
+    number: int
+    digest: str
+    definitions: dict[str, Any]
+    """Regional definitions (JSON) by environment, then region."""
+    created_by: str
+    created_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Desired:
+    service: str
+    environment: str
+    revision: int
+    version: int
+    updated_by: str
+    updated_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Published:
+    """One region's current definition of a service+environment; None means removed."""
+
+    region: str
+    service: str
+    environment: str
+    revision: int
+    definition: dict[str, Any] | None
+    seq: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    cursor: int
+    items: list[Published] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Status:
+    service: str
+    environment: str
+    report: dict[str, Any]
+    region: str = ""
+    reported_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime.datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    name: str
+    scope: Scope
+    services: tuple[str, ...]
+    region: str | None

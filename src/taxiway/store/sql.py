@@ -1,0 +1,437 @@
+"""The SQL store: one implementation over SQLite (default) and PostgreSQL (for HA).
+
+Every public method is one transaction: it either commits all it changed, audit row
+included, or raises and changes nothing. Database errors are translated into Taxiway's
+exception tree at this boundary (a lost optimistic-concurrency race is
+:class:`~taxiway.errors.Conflict`, an unreachable database is
+:class:`~taxiway.errors.TransientError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from taxiway.errors import Conflict, NotFound, TransientError
+from taxiway.store import migrate, records
+from taxiway.store.tables import (
+    audit,
+    counters,
+    definitions,
+    desired,
+    heartbeats,
+    regions,
+    revisions,
+    services,
+    statuses,
+    tokens,
+)
+
+Clock = Callable[[], datetime.datetime]
+Definitions = Mapping[str, Mapping[str, Any]]
+"""Regional definitions of one environment, as JSON documents keyed by region."""
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def engine_for(url: str) -> sa.Engine:
+    """An engine for a SQLAlchemy URL; SQLite gets WAL and a busy timeout."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SqlStore:
+    """The control plane's store. Construct with :meth:`open`."""
+
+    def __init__(self, engine: sa.Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, clock: Clock = utc_now) -> SqlStore:
+        """Connect and bring the schema up to date."""
+        engine = engine_for(url)
+        try:
+            migrate.upgrade(engine)
+        except sa.exc.OperationalError as exc:
+            raise TransientError(f"cannot reach the database: {exc.orig}") from exc
+        return cls(engine, clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except sa.exc.IntegrityError as exc:
+            raise Conflict("a concurrent change got there first; nothing was changed") from exc
+        except sa.exc.OperationalError as exc:
+            raise TransientError(f"database unavailable: {exc.orig}") from exc
+
+    def _audit(self, c: sa.Connection, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
+        c.execute(
+            audit.insert().values(at=self.clock(), actor=actor, action=action, target=target, detail=detail)
+        )
+
+    def _next_seq(self, c: sa.Connection) -> int:
+        # The row lock taken here serialises writers, so seq order is commit order.
+        c.execute(counters.update().where(counters.c.name == "changes").values(value=counters.c.value + 1))
+        return int(c.execute(sa.select(counters.c.value).where(counters.c.name == "changes")).scalar_one())
+
+    # -- platform ---------------------------------------------------------------------
+
+    def sync_regions(self, rows: Sequence[records.Region], actor: str) -> None:
+        with self._tx() as c:
+            existing = {r.name for r in c.execute(sa.select(regions.c.name))}
+            for row in rows:
+                values = {"continent": row.continent, "driver": row.driver}
+                if row.name in existing:
+                    c.execute(regions.update().where(regions.c.name == row.name).values(**values))
+                else:
+                    c.execute(regions.insert().values(name=row.name, **values))
+            self._audit(c, actor, "regions.sync", "regions", {"regions": [r.name for r in rows]})
+
+    def regions(self) -> list[records.Region]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(regions).order_by(regions.c.name))
+            return [records.Region(r.name, r.continent, r.driver) for r in rows]
+
+    def sync_services(self, entries: Mapping[str, dict[str, Any]], actor: str) -> None:
+        """Create or update inventory entries (each a JSON document keyed by name)."""
+        with self._tx() as c:
+            current = {r.name: r for r in c.execute(sa.select(services))}
+            for name, entry in entries.items():
+                row = current.get(name)
+                if row is None:
+                    c.execute(services.insert().values(name=name, entry=entry, version=1))
+                elif row.entry != entry:
+                    c.execute(
+                        services.update()
+                        .where(services.c.name == name)
+                        .values(entry=entry, version=row.version + 1)
+                    )
+            self._audit(c, actor, "services.sync", "services", {"services": sorted(entries)})
+
+    def service(self, name: str) -> records.Service:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(services).where(services.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no service named {name!r} in the inventory")
+        return records.Service(row.name, dict(row.entry), row.version)
+
+    def services(self) -> list[records.Service]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(services).order_by(services.c.name))
+            return [records.Service(r.name, dict(r.entry), r.version) for r in rows]
+
+    # -- revisions and desired state --------------------------------------------------
+
+    def create_revision(
+        self, service: str, by_environment: Mapping[str, Definitions], digest: str, actor: str
+    ) -> records.Revision:
+        """Store an immutable revision; identical content returns the existing one."""
+        self.service(service)
+        with self._tx() as c:
+            same = c.execute(
+                sa.select(revisions).where(revisions.c.service == service, revisions.c.digest == digest)
+            ).first()
+            if same is not None:
+                return _revision(same)
+            latest = c.execute(
+                sa.select(sa.func.max(revisions.c.number)).where(revisions.c.service == service)
+            ).scalar()
+            number = int(latest or 0) + 1
+            stored = records.Revision(
+                service=service,
+                number=number,
+                digest=digest,
+                definitions={env: dict(defs) for env, defs in by_environment.items()},
+                created_by=actor,
+                created_at=self.clock(),
+            )
+            c.execute(revisions.insert().values(**dataclasses.asdict(stored)))
+            self._audit(c, actor, "revision.create", f"{service}#{number}", {"digest": digest})
+            return stored
+
+    def revision(self, service: str, number: int) -> records.Revision:
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(revisions).where(revisions.c.service == service, revisions.c.number == number)
+            ).first()
+        if row is None:
+            raise NotFound(f"service {service!r} has no revision {number}")
+        return _revision(row)
+
+    def revisions(self, service: str) -> list[records.Revision]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(revisions).where(revisions.c.service == service).order_by(revisions.c.number)
+            )
+            return [_revision(r) for r in rows]
+
+    def desired(self, service: str, environment: str) -> records.Desired | None:
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(desired).where(desired.c.service == service, desired.c.environment == environment)
+            ).first()
+        return None if row is None else _desired(row)
+
+    def set_desired(
+        self, service: str, environment: str, number: int, expected_version: int, actor: str
+    ) -> records.Desired:
+        """Point an environment at a revision and publish its regional definitions.
+
+        ``expected_version`` is the version the caller read (0 when none existed). A
+        stale one raises :class:`Conflict` and changes nothing.
+        """
+        revision = self.revision(service, number)
+        wanted = revision.definitions.get(environment)
+        if wanted is None:
+            raise NotFound(f"revision {number} of {service!r} has nothing for {environment}")
+        now = self.clock()
+        with self._tx() as c:
+            values = {"revision": number, "updated_by": actor, "updated_at": now}
+            if expected_version == 0:
+                c.execute(
+                    desired.insert().values(service=service, environment=environment, version=1, **values)
+                )
+            else:
+                done = c.execute(
+                    desired.update()
+                    .where(
+                        desired.c.service == service,
+                        desired.c.environment == environment,
+                        desired.c.version == expected_version,
+                    )
+                    .values(version=expected_version + 1, **values)
+                )
+                if done.rowcount != 1:
+                    raise Conflict(
+                        f"{service} ({environment}) changed since version {expected_version}; "
+                        "nothing was changed: read it again and retry"
+                    )
+            seq = self._next_seq(c)
+            published = {
+                r.region: r
+                for r in c.execute(
+                    sa.select(definitions).where(
+                        definitions.c.service == service, definitions.c.environment == environment
+                    )
+                )
+            }
+            for region, document in wanted.items():
+                row_values = {"revision": number, "definition": dict(document), "seq": seq}
+                if region in published:
+                    c.execute(
+                        definitions.update()
+                        .where(
+                            definitions.c.region == region,
+                            definitions.c.service == service,
+                            definitions.c.environment == environment,
+                        )
+                        .values(**row_values)
+                    )
+                else:
+                    c.execute(
+                        definitions.insert().values(
+                            region=region, service=service, environment=environment, **row_values
+                        )
+                    )
+            # Regions the new revision leaves get an explicit, versioned tombstone.
+            for region, row in published.items():
+                if region not in wanted and row.definition is not None:
+                    c.execute(
+                        definitions.update()
+                        .where(
+                            definitions.c.region == region,
+                            definitions.c.service == service,
+                            definitions.c.environment == environment,
+                        )
+                        .values(revision=number, definition=None, seq=seq)
+                    )
+            self._audit(
+                c,
+                actor,
+                "desired.set",
+                f"{service}/{environment}",
+                {"revision": number, "regions": sorted(wanted), "seq": seq},
+            )
+            row = c.execute(
+                sa.select(desired).where(desired.c.service == service, desired.c.environment == environment)
+            ).one()
+            return _desired(row)
+
+    def definitions_since(self, region: str, after: int) -> records.Changes:
+        """Every definition of ``region`` changed after cursor ``after`` (0: all of them)."""
+        with self.engine.connect() as c:
+            cursor = int(
+                c.execute(sa.select(counters.c.value).where(counters.c.name == "changes")).scalar_one()
+            )
+            rows = c.execute(
+                sa.select(definitions)
+                .where(definitions.c.region == region, definitions.c.seq > after, definitions.c.seq <= cursor)
+                .order_by(definitions.c.seq, definitions.c.service, definitions.c.environment)
+            )
+            items = [
+                records.Published(
+                    r.region,
+                    r.service,
+                    r.environment,
+                    r.revision,
+                    None if r.definition is None else dict(r.definition),
+                    r.seq,
+                )
+                for r in rows
+            ]
+        return records.Changes(cursor, items)
+
+    def cursor(self) -> int:
+        with self.engine.connect() as c:
+            return int(
+                c.execute(sa.select(counters.c.value).where(counters.c.name == "changes")).scalar_one()
+            )
+
+    # -- status -----------------------------------------------------------------------
+
+    def report_status(self, region: str, reports: Sequence[records.Status], cursor: int) -> None:
+        now = self.clock()
+        with self._tx() as c:
+            for report in reports:
+                key = (
+                    (statuses.c.region == region)
+                    & (statuses.c.service == report.service)
+                    & (statuses.c.environment == report.environment)
+                )
+                if c.execute(sa.select(statuses.c.region).where(key)).first() is None:
+                    c.execute(
+                        statuses.insert().values(
+                            region=region,
+                            service=report.service,
+                            environment=report.environment,
+                            report=report.report,
+                            reported_at=now,
+                        )
+                    )
+                else:
+                    c.execute(statuses.update().where(key).values(report=report.report, reported_at=now))
+            if c.execute(sa.select(heartbeats.c.region).where(heartbeats.c.region == region)).first():
+                c.execute(
+                    heartbeats.update()
+                    .where(heartbeats.c.region == region)
+                    .values(seen_at=now, cursor=cursor)
+                )
+            else:
+                c.execute(heartbeats.insert().values(region=region, seen_at=now, cursor=cursor))
+
+    def statuses(self, service: str | None = None) -> list[records.Status]:
+        query = sa.select(statuses).order_by(statuses.c.service, statuses.c.environment, statuses.c.region)
+        if service is not None:
+            query = query.where(statuses.c.service == service)
+        with self.engine.connect() as c:
+            return [
+                records.Status(r.service, r.environment, dict(r.report), r.region, r.reported_at)
+                for r in c.execute(query)
+            ]
+
+    # -- audit and tokens ---------------------------------------------------------------
+
+    def audit_log(self, limit: int = 100) -> list[records.AuditEntry]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit))
+            return [records.AuditEntry(r.id, r.at, r.actor, r.action, r.target, dict(r.detail)) for r in rows]
+
+    def create_token(
+        self,
+        name: str,
+        scope: records.Scope,
+        actor: str,
+        services: Sequence[str] = (),
+        region: str | None = None,
+    ) -> str:
+        """A new bearer token; the secret is returned once and only its hash is stored."""
+        token_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        with self._tx() as c:
+            c.execute(
+                tokens.insert().values(
+                    id=token_id,
+                    name=name,
+                    secret_hash=_hash(secret),
+                    scope=scope,
+                    services=list(services),
+                    region=region,
+                    created_at=self.clock(),
+                )
+            )
+            self._audit(c, actor, "token.create", f"token:{token_id}", {"name": name, "scope": scope})
+        return f"twy_{token_id}_{secret}"
+
+    def authenticate(self, bearer: str) -> records.Token | None:
+        """The token a bearer string stands for, or None. Constant-time comparison."""
+        parts = bearer.split("_", 2)
+        if len(parts) != 3 or parts[0] != "twy":
+            return None
+        _, token_id, secret = parts
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(tokens).where(tokens.c.id == token_id)).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+            return None
+        return records.Token(row.id, row.name, row.scope, tuple(row.services), row.region)
+
+    def revoke_token(self, token_id: str, actor: str) -> None:
+        with self._tx() as c:
+            done = c.execute(
+                tokens.update()
+                .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+            if done.rowcount != 1:
+                raise NotFound(f"no active token {token_id!r}")
+            self._audit(c, actor, "token.revoke", f"token:{token_id}", {})
+
+
+def _revision(row: Any) -> records.Revision:
+    return records.Revision(
+        service=row.service,
+        number=row.number,
+        digest=row.digest,
+        definitions=dict(row.definitions),
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def _desired(row: Any) -> records.Desired:
+    return records.Desired(
+        row.service, row.environment, row.revision, row.version, row.updated_by, row.updated_at
+    )

@@ -1,0 +1,122 @@
+"""The store's tables, as SQLAlchemy Core metadata (the migrations create the same).
+
+Design notes:
+- ``revisions`` are immutable: a row is written once and never updated.
+- ``desired`` and ``services`` carry a ``version`` for optimistic concurrency.
+- ``definitions`` holds, per region, the current regional definition of each
+  service+environment, stamped with a ``seq`` from the single ``counters`` row. Taking
+  that row's lock makes writers commit in seq order, so a satellite reading "everything
+  after seq N" can never skip a change that commits late.
+- secrets never reach the store: regional definitions serialise secret env values as
+  digests, and tokens are stored as SHA-256 hashes of high-entropy secrets.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+regions = sa.Table(
+    "regions",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("continent", sa.String(63), nullable=False),
+    sa.Column("driver", sa.String(32), nullable=False),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("entry", JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("service", sa.String(63), sa.ForeignKey("services.name"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.String(80), nullable=False),
+    sa.Column("definitions", JSON, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+desired = sa.Table(
+    "desired",
+    metadata,
+    sa.Column("service", sa.String(63), sa.ForeignKey("services.name"), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+definitions = sa.Table(
+    "definitions",
+    metadata,
+    sa.Column("region", sa.String(63), primary_key=True),
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    # NULL: removed by an explicit, versioned change (a tombstone satellites must see).
+    sa.Column("definition", JSON, nullable=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("ix_definitions_seq", "seq"),
+)
+
+statuses = sa.Table(
+    "statuses",
+    metadata,
+    sa.Column("region", sa.String(63), primary_key=True),
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("report", JSON, nullable=False),
+    sa.Column("reported_at", Timestamp, nullable=False),
+)
+
+heartbeats = sa.Table(
+    "heartbeats",
+    metadata,
+    sa.Column("region", sa.String(63), primary_key=True),
+    sa.Column("seen_at", Timestamp, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(256), nullable=False),
+    sa.Column("detail", JSON, nullable=False),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("services", JSON, nullable=False),
+    sa.Column("region", sa.String(63), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
