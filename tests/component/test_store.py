@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ import sqlalchemy as sa
 from taxiway.errors import Conflict, NotFound
 from taxiway.store import migrate, records
 from taxiway.store.sql import SqlStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'taxiway.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture
@@ -98,7 +89,8 @@ def test_concurrent_deploys_one_wins(store: SqlStore) -> None:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["conflict"] * 3 + ["won"]
     final = store.desired("hello", "production")
-    assert final is not None and final.version == 2
+    assert final is not None
+    assert final.version == 2
 
 
 def test_satellites_read_changes_after_a_cursor_with_tombstones(store: SqlStore) -> None:

@@ -1,0 +1,278 @@
+"""The control plane's API: routes over the store, each authenticated and scoped.
+
+``create_app`` takes everything it needs (store, topology, inventory) as arguments; the
+process entry point (``taxiway server``) builds those from typed settings. The OpenAPI
+document is served at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from taxiway import __version__
+from taxiway.errors import NotFound, TaxiwayError
+from taxiway.server import auth, problems, uploads
+from taxiway.spec.inventory import Inventory
+from taxiway.spec.manifest import ENVIRONMENTS
+from taxiway.spec.topology import Topology
+from taxiway.store import records
+from taxiway.store.sql import SqlStore
+
+# How long a satellite's long poll waits for a change before answering "nothing new".
+MAX_WAIT_SECONDS = 30.0
+# Other control-plane processes may write to a shared PostgreSQL: re-read this often.
+POLL_SECONDS = 1.0
+
+Principal = Annotated[records.Token, Depends(auth.authenticate)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RevisionUpload(Body):
+    files: dict[str, str] = Field(description="The .taxiway/ directory: file name -> YAML text.")
+
+
+class DesiredChange(Body):
+    revision: int = Field(ge=1)
+    expected_version: int = Field(ge=0, description="The version read before; 0 if none existed.")
+
+
+class StatusReport(Body):
+    service: str
+    environment: str
+    report: dict[str, Any]
+
+
+class StatusBatch(Body):
+    cursor: int = Field(ge=0, description="The definitions cursor the satellite has applied.")
+    reports: list[StatusReport]
+
+
+class TokenRequest(Body):
+    name: str = Field(min_length=1, max_length=128)
+    scope: Literal["admin", "owner", "satellite"]
+    services: list[str] = Field(default_factory=list)
+    region: str | None = None
+
+
+class Changes:
+    """Wakes long-polling satellites as soon as this process publishes a change."""
+
+    def __init__(self) -> None:
+        self._condition = asyncio.Condition()
+        self.waiting = 0
+        """How many long polls wait right now (observability, and tests wait on it)."""
+
+    async def notify(self) -> None:
+        async with self._condition:
+            self._condition.notify_all()
+
+    async def wait(self, timeout: float) -> None:
+        async with self._condition:
+            self.waiting += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._condition.wait(), timeout)
+            finally:
+                self.waiting -= 1
+
+
+def _desired_json(d: records.Desired) -> dict[str, Any]:
+    return {
+        "service": d.service,
+        "environment": d.environment,
+        "revision": d.revision,
+        "version": d.version,
+        "updated_by": d.updated_by,
+        "updated_at": d.updated_at.isoformat(),
+    }
+
+
+def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> FastAPI:
+    app = FastAPI(title="Taxiway control plane", version=__version__)
+    app.state.store = store
+    changes = Changes()
+    app.state.changes = changes
+    app.add_exception_handler(TaxiwayError, problems.taxiway_error)
+    app.add_exception_handler(RequestValidationError, problems.request_invalid)
+    app.add_exception_handler(HTTPException, problems.http_error)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/regions")
+    def list_regions(token: Principal) -> list[dict[str, str]]:
+        return [{"name": r.name, "continent": r.continent, "driver": r.driver} for r in store.regions()]
+
+    @app.get("/v1/services")
+    def list_services(token: Principal) -> list[dict[str, Any]]:
+        return [
+            {"name": s.name, "version": s.version, **s.entry}
+            for s in store.services()
+            if auth.can_read_service(token, s.name)
+        ]
+
+    @app.get("/v1/services/{service}/revisions")
+    def list_revisions(service: str, token: Principal) -> list[dict[str, Any]]:
+        auth.require_service(token, service)
+        store.service(service)
+        return [
+            {
+                "number": r.number,
+                "digest": r.digest,
+                "created_by": r.created_by,
+                "created_at": r.created_at.isoformat(),
+                "environments": sorted(r.definitions),
+            }
+            for r in store.revisions(service)
+        ]
+
+    @app.post("/v1/services/{service}/revisions", status_code=201)
+    def create_revision(service: str, upload: RevisionUpload, token: Principal) -> dict[str, Any]:
+        auth.require_service(token, service)
+        store.service(service)
+        derived = uploads.derive_upload(upload.files, service, topology, inventory)
+        revision = store.create_revision(service, derived.definitions, derived.digest, auth.actor(token))
+        return {"service": service, "number": revision.number, "digest": revision.digest}
+
+    @app.get("/v1/services/{service}/revisions/{number}")
+    def get_revision(service: str, number: int, token: Principal) -> dict[str, Any]:
+        auth.require_service(token, service)
+        r = store.revision(service, number)
+        return {"number": r.number, "digest": r.digest, "definitions": r.definitions}
+
+    @app.get("/v1/services/{service}/environments/{environment}")
+    def get_desired(service: str, environment: str, token: Principal) -> dict[str, Any]:
+        auth.require_service(token, service)
+        current = store.desired(service, environment)
+        if current is None:
+            raise NotFound(f"{service} has never been deployed to {environment}")
+        return _desired_json(current)
+
+    @app.put("/v1/services/{service}/environments/{environment}")
+    async def set_desired(
+        service: str, environment: str, change: DesiredChange, token: Principal
+    ) -> dict[str, Any]:
+        auth.require_service(token, service)
+        if environment not in ENVIRONMENTS:
+            raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")
+        result = await run_in_threadpool(
+            store.set_desired,
+            service,
+            environment,
+            change.revision,
+            change.expected_version,
+            auth.actor(token),
+        )
+        await changes.notify()
+        return _desired_json(result)
+
+    @app.get("/v1/regions/{region}/definitions")
+    async def region_definitions(
+        region: str,
+        token: Principal,
+        after: Annotated[int, Query(ge=0)] = 0,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
+    ) -> dict[str, Any]:
+        """Definitions changed after cursor ``after``; with ``wait``, a long poll."""
+        auth.require_region(token, region)
+        if region not in topology.regions:
+            raise NotFound(f"no region {region!r} in the topology")
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            found = await run_in_threadpool(store.definitions_since, region, after)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if found.items or remaining <= 0:
+                break
+            await changes.wait(min(remaining, POLL_SECONDS))
+        return {
+            "region": region,
+            "cursor": found.cursor,
+            "items": [
+                {
+                    "service": p.service,
+                    "environment": p.environment,
+                    "revision": p.revision,
+                    "definition": p.definition,
+                    "seq": p.seq,
+                }
+                for p in found.items
+            ],
+        }
+
+    @app.put("/v1/regions/{region}/status", status_code=204)
+    def report_status(region: str, batch: StatusBatch, token: Principal) -> None:
+        auth.require_region(token, region)
+        store.report_status(
+            region,
+            [records.Status(r.service, r.environment, r.report) for r in batch.reports],
+            batch.cursor,
+        )
+
+    @app.get("/v1/status")
+    def get_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
+        if service is not None:
+            auth.require_service(token, service)
+        return [
+            {
+                "service": s.service,
+                "environment": s.environment,
+                "region": s.region,
+                "report": s.report,
+                "reported_at": s.reported_at.isoformat() if s.reported_at else None,
+            }
+            for s in store.statuses(service)
+            if auth.can_read_service(token, s.service)
+        ]
+
+    @app.get("/v1/audit")
+    def get_audit(
+        token: Principal, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> list[dict[str, Any]]:
+        auth.require_admin(token)
+        return [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "detail": e.detail,
+            }
+            for e in store.audit_log(limit)
+        ]
+
+    @app.post("/v1/tokens", status_code=201)
+    def create_token(request: TokenRequest, token: Principal) -> dict[str, str]:
+        auth.require_admin(token)
+        if request.scope == "satellite" and request.region not in topology.regions:
+            raise NotFound(f"no region {request.region!r} in the topology")
+        bearer = store.create_token(
+            request.name, request.scope, auth.actor(token), request.services, request.region
+        )
+        return {"token": bearer}
+
+    return app
+
+
+def sync_platform(store: SqlStore, topology: Topology, inventory: Inventory, actor: str) -> None:
+    """Load the platform's topology and inventory into the store (at start and init)."""
+    store.sync_regions(
+        [
+            records.Region(region.name, topology.continent_of[region.name], region.runtime.driver)
+            for region in topology.regions.values()
+        ],
+        actor,
+    )
+    store.sync_services({s.name: s.model_dump(mode="json", by_alias=True) for s in inventory.services}, actor)

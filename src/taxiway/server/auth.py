@@ -1,0 +1,55 @@
+"""Bearer-token authentication and scopes, checked on every API call.
+
+Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, deploy and
+roll back only the services named in its token; ``satellite`` may read only its own
+region's definitions and write only its own region's status.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from taxiway.server.problems import Forbidden, Unauthorized
+from taxiway.store import records
+from taxiway.store.sql import SqlStore
+
+
+def authenticate(request: Request) -> records.Token:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    store: SqlStore = request.app.state.store
+    token = store.authenticate(value.strip())
+    if token is None:
+        raise Unauthorized("the token is unknown or revoked")
+    return token
+
+
+def actor(token: records.Token) -> str:
+    return f"{token.scope}:{token.name}"
+
+
+def require_admin(token: records.Token) -> None:
+    if token.scope != "admin":
+        raise Forbidden("this needs an admin token")
+
+
+def require_service(token: records.Token, service: str) -> None:
+    if token.scope == "admin":
+        return
+    if token.scope == "owner" and service in token.services:
+        return
+    raise Forbidden(f"this token may not act on service {service!r}")
+
+
+def require_region(token: records.Token, region: str) -> None:
+    if token.scope == "admin":
+        return
+    if token.scope == "satellite" and token.region == region:
+        return
+    raise Forbidden(f"this token may not act for region {region!r}")
+
+
+def can_read_service(token: records.Token, service: str) -> bool:
+    return token.scope == "admin" or (token.scope == "owner" and service in token.services)

@@ -1,0 +1,118 @@
+"""Turning an uploaded ``.taxiway/`` directory into a revision's regional definitions.
+
+The control plane never trusts a client's derivation: it validates and derives the
+uploaded manifest files itself, against its own topology and inventory. Only the three
+file shapes of a ``.taxiway/`` directory are accepted, so an upload cannot name a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from taxiway.errors import ValidationFailed
+from taxiway.plan import derive
+from taxiway.spec import service_files
+from taxiway.spec.inventory import Inventory
+from taxiway.spec.problem import Location, Problem
+from taxiway.spec.topology import Topology
+
+FILE_NAME = re.compile(r"^(service|service-[a-z]+|env-[a-z]+)\.yaml$")
+MAX_FILES = 8
+MAX_FILE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Derived:
+    service: str
+    definitions: dict[str, dict[str, Any]]
+    """Regional definition JSON by environment, then region."""
+    digest: str
+
+
+def _relabel(exc: ValidationFailed, directory: Path) -> ValidationFailed:
+    """Problems name ``.taxiway/<file>`` as the user knows it, not the server's temp dir."""
+    problems = []
+    for p in exc.problems:
+        name = Path(p.location.file).name
+        location = Location(f".taxiway/{name}", p.location.line, p.location.column)
+        problems.append(Problem(location, p.path, p.message, p.found, p.expected, p.hint))
+    return ValidationFailed(problems)
+
+
+def _check_names(files: Mapping[str, str]) -> None:
+    problems = []
+    if "service.yaml" not in files:
+        problems.append(Problem(Location(".taxiway/service.yaml"), (), "the upload has no service.yaml"))
+    if len(files) > MAX_FILES:
+        problems.append(Problem(Location(".taxiway/"), (), f"too many files (at most {MAX_FILES})"))
+    for name, text in files.items():
+        if not FILE_NAME.match(name):
+            problems.append(
+                Problem(
+                    Location(f".taxiway/{name}"),
+                    (),
+                    "unexpected file name",
+                    expected="service.yaml, service-<environment>.yaml or env-<environment>.yaml",
+                )
+            )
+        elif len(text.encode()) > MAX_FILE_BYTES:
+            problems.append(Problem(Location(f".taxiway/{name}"), (), f"file over {MAX_FILE_BYTES} bytes"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def derive_upload(
+    files: Mapping[str, str], service: str, topology: Topology, inventory: Inventory
+) -> Derived:
+    """Validate and derive every environment the inventory allows for ``service``."""
+    _check_names(files)
+    with tempfile.TemporaryDirectory(prefix="taxiway-upload-") as tmp:
+        directory = Path(tmp) / ".taxiway"
+        directory.mkdir()
+        for name, text in files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+        try:
+            loaded = service_files.load_all(service_files.find(directory / "service.yaml"))
+            name = next(iter(loaded.values())).manifest.metadata.name
+            if name != service:
+                raise ValidationFailed(
+                    [
+                        Problem(
+                            Location(str(directory / "service.yaml")),
+                            ("metadata", "name"),
+                            "the manifest is for another service",
+                            found=name,
+                            expected=service,
+                        )
+                    ]
+                )
+            entry = inventory.by_name.get(service)
+            environments = entry.environments if entry is not None else list(loaded)
+            definitions: dict[str, dict[str, Any]] = {}
+            problems: list[Problem] = []
+            for environment in environments:
+                item = loaded[environment]
+                try:
+                    derived = derive.derive(
+                        item.manifest, environment, topology, inventory, source=item.document
+                    )
+                except ValidationFailed as exc:
+                    problems.extend(exc.problems)
+                    continue
+                definitions[environment] = {
+                    region: d.model_dump(mode="json", by_alias=True) for region, d in derived.items()
+                }
+            if problems:
+                raise ValidationFailed(sorted(set(problems)))
+        except ValidationFailed as exc:
+            raise _relabel(exc, directory) from exc
+    canonical = json.dumps(definitions, sort_keys=True, separators=(",", ":"))
+    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return Derived(service, definitions, digest)
