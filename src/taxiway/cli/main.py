@@ -24,8 +24,8 @@ from taxiway.plan import derive as derivation
 from taxiway.plan import diff
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.state import State
+from taxiway.spec import reference, service_files, validation
 from taxiway.spec import schema as schemas
-from taxiway.spec import service_files, validation
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.problem import Problem
 
@@ -111,11 +111,11 @@ def validate(paths: tuple[Path, ...], topology: Path | None, inventory: Path | N
                 "problems": [p.to_json() for p in problems],
             }
         )
-    elif problems:
-        problems_view.print_problems(err, problems)
     else:
         for name in checked:
             out.print(f"[green]✓[/] {name}: valid ({', '.join(ENVIRONMENTS)})")
+        if problems:
+            problems_view.print_problems(err, problems)
         if files.topology is None:
             err.print("note: no topology given, so regions, capacity and inventory were not checked")
     if problems:
@@ -157,6 +157,7 @@ def render(
     else:
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False
+        yaml.width = 4096  # never fold a digest or a command line
         yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
         yaml.dump(document, sys.stdout)
 
@@ -215,15 +216,29 @@ def plan(
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every schema as DIR/<kind>.schema.json instead of printing one.",
 )
-def schema(kind: str, directory: Path | None) -> None:
-    """Print the JSON Schema of a service manifest, topology or inventory."""
-    if directory is None:
+@click.option(
+    "--docs",
+    "docs_directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every kind's Markdown reference, generated from its schema, as DIR/<kind>.md.",
+)
+def schema(kind: str, directory: Path | None, docs_directory: Path | None) -> None:
+    """Print the JSON Schema of a service manifest, topology or inventory.
+
+    The committed files are regenerated with: taxiway schema --write schemas --docs docs/reference
+    """
+    if directory is None and docs_directory is None:
         sys.stdout.write(schemas.text(kind))
         return
-    directory.mkdir(parents=True, exist_ok=True)
+    targets: list[tuple[Path, str]] = []
     for name in sorted(schemas.KINDS):
-        target = directory / f"{name}.schema.json"
-        target.write_text(schemas.text(name), encoding="utf-8")
+        if directory is not None:
+            targets.append((directory / f"{name}.schema.json", schemas.text(name)))
+        if docs_directory is not None:
+            targets.append((docs_directory / f"{name}.md", reference.render(schemas.export(name), name)))
+    for target, content in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
         out.print(f"wrote {target}")
 
 

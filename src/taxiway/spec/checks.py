@@ -1,162 +1,194 @@
 """Semantic checks on a schema-valid manifest: rules that relate one field to another.
 
 Each check yields located problems and never raises, so a user sees every problem in one
-run. Checks that need the platform's topology or inventory live in
-:mod:`taxiway.plan.derive`, which is where those inputs meet a manifest.
+run. The rules hold for the spec as written and for the spec each region sees once its
+``overrides`` are applied; a problem an override brings in points at that override.
+Checks that need the platform's topology or inventory live in :mod:`taxiway.plan.derive`,
+which is where those inputs meet a manifest.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pydantic
 
-from taxiway.spec import overrides
+from taxiway.spec import overrides, units
 from taxiway.spec.document import Document
 from taxiway.spec.manifest import RESERVED_ENV, Manifest, Spec
 from taxiway.spec.problem import Path, Problem
-from taxiway.spec.validation import problems_from
+from taxiway.spec.validation import json_schema, problems_from
 
 SPEC: Path = ("spec",)
+
+
+class Finding(NamedTuple):
+    """A broken rule, with its path relative to the spec it was found in."""
+
+    path: Path
+    message: str
+    found: str | None = None
+    expected: str | None = None
 
 
 def _at(doc: Document, path: Path, message: str, **kw: str | None) -> Problem:
     return Problem(doc.locate(path), path, message, **kw)
 
 
-def _spec_rules(spec: Spec, doc: Document, base: Path) -> Iterator[Problem]:
+def _rules(spec: Spec) -> Iterator[Finding]:
     """Rules that must hold for the spec as written and as each region sees it."""
+    if spec.run is None and spec.image is None:
+        yield Finding((), "nothing to run", expected="spec.run.command or spec.image (or both)")
     scale = spec.scalability
     if scale.min_instances > scale.max_instances:
-        yield _at(
-            doc,
-            (*base, "scalability", "min_instances"),
+        yield Finding(
+            ("scalability", "min_instances"),
             "min_instances is above max_instances",
             found=str(scale.min_instances),
             expected=f"at most max_instances ({scale.max_instances})",
         )
     steps = spec.deployment.traffic_steps
     if any(b <= a for a, b in itertools.pairwise(steps)) or steps[-1] != 100:
-        yield _at(
-            doc,
-            (*base, "deployment", "traffic_steps"),
+        yield Finding(
+            ("deployment", "traffic_steps"),
             "traffic steps must increase and end at 100",
             found=str(steps),
             expected="e.g. [10, 50, 100]",
         )
-    monitor = spec.load_balancing.global_.monitor
-    if monitor.timeout > monitor.interval:
-        yield _at(
-            doc,
-            (*base, "load_balancing", "global", "monitor", "timeout"),
+    yield from _load_balancing_rules(spec)
+    yield from _env_rules(spec)
+    yield from _slo_rules(spec)
+
+
+def _load_balancing_rules(spec: Spec) -> Iterator[Finding]:
+    lb = spec.load_balancing.global_
+    base: Path = ("load_balancing", "global")
+    if lb.monitor.timeout > lb.monitor.interval:
+        yield Finding(
+            (*base, "monitor", "timeout"),
             "monitor timeout is longer than its interval",
-            expected=f"at most the interval ({monitor.interval:g}s)",
+            found=units.format_duration(lb.monitor.timeout),
+            expected=f"at most the interval ({units.format_duration(lb.monitor.interval)})",
         )
+    regions = sorted(set(spec.regions))
+    seen: set[str] = set()
+    for index, region in enumerate(lb.failover_order or []):
+        if region not in spec.regions:
+            yield Finding(
+                (*base, "failover_order", index),
+                "failover_order names a region the service does not run in",
+                found=region,
+                expected=f"one of {regions}",
+            )
+        elif region in seen:
+            yield Finding(
+                (*base, "failover_order", index),
+                "region listed twice in failover_order",
+                found=region,
+                expected="each region once",
+            )
+        seen.add(region)
+    if lb.fallback_region is not None and lb.fallback_region not in spec.regions:
+        yield Finding(
+            (*base, "fallback_region"),
+            "fallback region is not one of the service's regions",
+            found=lb.fallback_region,
+            expected=f"one of {regions}",
+        )
+
+
+def _env_rules(spec: Spec) -> Iterator[Finding]:
+    reserved = f"a name other than {', '.join(RESERVED_ENV)}"
     for name in spec.env:
         if name in RESERVED_ENV:
-            yield _at(
-                doc,
-                (*base, "env", name),
-                "environment variable is set by the platform",
-                found=name,
-                expected=f"a name other than {', '.join(RESERVED_ENV)}",
+            yield Finding(
+                ("env", name), "environment variable is set by the platform", found=name, expected=reserved
             )
         elif name in spec.secrets:
-            yield _at(doc, (*base, "env", name), "name is both an env variable and a secret", found=name)
+            yield Finding(("env", name), "name is both an env variable and a secret", found=name)
+    for index, name in enumerate(spec.secrets):
+        if name in RESERVED_ENV:
+            yield Finding(
+                ("secrets", index), "secret name is set by the platform", found=name, expected=reserved
+            )
+
+
+def _slo_rules(spec: Spec) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for index, slo in enumerate(spec.slos):
+        path: Path = ("slos", index)
+        if slo.name in seen:
+            yield Finding((*path, "name"), "duplicate SLO name", found=slo.name, expected="unique SLO names")
+        seen.add(slo.name)
+        kind, threshold = slo.indicator.type, slo.indicator.threshold
+        if kind == "latency" and threshold is None:
+            yield Finding((*path, "indicator"), "latency SLO needs a threshold", expected="threshold: 300ms")
+        if kind == "availability" and threshold is not None:
+            yield Finding(
+                (*path, "indicator", "threshold"),
+                "availability SLOs take no threshold",
+                found=units.format_duration(threshold),
+                expected="no threshold, or type: latency",
+            )
 
 
 def check_manifest(manifest: Manifest, doc: Document) -> Iterator[Problem]:
     spec = manifest.spec
-    if spec.run is None and spec.image is None:
-        yield _at(doc, SPEC, "nothing to run", expected="spec.run.command or spec.image (or both)")
-    yield from _spec_rules(spec, doc, SPEC)
-
-    regions = set(spec.regions)
-    lb = spec.load_balancing.global_
-    lb_path = (*SPEC, "load_balancing", "global")
-    for index, region in enumerate(lb.failover_order or []):
-        if region not in regions:
-            yield _at(
-                doc,
-                (*lb_path, "failover_order", index),
-                "failover_order names a region the service does not run in",
-                found=region,
-                expected=f"one of {sorted(regions)}",
-            )
-    if lb.fallback_region is not None and lb.fallback_region not in regions:
-        yield _at(
-            doc,
-            (*lb_path, "fallback_region"),
-            "fallback region is not one of the service's regions",
-            found=lb.fallback_region,
-            expected=f"one of {sorted(regions)}",
-        )
-
-    seen: set[str] = set()
-    for index, slo in enumerate(spec.slos):
-        path = (*SPEC, "slos", index)
-        if slo.name in seen:
-            yield _at(doc, (*path, "name"), "duplicate SLO name", found=slo.name)
-        seen.add(slo.name)
-        kind, threshold = slo.indicator.type, slo.indicator.threshold
-        if kind == "latency" and threshold is None:
-            yield _at(
-                doc,
-                (*path, "indicator"),
-                "latency SLO needs a threshold",
-                expected="threshold: 300ms",
-            )
-        if kind == "availability" and threshold is not None:
-            yield _at(
-                doc,
-                (*path, "indicator", "threshold"),
-                "availability SLOs take no threshold",
-                expected="no threshold, or type: latency",
-            )
-
-    yield from _check_overrides(spec, doc)
+    found = list(_rules(spec))
+    for item in found:
+        yield _at(doc, (*SPEC, *item.path), item.message, found=item.found, expected=item.expected)
+    yield from _check_overrides(spec, doc, set(found))
 
 
-def _check_overrides(spec: Spec, doc: Document) -> Iterator[Problem]:
-    regions = set(spec.regions)
+def _blame(doc: Document, applied: list[int], path: Path) -> Path:
+    """The override a user would edit: the last one setting ``path``, else the last one."""
+    for index in reversed(applied):
+        if (*SPEC, "overrides", index, *path) in doc.positions:
+            return (*SPEC, "overrides", index)
+    return (*SPEC, "overrides", applied[-1])
+
+
+def _check_overrides(spec: Spec, doc: Document, in_base: set[Finding]) -> Iterator[Problem]:
     for index, override in enumerate(spec.overrides):
         for position, region in enumerate(override.regions):  # type: ignore[attr-defined]
-            if region not in regions:
+            if region not in spec.regions:
                 yield _at(
                     doc,
                     (*SPEC, "overrides", index, "regions", position),
                     "override names a region the service does not run in",
                     found=region,
-                    expected=f"one of {sorted(regions)}",
+                    expected=f"one of {sorted(set(spec.regions))}",
                 )
-    # Each region's effective spec must be valid too; blame the last override that
-    # touched it, which is the one a user would edit.
-    for region in spec.regions:
-        applied = overrides.overrides_for(spec, region)
+    # Each region's effective spec must be valid too. A problem the spec as written
+    # already has is reported once, above; one that several regions share, once here.
+    by_problem: dict[Problem, list[str]] = {}
+    for region in dict.fromkeys(spec.regions):
+        applied = [index for index, _ in overrides.overrides_for(spec, region)]
         if not applied:
             continue
-        last: Path = (*SPEC, "overrides", applied[-1][0])
+        data = overrides.merged(spec, region)
         try:
-            effective = overrides.apply(spec, region)
+            effective = Spec.model_validate(data)
         except pydantic.ValidationError as exc:
-            schema = Spec.model_json_schema(by_alias=True)
-            for problem in problems_from(exc, doc, schema, prefix=last):
-                yield Problem(
-                    problem.location,
-                    problem.path,
-                    f"{problem.message} in region {region}",
-                    problem.found,
-                    problem.expected,
-                    problem.hint,
-                )
+            last: Path = (*SPEC, "overrides", applied[-1])
+            for problem in problems_from(exc, doc, json_schema(Spec), prefix=last, data=data):
+                by_problem.setdefault(problem, []).append(region)
             continue
-        for problem in _spec_rules(effective, doc, last):
-            yield Problem(
-                problem.location,
-                problem.path,
-                f"{problem.message} (in region {region}, after overrides)",
-                problem.found,
-                problem.expected,
-                problem.hint,
-            )
+        for item in _rules(effective):
+            if item in in_base:
+                continue
+            path = (*_blame(doc, applied, item.path), *item.path)
+            problem = _at(doc, path, item.message, found=item.found, expected=item.expected)
+            by_problem.setdefault(problem, []).append(region)
+    for problem, regions in by_problem.items():
+        where = f"region{'s' if len(regions) > 1 else ''} {', '.join(regions)}"
+        yield Problem(
+            problem.location,
+            problem.path,
+            f"{problem.message} (in {where}, after overrides)",
+            problem.found,
+            problem.expected,
+            problem.hint,
+        )

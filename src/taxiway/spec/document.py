@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from taxiway.errors import ValidationFailed
 from taxiway.spec.problem import Location, Path, Problem
@@ -25,6 +26,10 @@ from taxiway.spec.problem import Location, Path, Problem
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 # Deeply nested input would otherwise exhaust the recursion limit while converting.
 MAX_DEPTH = 64
+# Aliases share nodes, so a few hundred bytes can stand for billions of values ("billion
+# laughs"). Converting expands them; this bounds the values reached a second time through
+# an alias, far above what any real file repeats, without bounding large plain files.
+MAX_ALIASED_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class Document:
     positions: dict[Path, Position] = field(default_factory=dict)
     # ids of the containers being converted right now: an alias back to one is a cycle
     _open_nodes: set[int] = field(default_factory=set, repr=False)
+    # ids of containers converted once, and values converted again through aliases
+    _seen: set[int] = field(default_factory=set, repr=False)
+    _aliased: int = field(default=0, repr=False)
 
     def locate(self, path: Path, *, at_key: bool = False) -> Location:
         """The closest known location of ``path``: itself, or its nearest ancestor."""
@@ -71,29 +79,67 @@ def parse(text: str, file: str) -> Document:
     """Parse one YAML document from ``text``; ``file`` names it in every problem."""
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(
-            [_problem(file, 0, 0, "file too large", expected=f"at most {MAX_DOCUMENT_BYTES} bytes")]
+            [_problem(file, 1, 1, "file too large", expected=f"at most {MAX_DOCUMENT_BYTES} bytes")]
         )
     try:
         raw = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         what = " ".join(part for part in (exc.context, exc.problem) if part)
         raise ValidationFailed(
             [_problem(file, line, column, f"invalid YAML: {what or 'cannot parse'}")]
         ) from exc
     except RecursionError as exc:
         raise ValidationFailed(
-            [_problem(file, 0, 0, "invalid YAML: nested too deeply", expected="a shallower document")]
+            [_problem(file, 1, 1, "invalid YAML: nested too deeply", expected="a shallower document")]
+        ) from exc
+    except ReaderError as exc:  # a character YAML does not allow; it knows only the offset
+        before = text[: max(int(exc.position), 0)]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise ValidationFailed(
+            [
+                _problem(
+                    file,
+                    line,
+                    column,
+                    f"invalid YAML: {exc.reason}",
+                    found=f"character U+{int(exc.character):04X}",
+                    expected="printable text",
+                )
+            ]
         ) from exc
     except Exception as exc:  # the YAML library raises many unrelated types on bad input
-        raise ValidationFailed([_problem(file, 0, 0, f"invalid YAML: {exc}")]) from exc
+        raise ValidationFailed([_problem(file, 1, 1, f"invalid YAML: {exc}")]) from exc
     doc = Document(file, None)
     problems: list[Problem] = []
-    doc.data = _convert(raw, (), doc, problems, depth=0)
+    try:
+        doc.data = _convert(raw, (), doc, problems, depth=0)
+    except _TooLarge as exc:
+        raise ValidationFailed(
+            [
+                _problem(
+                    file,
+                    1,
+                    1,
+                    "document expands to too many values (through YAML aliases)",
+                    expected=f"at most {MAX_ALIASED_VALUES} values repeated through aliases",
+                )
+            ]
+        ) from exc
     if problems:
         raise ValidationFailed(problems)
     return doc
+
+
+class _TooLarge(Exception):
+    """Raised inside conversion when alias expansion passes MAX_ALIASED_VALUES."""
+
+
+def _coords(node: CommentedMap | CommentedSeq, key: Any) -> Any:
+    """ruamel's recorded position of ``key`` in ``node``, if it kept one (``!!omap`` does not)."""
+    data = getattr(node.lc, "data", None)
+    return data.get(key) if isinstance(data, dict) else None
 
 
 def _record(doc: Document, path: Path, key: tuple[int, int], value: tuple[int, int]) -> None:
@@ -105,6 +151,12 @@ def _record(doc: Document, path: Path, key: tuple[int, int], value: tuple[int, i
 
 def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], depth: int) -> Any:
     """Turn ruamel's round-trip nodes into plain data, recording positions on the way."""
+    if isinstance(node, CommentedMap | CommentedSeq):
+        if id(node) in doc._seen:
+            doc._aliased += len(node) + 1
+            if doc._aliased > MAX_ALIASED_VALUES:
+                raise _TooLarge
+        doc._seen.add(id(node))
     if isinstance(node, CommentedMap | CommentedSeq) and id(node) in _ancestors(doc):
         problems.append(Problem(doc.locate(path), path, "recursive YAML alias", expected="a finite document"))
         return None
@@ -116,6 +168,13 @@ def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], dept
                 "unsupported YAML tag",
                 found=str(node.tag),
                 expected="a plain value",
+            )
+        )
+        return None
+    if isinstance(node, CommentedSet | set | frozenset):
+        problems.append(
+            Problem(
+                doc.locate(path), path, "unsupported YAML type", found="a set", expected="a list or mapping"
             )
         )
         return None
@@ -131,7 +190,7 @@ def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], dept
         out: dict[str, Any] = {}
         _ancestors(doc).add(id(node))
         for key, value in node.items():
-            coords = node.lc.data.get(key)
+            coords = _coords(node, key)
             if not isinstance(key, str):
                 where = (
                     doc.locate(path) if coords is None else Location(doc.file, coords[0] + 1, coords[1] + 1)
@@ -160,7 +219,7 @@ def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], dept
         _ancestors(doc).add(id(node))
         for index, value in enumerate(node):
             child = (*path, index)
-            coords = node.lc.data.get(index)
+            coords = _coords(node, index)
             if coords is not None:
                 _record(doc, child, (coords[0], coords[1]), (coords[0], coords[1]))
             items.append(_convert(value, child, doc, problems, depth + 1))

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+)
 
 from taxiway.spec import units
 
@@ -45,6 +53,17 @@ class Model(BaseModel):
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, min_length=1, max_length=63)]
 RegionName = Annotated[str, Field(pattern=REGION_NAME, min_length=1, max_length=63)]
 SecretName = Annotated[str, Field(pattern=SECRET_NAME, max_length=128)]
+
+
+def _no_duplicates(items: list[str]) -> list[str]:
+    """pydantic does not enforce the schema's ``uniqueItems``; this does, so both agree."""
+    twice = sorted({item for index, item in enumerate(items) if item in items[:index]})
+    if twice:
+        raise ValueError(f"expected each item once; repeated: {', '.join(twice)}")
+    return items
+
+
+Unique = AfterValidator(_no_duplicates)
 
 
 def _env_scalar(value: Any) -> Any:
@@ -223,7 +242,7 @@ class Spec(Model):
     run: Run | None = Field(default=None, description="Process to run (the `local` runtime).")
     image: str | None = Field(default=None, min_length=1, description="Container image (container runtimes).")
     container_port: int = Field(default=8080, ge=1, le=65535, description="Port the instance listens on.")
-    regions: list[RegionName] = Field(
+    regions: Annotated[list[RegionName], Unique] = Field(
         min_length=1, json_schema_extra={"uniqueItems": True}, description="Regions to run in."
     )
     scalability: Scalability = Field(default_factory=Scalability, description="Instance counts.")
@@ -232,7 +251,7 @@ class Spec(Model):
     env: dict[Annotated[str, Field(pattern=ENV_NAME)], EnvText | EnvValue] = Field(
         default_factory=dict, description="Environment variables: a value, or `{value, secret}`."
     )
-    secrets: list[SecretName] = Field(
+    secrets: Annotated[list[SecretName], Unique] = Field(
         default_factory=list,
         json_schema_extra={"uniqueItems": True},
         description="Names of secrets the platform injects; never their values.",
@@ -251,8 +270,14 @@ class Spec(Model):
 # for the regions it names. Built from Spec's own fields so the two never drift apart.
 _OVERRIDABLE = {
     name: (
-        Optional[info.annotation],  # noqa: UP045 -- built at runtime, not an annotation
-        Field(default=None, alias=info.alias, description=info.description),
+        # Keep the field's constraints and parsers (ranges, `30s`, `512Mi`) in overrides too.
+        Optional[Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation],  # noqa: UP045
+        Field(
+            default=None,
+            alias=info.alias,
+            description=info.description,
+            json_schema_extra=info.json_schema_extra,
+        ),
     )
     for name, info in Spec.model_fields.items()
     if name not in {"regions", "overrides"}
@@ -261,7 +286,7 @@ Override: type[Model] = create_model(  # type: ignore[call-overload]
     "Override",
     __base__=Model,
     regions=(
-        list[RegionName],
+        Annotated[list[RegionName], Unique],
         Field(
             min_length=1,
             json_schema_extra={"uniqueItems": True},

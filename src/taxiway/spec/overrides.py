@@ -24,12 +24,16 @@ def overrides_for(spec: Spec, region: str) -> list[tuple[int, dict[str, Any]]]:
     return found
 
 
+def merged(spec: Spec, region: str) -> dict[str, Any]:
+    """The spec as ``region`` sees it, as plain data before validation."""
+    data: dict[str, Any] = spec.model_dump(mode="json", by_alias=True, exclude={"overrides"})
+    for _, patch in overrides_for(spec, region):
+        data = deep_merge(data, patch)
+    return data
+
+
 def apply(spec: Spec, region: str) -> Spec:
     """The spec as ``region`` sees it. Raises ``pydantic.ValidationError`` if invalid."""
-    patches = overrides_for(spec, region)
-    if not patches:
+    if not overrides_for(spec, region):
         return spec.model_copy(update={"overrides": []})
-    merged = spec.model_dump(mode="json", by_alias=True, exclude={"overrides"})
-    for _, patch in patches:
-        merged = deep_merge(merged, patch)
-    return Spec.model_validate(merged)
+    return Spec.model_validate(merged(spec, region))

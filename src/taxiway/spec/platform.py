@@ -6,6 +6,7 @@ semantic checks (unique names, references that resolve), every problem reported 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path as FsPath
@@ -99,11 +100,11 @@ def _unknown_regions(doc: Document, base: Path, row: dict[str, float], known: se
                 found=region,
                 expected=f"one of {sorted(known)}",
             )
-        elif delay < 0:
+        elif not 0 <= delay < math.inf:  # NaN fails this too
             yield Problem(
                 doc.locate(path),
                 path,
-                "negative latency",
+                "invalid latency",
                 found=str(delay),
                 expected="milliseconds ≥ 0",
             )

@@ -6,6 +6,7 @@ this one shape, so the CLI prints them all alike and tests can assert on fields.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -36,9 +37,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input, with everything a user needs to fix it."""
+    """One thing wrong with the input, with everything a user needs to fix it.
+
+    Problems sort by file position, then field, so a user reads them top to bottom.
+    """
 
     location: Location
     path: Path
@@ -50,6 +55,16 @@ class Problem:
     @property
     def field_path(self) -> str:
         return format_path(self.path)
+
+    def _sort_key(self) -> tuple[Location, str, str, str, str]:
+        # Paths mix names and indexes, and found/expected may be None: compare their text,
+        # so sorting any two problems never raises.
+        return (self.location, self.field_path, self.message, self.found or "", self.expected or "")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self._sort_key() < other._sort_key()
 
     def render(self) -> str:
         """One line, compiler style: ``file:line:col: field: message (found X; expected Y)``."""

@@ -66,7 +66,11 @@ def find(path: FsPath) -> ServiceFiles:
     env_files: dict[str, FsPath] = {}
     problems: list[Problem] = []
     if path.name in {"service.yaml", "service.yml"}:
-        for sibling in sorted(path.parent.iterdir()):
+        try:
+            siblings = sorted(path.parent.iterdir())
+        except OSError as exc:
+            raise _problem(path.parent, f"cannot list directory: {exc.strerror}") from exc
+        for sibling in siblings:
             match = _OVERLAY.match(sibling.name)
             if not match:
                 continue
@@ -98,7 +102,52 @@ def read(path: FsPath) -> Document:
     return document.parse(text, str(path))
 
 
+# An overlay tunes a service for one environment; it cannot make it another service.
+_FIXED_FIELDS: tuple[tuple[str, ...], ...] = (("apiVersion",), ("kind",), ("metadata", "name"))
+
+
+def _value_at(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return _ABSENT
+        data = data[part]
+    return data
+
+
+_ABSENT: Any = object()
+
+
 def _merge_documents(base: Document, overlay: Document) -> Document:
+    """``overlay`` deep-merged over ``base``; each field located in the file that supplied it."""
+    if overlay.data is None:  # empty, or comments only: changes nothing
+        return base
+    if not isinstance(overlay.data, dict):
+        raise ValidationFailed(
+            [
+                Problem(
+                    overlay.locate(()),
+                    (),
+                    "an overlay must be a mapping",
+                    found="a list" if isinstance(overlay.data, list) else repr(overlay.data)[:60],
+                    expected="fields of the manifest to change, e.g. spec: {scalability: ...}",
+                )
+            ]
+        )
+    problems = []
+    for path in _FIXED_FIELDS:
+        changed = _value_at(overlay.data, path)
+        if changed is not _ABSENT and changed != _value_at(base.data, path):
+            problems.append(
+                Problem(
+                    overlay.locate(path),
+                    path,
+                    "an overlay cannot change this field",
+                    found=repr(changed)[:60],
+                    expected=f"the manifest's own value, or no {path[-1]} in the overlay",
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
     positions = dict(base.positions)
     positions.update({p: pos for p, pos in overlay.positions.items() if p})
     return Document(base.file, deep_merge(base.data, overlay.data), positions)
@@ -128,7 +177,8 @@ def _env_entries(env_doc: Document) -> dict[str, Any]:
                     env_doc.locate((name,), at_key=True),
                     (name,),
                     "invalid variable name",
-                    expected=ENV_NAME,
+                    found=name,
+                    expected=f"a name matching {ENV_NAME}",
                 )
             )
         if isinstance(value, dict | list) or value is None:

@@ -8,6 +8,7 @@ parser enforces, so editors and ``check-jsonschema`` reject what Taxiway rejects
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -33,20 +34,36 @@ _MEMORY_UNITS = {
 }
 
 
+_DURATION_EXPECTED = "expected a duration such as 30s, 250ms, 5m, 1h or 28d"
+
+
 def parse_duration(value: Any) -> float:
     """``"1.5s"`` -> 1.5; a bare number is seconds. Raises ``ValueError`` otherwise."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 250ms, 5m, 1h or 28d")
+        raise ValueError(_DURATION_EXPECTED)
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _finite(value, _DURATION_EXPECTED)
     elif isinstance(value, str) and re.fullmatch(DURATION_PATTERN, value):
         number, unit = re.fullmatch(r"([0-9.]+)([a-z]+)", value).groups()  # type: ignore[union-attr]
-        seconds = float(number) * _DURATION_UNITS[unit]
+        seconds = _finite(number, _DURATION_EXPECTED) * _DURATION_UNITS[unit]
     else:
-        raise ValueError("expected a duration such as 30s, 250ms, 5m, 1h or 28d")
-    if seconds <= 0 or seconds > MAX_DURATION_SECONDS:
-        raise ValueError("expected a duration above 0 and at most 366d")
-    return round(seconds, 3)
+        raise ValueError(_DURATION_EXPECTED)
+    # Durations are kept to the millisecond; round first, so nothing under 1ms becomes 0.
+    seconds = round(seconds, 3)
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        raise ValueError("expected a duration of at least 1ms and at most 366d")
+    return seconds
+
+
+def _finite(value: int | float | str, message: str) -> float:
+    """``float(value)``, refusing NaN, infinities and integers too large for a float."""
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        raise ValueError(message) from None
+    if not math.isfinite(number):
+        raise ValueError(message)
+    return number
 
 
 def format_duration(seconds: float) -> str:
@@ -90,8 +107,10 @@ def parse_cpu(value: Any) -> int:
     """CPU in millicores: ``"500m"`` -> 500, ``1.5`` -> 1500."""
     if isinstance(value, bool):
         raise ValueError("expected CPU such as 1, 0.5 or 500m")
-    if isinstance(value, int | float):
-        millis = round(float(value) * 1000)
+    if isinstance(value, int) and not isinstance(value, bool):
+        millis = value * 1000
+    elif isinstance(value, float):
+        millis = round(_finite(value * 1000, "expected CPU such as 1, 0.5 or 500m"))
     elif isinstance(value, str) and re.fullmatch(CPU_PATTERN, value):
         millis = int(value[:-1]) if value.endswith("m") else round(float(value) * 1000)
     else:

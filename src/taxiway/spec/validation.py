@@ -9,6 +9,8 @@ document are reported together.
 from __future__ import annotations
 
 import difflib
+import functools
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -45,9 +47,22 @@ def _found(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _data_at(data: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
 def _expected(error: Any) -> str | None:
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    if kind == "union":
+        return error.get("expected_text")  # type: ignore[no-any-return]
     if kind in _EXPECTED_BY_TYPE:
         return _EXPECTED_BY_TYPE[kind]
     if kind == "literal_error":
@@ -97,20 +112,108 @@ def _fields_at(schema: dict[str, Any], path: Path) -> list[str]:
                 following.extend(resolve(node["properties"][part]))
             elif isinstance(part, str) and isinstance(node.get("additionalProperties"), dict):
                 following.extend(resolve(node["additionalProperties"]))
+            elif isinstance(part, str):
+                # maps whose keys have a pattern (env names, label keys) say so this way
+                for pattern, item in node.get("patternProperties", {}).items():
+                    if re.search(pattern, part):
+                        following.extend(resolve(item))
         nodes = following
     return sorted({name for node in nodes for name in node.get("properties", {})})
 
 
+@functools.cache
+def json_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON Schema, built once: only "did you mean" reads it, and it is slow to build."""
+    return model.model_json_schema(by_alias=True)
+
+
+def _has(data: Any, part: str | int) -> bool:
+    if isinstance(data, dict):
+        return isinstance(part, str) and part in data
+    return isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+
+
+def _strip_tags(loc: tuple[Any, ...], data: Any, kind: str) -> tuple[Path, int | None, str | None]:
+    """pydantic's error path without the union-member tags it inserts (``EnvValue``, ``str``).
+
+    A tag is a path element the input does not have: walking the input along the path
+    tells field names (present) from tags (absent). Only the last element of a
+    ``missing`` error is absent for real. Returns the clean path, and where the first
+    tag stood in it and which tag it was (None when the error is not inside a union).
+    """
+    path: list[str | int] = []
+    where: int | None = None
+    tag: str | None = None
+    current = data
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        if _has(current, part):
+            current = current[part]
+        elif (index == len(loc) - 1 and kind == "missing") or not isinstance(part, str):
+            current = None
+        else:
+            if where is None:
+                where, tag = len(path), part
+            continue
+        path.append(part)
+    return tuple(path), where, tag
+
+
+def _pick_union_branches(errors: list[Any], data: Any) -> list[tuple[Any, Path]]:
+    """Of the errors inside a union, keep the branch(es) that got deepest into the input.
+
+    A mapping under ``env`` fails the string branch at once but the ``{value, secret}``
+    branch only on a field, so the user hears about that field, not about both branches.
+    """
+    plain: list[tuple[Any, Path]] = []
+    branches: dict[Path, dict[str, list[tuple[Any, Path]]]] = {}
+    for item in errors:
+        loc = tuple(item["loc"])
+        path, where, tag = _strip_tags(loc, data, item["type"])
+        if where is None or tag is None:
+            plain.append((item, path))
+        else:
+            branches.setdefault(path[:where], {}).setdefault(tag, []).append((item, path))
+    for at, by_tag in branches.items():
+        depth = {tag: max(len(item["loc"]) for item, _ in found) for tag, found in by_tag.items()}
+        deepest = max(depth.values())
+        kept = [found for tag, found in by_tag.items() if depth[tag] == deepest]
+        flat = [entry for found in kept for entry in found]
+        if len(kept) > 1 and all(path == at for _, path in flat):
+            # Every branch failed on the value itself: one problem, listing what each accepts.
+            expected = list(dict.fromkeys(e for e in (_expected(item) for item, _ in flat) if e))
+            merged = dict(flat[0][0])
+            merged["type"] = "union"
+            merged["expected_text"] = " or ".join(expected) or None
+            plain.append((merged, at))
+        else:
+            plain.extend(flat)
+    return plain
+
+
+_FROM_DOCUMENT: Any = object()
+
+
 def problems_from(
-    error: pydantic.ValidationError, doc: Document, schema: dict[str, Any], prefix: Path = ()
+    error: pydantic.ValidationError,
+    doc: Document,
+    schema: dict[str, Any],
+    prefix: Path = (),
+    data: Any = _FROM_DOCUMENT,
 ) -> list[Problem]:
-    """Translate every error pydantic found into a located problem."""
+    """Translate every error pydantic found into a located problem.
+
+    ``data`` is the input pydantic validated, when it is not ``doc``'s data at ``prefix``
+    (an override merged over the spec, say); problems are still located at ``prefix``.
+    """
     problems = []
-    for item in error.errors(include_url=False):
+    if data is _FROM_DOCUMENT:
+        data = _data_at(doc.data, prefix)
+    for item, clean in _pick_union_branches(error.errors(include_url=False), data):
         loc = tuple(item["loc"])
         on_key = bool(loc) and loc[-1] == "[key]"
-        path: Path = tuple(p for p in loc if p != "[key]" and isinstance(p, str | int))
-        path = (*prefix, *path)
+        path: Path = (*prefix, *clean)
         kind = item["type"]
         if kind == "extra_forbidden":
             known = _fields_at(schema, path[len(prefix) : -1])
@@ -155,11 +258,10 @@ def validate(
     checks: Iterable[Callable[[M, Document], Iterable[Problem]]] = (),
 ) -> M:
     """Validate ``doc`` as ``model`` then run semantic ``checks``; raise with every problem."""
-    schema = model.model_json_schema(by_alias=True)
     try:
         value = model.model_validate(doc.data)
     except pydantic.ValidationError as exc:
-        raise ValidationFailed(sorted(set(problems_from(exc, doc, schema)))) from exc
+        raise ValidationFailed(sorted(set(problems_from(exc, doc, json_schema(model))))) from exc
     problems = [p for check in checks for p in check(value, doc)]
     if problems:
         raise ValidationFailed(sorted(set(problems)))
