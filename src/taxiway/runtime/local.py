@@ -1,0 +1,375 @@
+"""The ``local`` runtime driver: every instance is an OS process on this machine.
+
+The embedded default, and what ``taxiway dev up`` runs. A satellite holds one
+:class:`LocalDriver` over its state directory::
+
+    <state_dir>/.lock                        serialises changes across processes (flock)
+    <state_dir>/instances/<id>/state.json    what the driver asked for (no secret values)
+    <state_dir>/instances/<id>/process.json  pids and /proc start times, written by the shim
+    <state_dir>/instances/<id>/exit.json     exit status, written by the shim
+    <state_dir>/instances/<id>/instance.log  stdout+stderr, rotated by size (.1, .2, …)
+
+An instance runs under a shim (:mod:`taxiway.runtime.shim`) in sessions of their own, so
+neither is the satellite's child: ``kill -9`` of the satellite leaves them running. Each
+gets a free loopback port (``PORT``; kept across restarts while it stays free), the spec's
+env with the platform variables on top, and only ``PATH``/locale/``TZ`` from the
+satellite's own environment — never its token.
+
+Re-adoption: the first use of a driver object runs :meth:`LocalDriver.recover`, which
+reads every instance directory, keeps the instances whose process is still the one that
+was started (pid *and* ``/proc`` start time match, so a reused pid is never mistaken for an
+instance nor signalled), and removes the records of dead ones, stopping a stray shim or a
+half-started launch. ``list`` then reports the adopted instances with their original pids:
+a restarted satellite sees what runs and starts nothing twice.
+
+Probe verdicts live in memory only (they restart from "not ready" after adoption and are
+re-earned within a probe period); everything else a restarted driver needs is on disk.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taxiway.runtime import driver, health, logfile, probes, process, shim, statefile
+from taxiway.spec import manifest
+
+STATE_FILE = "state.json"
+PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    state_dir: Path
+    host: str = "127.0.0.1"
+    rotation: logfile.Rotation = field(default_factory=logfile.Rotation)
+    launch_timeout_seconds: float = 10.0
+    kill_timeout_seconds: float = 5.0
+    """How long to wait for a process to vanish after SIGKILL before giving up."""
+    python: str = sys.executable
+    """Interpreter that runs the shims; must be able to import ``taxiway``."""
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    adopted: tuple[str, ...]
+    cleaned: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One instance directory as found on disk."""
+
+    directory: Path
+    state: dict[str, Any]
+    instance: process.ProcessId | None
+    shim: process.ProcessId | None
+    started_at: float
+    exit_code: int | None
+
+    @property
+    def running(self) -> bool:
+        return self.instance is not None and process.alive(self.instance)
+
+
+class LocalDriver:
+    """Runs instances as OS processes; see the module docstring. Thread-safe."""
+
+    def __init__(self, settings: LocalSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._instances_dir = settings.state_dir / "instances"
+        self._mutex = threading.RLock()
+        self._recovered = False
+        self._first_recovery: RecoveryReport | None = None
+        self._health: dict[str, tuple[int, health.HealthState]] = {}
+
+    # -- locking and recovery ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._mutex:
+            self._instances_dir.mkdir(parents=True, exist_ok=True)
+            with open(self._settings.state_dir / ".lock", "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    if not self._recovered:
+                        self._recovered = True
+                        self._first_recovery = self._recover()
+                    yield
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def recover(self) -> RecoveryReport:
+        """Adopt running instances and clean up dead ones.
+
+        Done on a driver's first use anyway; the first call returns that first recovery's
+        report (for the satellite to log), later calls recover again.
+        """
+        with self._locked():
+            report, self._first_recovery = self._first_recovery, None
+            return report if report is not None else self._recover()
+
+    def _recover(self) -> RecoveryReport:
+        adopted: list[str] = []
+        cleaned: list[str] = []
+        for directory in sorted(self._instances_dir.iterdir()):
+            if not directory.is_dir():
+                continue
+            record = self._load(directory.name)
+            if record is not None and record.running:
+                adopted.append(directory.name)
+                continue
+            # Dead, or a launch that never completed: nothing of it may keep running.
+            raw = statefile.read(directory / shim.PROCESS_FILE) or {}
+            for pid_key, start_key in (("pid", "start_time"), ("shim_pid", "shim_start_time")):
+                if isinstance(raw.get(pid_key), int) and isinstance(raw.get(start_key), int):
+                    self._kill_now(process.ProcessId(raw[pid_key], raw[start_key]))
+            shutil.rmtree(directory, ignore_errors=True)
+            cleaned.append(directory.name)
+        return RecoveryReport(tuple(adopted), tuple(cleaned))
+
+    # -- reading state ----------------------------------------------------------------
+
+    def _load(self, instance_id: str) -> _Record | None:
+        directory = self._instances_dir / instance_id
+        state = statefile.read(directory / STATE_FILE)
+        if state is None:
+            return None
+        raw = statefile.read(directory / shim.PROCESS_FILE)
+        instance = shim_process = None
+        started_at = float(state.get("launched_at", 0.0))
+        if raw is not None:
+            instance = process.ProcessId(int(raw["pid"]), int(raw["start_time"]))
+            shim_process = process.ProcessId(int(raw["shim_pid"]), int(raw["shim_start_time"]))
+            started_at = float(raw["started_at"])
+        exited = statefile.read(directory / shim.EXIT_FILE)
+        exit_code = int(exited["returncode"]) if exited else None
+        return _Record(directory, state, instance, shim_process, started_at, exit_code)
+
+    def _observe(self, record: _Record) -> driver.Instance:
+        state = record.state
+        running = record.running
+        tracked = self._health.get(record.directory.name)
+        ready = bool(
+            running and record.instance and tracked and tracked[0] == record.instance.pid and tracked[1].ready
+        )
+        return driver.Instance(
+            instance_id=record.directory.name,
+            service=state["service"],
+            environment=state["environment"],
+            region=state["region"],
+            revision=state["revision"],
+            datacenter=state["datacenter"],
+            node=state["node"],
+            spec_digest=state["spec_digest"],
+            state=driver.InstanceState.RUNNING if running else driver.InstanceState.EXITED,
+            pid=record.instance.pid if record.instance else None,
+            port=state["port"],
+            started_at=record.started_at,
+            restarts=state["restarts"],
+            ready=ready,
+            exit_code=None if running else record.exit_code,
+        )
+
+    def list(self) -> list[driver.Instance]:
+        with self._locked():
+            names = sorted(path.name for path in self._instances_dir.iterdir() if path.is_dir())
+            records = [self._load(name) for name in names]
+            return [self._observe(record) for record in records if record is not None]
+
+    # -- starting ---------------------------------------------------------------------
+
+    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+        if not re.fullmatch(driver.INSTANCE_ID, spec.instance_id):
+            raise driver.StartFailed(f"{spec.instance_id!r} is not a valid instance id")
+        digest = spec.digest()
+        with self._locked():
+            record = self._load(spec.instance_id)
+            if record is not None and record.running:
+                if record.state["spec_digest"] == digest:
+                    return self._observe(record)
+                raise driver.InstanceConflict(
+                    f"{spec.instance_id} runs with another spec; stop it before starting a new one"
+                )
+            if record is not None and record.shim is not None:
+                self._kill_now(record.shim)  # a shim still draining a dead instance's pipe
+            port = self._port_for(spec, record)
+            directory = self._instances_dir / spec.instance_id
+            directory.mkdir(exist_ok=True)
+            for stale in (shim.PROCESS_FILE, shim.EXIT_FILE):
+                (directory / stale).unlink(missing_ok=True)
+            # The record goes to disk before the process exists, so no crash can leave an
+            # instance running that no state file mentions.
+            statefile.write(directory / STATE_FILE, self._state_document(spec, digest, port, record))
+            pid = self._launch(spec, directory, port)
+            self._health[spec.instance_id] = (pid, health.HealthState(started_at=self._clock()))
+            launched = self._load(spec.instance_id)
+            assert launched is not None
+            return self._observe(launched)
+
+    def _state_document(
+        self, spec: driver.InstanceSpec, digest: str, port: int, previous: _Record | None
+    ) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "service": spec.service,
+            "environment": spec.environment,
+            "region": spec.region,
+            "revision": spec.revision,
+            "datacenter": spec.datacenter,
+            "node": spec.node,
+            "argv": list(spec.argv),
+            "cwd": str(spec.cwd) if spec.cwd else None,
+            "env_names": sorted(spec.env),  # names only: values may be secrets
+            "probes": spec.probes.model_dump(mode="json"),
+            "stop_grace_seconds": spec.stop_grace_seconds,
+            "spec_digest": digest,
+            "port": port,
+            "restarts": previous.state["restarts"] + 1 if previous is not None else 0,
+            "launched_at": time.time(),
+        }
+
+    def _launch(self, spec: driver.InstanceSpec, directory: Path, port: int) -> int:
+        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        env.update(driver.platform_env(spec, port))
+        request = {
+            "argv": list(spec.argv),
+            "cwd": str(spec.cwd) if spec.cwd else None,
+            "env": env,
+            "max_bytes": self._settings.rotation.max_bytes,
+            "keep": self._settings.rotation.keep,
+        }
+        try:
+            result = subprocess.run(
+                [self._settings.python, "-m", "taxiway.runtime.shim", str(directory)],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=self._settings.launch_timeout_seconds,
+                check=False,
+                start_new_session=True,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise driver.StartFailed(f"{spec.instance_id}: could not launch its shim: {exc}") from exc
+        try:
+            report = json.loads(result.stdout.strip().splitlines()[-1])
+        except (IndexError, json.JSONDecodeError):
+            report = {"ok": False, "error": result.stderr.strip() or "shim gave no answer"}
+        if not report.get("ok"):
+            raise driver.StartFailed(f"{spec.instance_id}: {report.get('error')}")
+        return int(report["pid"])
+
+    def _port_for(self, spec: driver.InstanceSpec, previous: _Record | None) -> int:
+        if spec.port is not None:
+            return spec.port
+        taken = set()
+        for path in self._instances_dir.iterdir():
+            state = statefile.read(path / STATE_FILE)
+            if state is not None and path.name != spec.instance_id:
+                taken.add(state.get("port"))
+        if (
+            previous is not None
+            and previous.state["port"] not in taken
+            and self._bindable(previous.state["port"])
+        ):
+            return int(previous.state["port"])  # a restart keeps its address for the ingress
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_socket:
+                probe_socket.bind((self._settings.host, 0))
+                port = int(probe_socket.getsockname()[1])
+            if port not in taken:
+                return port
+        raise driver.StartFailed(f"{spec.instance_id}: no free port on {self._settings.host}")
+
+    def _bindable(self, port: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_socket:
+            probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe_socket.bind((self._settings.host, port))
+            except OSError:
+                return False
+            return True
+
+    # -- stopping ---------------------------------------------------------------------
+
+    def stop(self, instance_id: str, *, grace_seconds: float | None = None, forget: bool = True) -> None:
+        with self._locked():
+            record = self._load(instance_id)
+        if record is None:
+            if forget:
+                with self._locked():
+                    shutil.rmtree(self._instances_dir / instance_id, ignore_errors=True)
+            return
+        grace = float(record.state["stop_grace_seconds"]) if grace_seconds is None else grace_seconds
+        if record.instance is not None and process.alive(record.instance):
+            process.signal_group(record.instance, signal.SIGTERM)
+            if not self._wait_gone(record.instance, grace):
+                process.signal_group(record.instance, signal.SIGKILL)
+                self._wait_gone(record.instance, self._settings.kill_timeout_seconds)
+        if record.shim is not None and not self._wait_gone(record.shim, self._settings.kill_timeout_seconds):
+            self._kill_now(record.shim)
+        with self._locked():
+            self._health.pop(instance_id, None)
+            if forget:
+                shutil.rmtree(record.directory, ignore_errors=True)
+
+    def _wait_gone(self, target: process.ProcessId, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while process.alive(target):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)  # polling a process we cannot wait(): it is not our child
+        return True
+
+    def _kill_now(self, target: process.ProcessId) -> None:
+        process.signal_group(target, signal.SIGKILL)
+        self._wait_gone(target, self._settings.kill_timeout_seconds)
+
+    # -- health and logs --------------------------------------------------------------
+
+    def health(self, instance_id: str) -> driver.Health:
+        with self._locked():
+            record = self._load(instance_id)
+        if record is None:
+            raise driver.InstanceNotFound(f"no instance {instance_id}")
+        if record.instance is None or not record.running:
+            status = "unknown status" if record.exit_code is None else f"exit status {record.exit_code}"
+            return driver.Health(instance_id, False, False, False, f"process is not running ({status})")
+        spec_probes = manifest.Probes.model_validate(record.state["probes"], strict=False)
+        pid = record.instance.pid
+        tracked = self._health.get(instance_id)
+        state = tracked[1] if tracked and tracked[0] == pid else health.HealthState(started_at=self._clock())
+        now = self._clock()
+        for kind in health.due(state, spec_probes, now):
+            result = probes.check(getattr(spec_probes, kind), self._settings.host, int(record.state["port"]))
+            state = health.record(state, spec_probes, kind, result.ok, self._clock(), result.error)
+        self._health[instance_id] = (pid, state)
+        return driver.Health(
+            instance_id=instance_id,
+            started=state.started,
+            ready=state.ready,
+            healthy=state.healthy(spec_probes),
+            reason=state.reason(spec_probes),
+        )
+
+    def logs(self, instance_id: str, *, tail: int = 100) -> builtins.list[str]:
+        directory = self._instances_dir / instance_id
+        if not (directory / STATE_FILE).exists():
+            raise driver.InstanceNotFound(f"no instance {instance_id}")
+        return logfile.tail(directory / shim.LOG_NAME, self._settings.rotation.keep, tail)

@@ -1,0 +1,1 @@
+"""Component tests: real processes, real sockets, started and stopped by fixtures."""

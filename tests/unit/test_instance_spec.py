@@ -1,0 +1,81 @@
+"""From a regional definition to an instance spec: secrets resolved, platform env on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from taxiway import errors
+from taxiway.plan import regional
+from taxiway.runtime import driver
+from taxiway.spec import manifest
+
+
+def definition(secret: regional.SecretEnv, working_dir: str | None = "srv") -> regional.RegionalDefinition:
+    return regional.RegionalDefinition(
+        service="hello",
+        environment="production",
+        region="us-east1",
+        revision=4,
+        metadata=manifest.Metadata(name="hello", owner="team-hello"),
+        spec=regional.RegionalSpec(
+            run=manifest.Run(command=["python3", "app.py"], working_dir=working_dir),
+            regions=["us-east1"],
+            env={"GREETING": "hello", "PORT": "8080", "API_TOKEN": secret},
+        ),
+    )
+
+
+def test_spec_for_resolves_secrets_and_the_working_directory() -> None:
+    spec = driver.spec_for(
+        definition(regional.SecretEnv.of("s3cret")),
+        instance_id="hello-us-east1-0",
+        datacenter="us-east1-b",
+        node="node-1",
+        service_dir=Path("/srv/hello"),
+    )
+    assert spec.argv == ("python3", "app.py")
+    assert spec.cwd == Path("/srv/hello/srv")
+    assert spec.env["API_TOKEN"] == "s3cret"
+    env = driver.platform_env(spec, 41234)
+    assert env["PORT"] == "41234"
+    assert env["TAXIWAY_REVISION"] == "4"
+    assert env["TAXIWAY_INSTANCE"] == "hello-us-east1-0"
+
+
+def test_a_secret_without_its_value_is_a_configuration_error() -> None:
+    secret = regional.SecretEnv(digest=regional.digest("s3cret"))
+    with pytest.raises(errors.ConfigurationError, match="API_TOKEN"):
+        driver.spec_for(
+            definition(secret), instance_id="a", datacenter="b", node="c", service_dir=Path("/srv/hello")
+        )
+
+
+def test_the_digest_changes_with_what_would_run() -> None:
+    base = driver.spec_for(
+        definition(regional.SecretEnv.of("one")),
+        instance_id="a",
+        datacenter="b",
+        node="c",
+        service_dir=Path("/"),
+    )
+    rotated = driver.spec_for(
+        definition(regional.SecretEnv.of("two")),
+        instance_id="a",
+        datacenter="b",
+        node="c",
+        service_dir=Path("/"),
+    )
+    assert (
+        base.digest()
+        == driver.spec_for(
+            definition(regional.SecretEnv.of("one")),
+            instance_id="a",
+            datacenter="b",
+            node="c",
+            service_dir=Path("/"),
+        ).digest()
+    )
+    assert base.digest() != rotated.digest()
+    assert "one" not in base.digest()
