@@ -239,3 +239,21 @@ def test_all_platform_problems_are_reported_together(tmp_path: Path) -> None:
         "unknown region",
         "owner is not one of the service's owners in the inventory",
     }
+
+
+def test_capacity_problem_points_at_the_override_that_raised_min_instances(tmp_path: Path) -> None:
+    extra = "  overrides:\n    - regions: [europe-west1]\n      scalability: {min_instances: 9, max_instances: 9}\n"
+    (problem,) = problems(tmp_path, extra)
+    assert problem.message == "region europe-west1 cannot hold min_instances"
+    assert problem.path == ("spec", "overrides", 0, "scalability", "min_instances")
+    assert problem.location.line == 12
+
+
+def test_an_override_cannot_enable_global_load_balancing_the_inventory_forbids(tmp_path: Path) -> None:
+    listed = inventory(
+        tmp_path, INVENTORY.replace("global_load_balancing: true", "global_load_balancing: false")
+    )
+    extra = "  overrides:\n    - regions: [us-east1]\n      load_balancing: {global: {enabled: true}}\n"
+    (problem,) = problems(tmp_path, extra, listed=listed)
+    assert problem.path == ("spec", "overrides", 0, "load_balancing", "global", "enabled")
+    assert problem.location.line == 12

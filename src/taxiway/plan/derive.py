@@ -51,7 +51,7 @@ def _check_platform(
         if wanted.scalability.min_instances > fits:
             yield _at(
                 source,
-                ("spec", "scalability", "min_instances"),
+                _blame(manifest.spec, region, ("scalability", "min_instances")),
                 f"region {region} cannot hold min_instances",
                 found=str(wanted.scalability.min_instances),
                 expected=f"at most {fits} instances of this size in {region}",
@@ -101,10 +101,11 @@ def _check_platform(
             found=f"{total} max instances across {len(effective)} regions",
             expected=f"at most {entry.quota.max_instances} (inventory quota)",
         )
-    if spec.load_balancing.global_.enabled and not entry.global_load_balancing:
+    enabling = [region for region, s in effective.items() if s.load_balancing.global_.enabled]
+    if enabling and not entry.global_load_balancing:
         yield _at(
             source,
-            ("spec", "load_balancing", "global", "enabled"),
+            _blame(spec, enabling[0], ("load_balancing", "global", "enabled")),
             "global load balancing is not enabled for this service in the inventory",
             expected="enabled: false, or ask the platform team to enable it",
         )
@@ -126,6 +127,18 @@ def _resolve_env(
     if revision is not None:
         env["TAXIWAY_REVISION"] = str(revision)
     return dict(sorted(env.items()))
+
+
+def _blame(spec: Spec, region: str, field: tuple[str, ...]) -> tuple[str | int, ...]:
+    """Where a region's value of ``field`` comes from: the last override setting it, or the base."""
+    blamed: tuple[str | int, ...] = ("spec", *field)
+    for index, patch in overrides.overrides_for(spec, region):
+        node: object = patch
+        for part in field:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            blamed = ("spec", "overrides", index, *field)
+    return blamed
 
 
 def _effective_specs(spec: Spec) -> dict[str, Spec]:
