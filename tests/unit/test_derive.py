@@ -242,7 +242,11 @@ def test_all_platform_problems_are_reported_together(tmp_path: Path) -> None:
 
 
 def test_capacity_problem_points_at_the_override_that_raised_min_instances(tmp_path: Path) -> None:
-    extra = "  overrides:\n    - regions: [europe-west1]\n      scalability: {min_instances: 9, max_instances: 9}\n"
+    extra = (
+        "  overrides:\n"
+        "    - regions: [europe-west1]\n"
+        "      scalability: {min_instances: 9, max_instances: 9}\n"
+    )
     (problem,) = problems(tmp_path, extra)
     assert problem.message == "region europe-west1 cannot hold min_instances"
     assert problem.path == ("spec", "overrides", 0, "scalability", "min_instances")
