@@ -14,19 +14,10 @@ from taxiway.spec.inventory import Inventory
 from taxiway.spec.problem import Problem
 from taxiway.spec.topology import Topology
 from tests.conftest import EXAMPLES
+from tests.unit import sample_manifest
 
 # Lines 1-9; extra spec lines start at 10.
-BASE = """\
-apiVersion: taxiway/v1
-kind: Service
-metadata:
-  name: hello
-  owner: team-hello
-spec:
-  run:
-    command: [python3, app.py]
-  regions: [us-east1, europe-west1, asia-northeast3]
-"""
+BASE = sample_manifest.base("us-east1, europe-west1, asia-northeast3")
 
 INVENTORY = """\
 apiVersion: taxiway/v1

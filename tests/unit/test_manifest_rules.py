@@ -10,19 +10,10 @@ from taxiway.errors import ValidationFailed
 from taxiway.spec import service_files
 from taxiway.spec.manifest import Manifest
 from taxiway.spec.problem import Problem
+from tests.unit import sample_manifest
 
 # Lines 1-9; anything a test adds under spec starts at line 10.
-BASE = """\
-apiVersion: taxiway/v1
-kind: Service
-metadata:
-  name: hello
-  owner: team-hello
-spec:
-  run:
-    command: [python3, app.py]
-  regions: [us-east1, europe-west1]
-"""
+BASE = sample_manifest.base("us-east1, europe-west1")
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -13,21 +13,12 @@ from taxiway.plan import derive, diff
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec import platform, service_files
 from tests.conftest import EXAMPLES
+from tests.unit import sample_manifest
 
 SECRET = "s3cr3t-do-not-print"
 OTHER_SECRET = "an0ther-s3cr3t"
 
-BASE = """\
-apiVersion: taxiway/v1
-kind: Service
-metadata:
-  name: hello
-  owner: team-hello
-spec:
-  run:
-    command: [python3, app.py]
-  regions: [us-east1, europe-west1]
-"""
+BASE = sample_manifest.base("us-east1, europe-west1")
 
 Defs = dict[diff.Key, RegionalDefinition]
 

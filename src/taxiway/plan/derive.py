@@ -151,11 +151,7 @@ def _effective_specs(spec: Spec) -> dict[str, Spec]:
     by_overrides: dict[tuple[int, ...], Spec] = {}
     effective = {}
     for region in spec.regions:
-        applied = tuple(
-            index
-            for index, override in enumerate(spec.overrides)
-            if region in override.regions  # type: ignore[attr-defined]
-        )
+        applied = overrides.naming(spec, region)
         if applied not in by_overrides:
             by_overrides[applied] = overrides.apply(spec, region)
         effective[region] = by_overrides[applied]

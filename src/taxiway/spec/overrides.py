@@ -13,14 +13,22 @@ from taxiway.spec.manifest import Spec
 from taxiway.spec.merge import deep_merge
 
 
+def naming(spec: Spec, region: str) -> tuple[int, ...]:
+    """Indices of the overrides that name ``region``, in file order."""
+    return tuple(
+        index
+        for index, override in enumerate(spec.overrides)
+        if region in override.regions  # type: ignore[attr-defined]
+    )
+
+
 def overrides_for(spec: Spec, region: str) -> list[tuple[int, dict[str, Any]]]:
     """(index, fields it sets) for each override naming ``region``, in file order."""
     found = []
-    for index, override in enumerate(spec.overrides):
-        if region in override.regions:  # type: ignore[attr-defined]
-            patch = override.model_dump(mode="json", by_alias=True, exclude_unset=True)
-            patch.pop("regions", None)
-            found.append((index, patch))
+    for index in naming(spec, region):
+        patch = spec.overrides[index].model_dump(mode="json", by_alias=True, exclude_unset=True)
+        patch.pop("regions", None)
+        found.append((index, patch))
     return found
 
 
