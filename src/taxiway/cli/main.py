@@ -18,7 +18,15 @@ from rich.console import Console
 from ruamel.yaml import YAML
 
 from taxiway import __version__
-from taxiway.cli import plan_view, platform_files, problems_view
+from taxiway.cli import (
+    dev_commands,
+    plan_view,
+    platform_files,
+    problems_view,
+    remote,
+    satellite_command,
+    server_commands,
+)
 from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan import derive as derivation
 from taxiway.plan import diff
@@ -240,6 +248,10 @@ def schema(kind: str, directory: Path | None, docs_directory: Path | None) -> No
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
         out.print(f"wrote {target}")
+
+
+for _command in (server_commands.server, satellite_command.satellite, dev_commands.dev, *remote.COMMANDS):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

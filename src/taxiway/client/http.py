@@ -1,0 +1,144 @@
+"""One HTTP connection to the control plane, with its errors mapped onto Taxiway's tree.
+
+``problem+json`` answers become the matching :class:`~taxiway.errors.TaxiwayError`
+(422 → :class:`ValidationFailed` with its located problems, 404 → :class:`NotFound`,
+409 → :class:`Conflict`, 401/403 → :class:`AccessDenied`); a refused connection, a
+timeout or a 5xx becomes :class:`Unreachable`, which is retryable. The bearer token is
+sent on every call and never appears in an error message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from taxiway.errors import Conflict, NotFound, TaxiwayError, TransientError, ValidationFailed
+from taxiway.spec.problem import Location, Problem
+
+
+class Unreachable(TransientError):
+    """The control plane did not answer, or answered with a server error."""
+
+    code = "unreachable"
+
+
+class AccessDenied(TaxiwayError):
+    """The token is missing, unknown, revoked, or not allowed to do this."""
+
+    code = "access-denied"
+
+
+class ProtocolError(TaxiwayError):
+    """The control plane answered something this client does not understand."""
+
+    code = "protocol-error"
+
+
+def _problems(body: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for item in body.get("problems") or []:
+        if not isinstance(item, dict):
+            continue
+        line, column = int(item.get("line") or 0), int(item.get("column") or 0)
+        location = Location(str(item.get("file", "")), line, column)
+        field = str(item.get("field", ""))
+        problems.append(
+            Problem(
+                location,
+                (field,) if field and field != "(document)" else (),
+                str(item.get("message", "")),
+                item.get("found"),
+                item.get("expected"),
+                item.get("hint"),
+            )
+        )
+    return problems
+
+
+def error_for(response: httpx.Response, what: str) -> TaxiwayError:
+    """The exception an error answer stands for; ``what`` names the call for the message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    detail = str(body.get("detail") or response.reason_phrase or "no detail")
+    status = response.status_code
+    if status == 422 and body.get("problems") and body.get("code") == "validation-failed":
+        return ValidationFailed(_problems(body))
+    if status == 404:
+        return NotFound(detail)
+    if status == 409:
+        return Conflict(detail)
+    if status in (401, 403):
+        return AccessDenied(f"{what}: {detail}")
+    if status >= 500:
+        return Unreachable(f"{what}: the control plane answered {status}: {detail}")
+    if status == 422:
+        fields = "; ".join(
+            f"{p.get('field')}: {p.get('message')}" for p in body.get("problems") or [] if isinstance(p, dict)
+        )
+        return ProtocolError(f"{what}: the control plane refused the request ({fields or detail})")
+    return ProtocolError(f"{what}: the control plane answered {status}: {detail}")
+
+
+class ControlPlane:
+    """A control plane at ``url``, called with ``token``; usable as a context manager."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway"},
+            timeout=timeout,
+            trust_env=False,  # never route control-plane calls through a proxy from the environment
+        )
+
+    def __enter__(self) -> ControlPlane:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one request; answer the 2xx response or raise the error it stands for."""
+        what = f"{method} {path}"
+        try:
+            response = self._client.request(
+                method,
+                path,
+                json=json,
+                params=params,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException as exc:
+            raise Unreachable(f"{what}: the control plane at {self.url} did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{what}: cannot reach the control plane at {self.url} ({exc})") from exc
+        if response.is_success:
+            return response
+        raise error_for(response, what)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+
+    def put(self, path: str, body: Any) -> Any:
+        response = self.request("PUT", path, json=body)
+        return response.json() if response.content else None
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body).json()

@@ -1,0 +1,1 @@
+"""The development world: a control plane and one satellite per region on one machine."""
