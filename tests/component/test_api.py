@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import json
 import socket
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -69,7 +74,11 @@ def api(store_url: str) -> Iterator[Api]:
 
 
 ROUTES = [
+    ("GET", "/v1/whoami", None),
     ("GET", "/v1/regions", None),
+    ("PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-1", {"state": "ready"}),
+    ("GET", "/v1/services/hello", None),
+    ("GET", "/v1/artifacts/sha256:00", None),
     ("GET", "/v1/services", None),
     ("GET", "/v1/services/hello/revisions", None),
     ("POST", "/v1/services/hello/revisions", {"files": {}}),
@@ -85,7 +94,10 @@ ROUTES = [
 # Who may pass authorisation on each route (others get 403); everyone authenticated may
 # list regions, services and status (filtered to what they may see).
 ALLOWED = {
+    "/v1/whoami": {"admin", "owner", "stranger", "us", "eu"},
     "/v1/regions": {"admin", "owner", "stranger", "us", "eu"},
+    "/v1/regions/us-east1/nodes/us-east1-b/node-1": {"admin"},
+    "/v1/artifacts/sha256:00": {"admin"},
     "/v1/services": {"admin", "owner", "stranger", "us", "eu"},
     "/v1/status": {"admin", "owner", "stranger", "us", "eu"},
     "/v1/regions/us-east1/definitions": {"admin", "us"},
@@ -190,3 +202,117 @@ def test_uploads_cannot_name_paths(api: Api) -> None:
     response = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": files})
     assert response.status_code == 422
     assert "unexpected file name" in response.text
+
+
+def _tarball(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _deploy(api: Api, body: dict[str, Any]) -> int:
+    created = api.call("POST", "/v1/services/hello/revisions", "owner", json=body)
+    assert created.status_code == 201, created.text
+    number: int = created.json()["number"]
+    done = api.call(
+        "PUT",
+        "/v1/services/hello/environments/production",
+        "owner",
+        json={"revision": number, "expected_version": 0},
+    )
+    assert done.status_code == 200, done.text
+    return number
+
+
+def test_secrets_are_sealed_at_rest_and_revealed_only_to_the_region(api: Api) -> None:
+    _deploy(api, {"files": _hello_files()})
+    stored = json.dumps(api.store.revisions("hello")[0].definitions)
+    assert "not-a-real-token" not in stored, "a secret value reached the store in plain text"
+    assert '"sealed"' in stored
+
+    def token_env(who: str) -> dict[str, Any]:
+        body = api.call("GET", "/v1/regions/us-east1/definitions", who).json()
+        env: dict[str, Any] = body["items"][0]["definition"]["spec"]["env"]["API_TOKEN"]
+        return env
+
+    assert token_env("us")["value"] == "not-a-real-token"
+    assert "value" not in token_env("admin")
+    assert "sealed" not in token_env("admin")
+    revision = api.call("GET", "/v1/services/hello/revisions/1", "owner").text
+    assert "not-a-real-token" not in revision
+    assert "sealed" not in revision
+
+
+def test_artifacts_are_stored_once_and_read_only_by_who_may(api: Api) -> None:
+    data = _tarball({"app.py": b"print('hi')\n"})
+    artifact = {"format": "tar.gz", "data": base64.b64encode(data).decode()}
+    number = _deploy(api, {"files": _hello_files(), "artifact": artifact})
+    again = api.call(
+        "POST", "/v1/services/hello/revisions", "owner", json={"files": _hello_files(), "artifact": artifact}
+    )
+    assert again.json()["number"] == number, "the same files and artifact are the same revision"
+    digest = again.json()["artifact"]
+    assert digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    feed = api.call("GET", "/v1/regions/us-east1/definitions", "us").json()
+    assert feed["items"][0]["artifact"] == digest
+    for who, status in (("us", 200), ("owner", 200), ("admin", 200), ("stranger", 403)):
+        response = api.call("GET", f"/v1/artifacts/{digest}", who)
+        assert response.status_code == status, (who, response.text)
+        if status == 200:
+            assert response.content == data
+    broken = {"format": "tar.gz", "data": base64.b64encode(b"not gzip").decode()}
+    refused = api.call(
+        "POST", "/v1/services/hello/revisions", "owner", json={"files": _hello_files(), "artifact": broken}
+    )
+    assert refused.status_code == 400
+    assert "gzip" in refused.json()["detail"]
+
+
+def test_node_state_reaches_the_region_feed_and_wakes_its_long_poll(api: Api) -> None:
+    cursor = api.call("GET", "/v1/regions/us-east1/definitions", "us").json()["cursor"]
+    answered: dict[str, Any] = {}
+
+    def long_poll() -> None:
+        answered["body"] = api.call(
+            "GET", f"/v1/regions/us-east1/definitions?after={cursor}&wait=10", "us"
+        ).json()
+        answered["at"] = time.monotonic()
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    deadline = time.monotonic() + 10
+    while api.app.state.changes.waiting == 0:
+        assert time.monotonic() < deadline, "the long poll never started waiting"
+        time.sleep(0.005)
+    changed = time.monotonic()
+    done = api.call("PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-1", "admin", json={"state": "failed"})
+    assert done.status_code == 200, done.text
+    poller.join(timeout=15)
+    assert answered["body"]["failed_nodes"] == [["us-east1-b", "node-1"]]
+    assert answered["at"] - changed < 1.0
+    eu = api.call("GET", "/v1/regions/europe-west1/definitions", "eu").json()
+    assert eu["failed_nodes"] == []
+    unknown = api.call(
+        "PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-9", "admin", json={"state": "failed"}
+    )
+    assert unknown.status_code == 404
+    assert "us-east1-b/node-1" in unknown.json()["detail"]
+    api.call("PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-1", "admin", json={"state": "ready"})
+    regions = {r["name"]: r for r in api.call("GET", "/v1/regions", "owner").json()}
+    assert regions["us-east1"]["failed_nodes"] == []
+
+
+def test_heartbeats_carry_the_satellite_api(api: Api) -> None:
+    body = {"cursor": 3, "api": "http://127.0.0.1:4242", "reports": []}
+    assert api.call("PUT", "/v1/regions/us-east1/status", "us", json=body).status_code == 204
+    regions = {r["name"]: r for r in api.call("GET", "/v1/regions", "owner").json()}
+    assert regions["us-east1"]["api"] == "http://127.0.0.1:4242"
+    assert regions["us-east1"]["cursor"] == 3
+    assert regions["us-east1"]["last_seen"] is not None
+    assert regions["europe-west1"]["last_seen"] is None
+    service = api.call("GET", "/v1/services/hello", "owner").json()
+    assert service["environments"] == {"staging": None, "production": None}

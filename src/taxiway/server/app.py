@@ -8,17 +8,22 @@ document is served at ``/openapi.json``.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import hashlib
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from taxiway import __version__
-from taxiway.errors import NotFound, TaxiwayError
+from taxiway.errors import InvalidInput, NotFound, TaxiwayError
+from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
+from taxiway.sealing.keys import Sealer
 from taxiway.server import auth, problems, uploads
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import ENVIRONMENTS
@@ -38,8 +43,22 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The service's files travel with a revision; larger services belong in an image registry.
+MAX_ARTIFACT_BYTES = 16 * 1024 * 1024
+
+
+class ArtifactUpload(Body):
+    format: Literal["tar.gz"] = "tar.gz"
+    data: str = Field(description="The tar.gz, base64.", max_length=(MAX_ARTIFACT_BYTES * 4) // 3 + 8)
+
+
 class RevisionUpload(Body):
     files: dict[str, str] = Field(description="The .taxiway/ directory: file name -> YAML text.")
+    artifact: ArtifactUpload | None = Field(default=None, description="The service's files (tar.gz).")
+
+
+class NodeChange(Body):
+    state: Literal["failed", "ready"]
 
 
 class DesiredChange(Body):
@@ -55,6 +74,9 @@ class StatusReport(Body):
 
 class StatusBatch(Body):
     cursor: int = Field(ge=0, description="The definitions cursor the satellite has applied.")
+    api: str | None = Field(
+        default=None, max_length=256, pattern=r"^https?://", description="The satellite's own API (logs)."
+    )
     reports: list[StatusReport]
 
 
@@ -98,7 +120,24 @@ def _desired_json(d: records.Desired) -> dict[str, Any]:
     }
 
 
-def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> FastAPI:
+def _artifact_bytes(upload: ArtifactUpload) -> bytes:
+    try:
+        data = base64.b64decode(upload.data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("artifact.data is not base64") from exc
+    if len(data) > MAX_ARTIFACT_BYTES:
+        raise InvalidInput(f"the artifact is {len(data)} bytes; at most {MAX_ARTIFACT_BYTES} are accepted")
+    if not data.startswith(b"\x1f\x8b"):
+        raise InvalidInput("the artifact is not gzip data (format tar.gz)")
+    return data
+
+
+def create_app(
+    store: SqlStore, topology: Topology, inventory: Inventory, sealer: Sealer | None = None
+) -> FastAPI:
+    """The API over ``store``; ``sealer`` seals secret env values at rest (a throwaway key
+    when none is given, for tests: secrets then do not survive a restart)."""
+    sealer = sealer or Sealer.generate()
     app = FastAPI(title="Taxiway control plane", version=__version__)
     app.state.store = store
     changes = Changes()
@@ -111,9 +150,51 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/v1/whoami")
+    def whoami(token: Principal) -> dict[str, Any]:
+        return {
+            "name": token.name,
+            "scope": token.scope,
+            "services": list(token.services),
+            "region": token.region,
+        }
+
     @app.get("/v1/regions")
-    def list_regions(token: Principal) -> list[dict[str, str]]:
-        return [{"name": r.name, "continent": r.continent, "driver": r.driver} for r in store.regions()]
+    def list_regions(token: Principal) -> list[dict[str, Any]]:
+        seen = store.heartbeats()
+        answer = []
+        for r in store.regions():
+            beat = seen.get(r.name)
+            answer.append(
+                {
+                    "name": r.name,
+                    "continent": r.continent,
+                    "driver": r.driver,
+                    "last_seen": beat.seen_at.isoformat() if beat else None,
+                    "cursor": beat.cursor if beat else None,
+                    "api": beat.api if beat else None,
+                    "failed_nodes": [list(n) for n in store.definitions_since(r.name, 0).failed_nodes],
+                }
+            )
+        return answer
+
+    @app.put("/v1/regions/{region}/nodes/{datacenter}/{node}")
+    async def set_node(
+        region: str, datacenter: str, node: str, change: NodeChange, token: Principal
+    ) -> dict[str, Any]:
+        auth.require_admin(token)
+        found = topology.regions.get(region)
+        if found is None:
+            raise NotFound(f"no region {region!r} in the topology")
+        nodes = {(d.name, n.name) for d in found.datacenters for n in d.nodes}
+        if (datacenter, node) not in nodes:
+            known = ", ".join(f"{d}/{n}" for d, n in sorted(nodes))
+            raise NotFound(f"region {region} has no node {datacenter}/{node}; nodes: {known}")
+        seq = await run_in_threadpool(
+            store.set_node_state, region, datacenter, node, change.state, auth.actor(token)
+        )
+        await changes.notify()
+        return {"region": region, "datacenter": datacenter, "node": node, "state": change.state, "seq": seq}
 
     @app.get("/v1/services")
     def list_services(token: Principal) -> list[dict[str, Any]]:
@@ -122,6 +203,21 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
             for s in store.services()
             if auth.can_read_service(token, s.name)
         ]
+
+    @app.get("/v1/services/{service}")
+    def get_service(service: str, token: Principal) -> dict[str, Any]:
+        auth.require_service(token, service)
+        found = store.service(service)
+        environments = {}
+        for environment in ENVIRONMENTS:
+            current = store.desired(service, environment)
+            environments[environment] = _desired_json(current) if current else None
+        return {
+            "name": found.name,
+            "version": found.version,
+            "entry": found.entry,
+            "environments": environments,
+        }
 
     @app.get("/v1/services/{service}/revisions")
     def list_revisions(service: str, token: Principal) -> list[dict[str, Any]]:
@@ -134,6 +230,7 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
                 "created_by": r.created_by,
                 "created_at": r.created_at.isoformat(),
                 "environments": sorted(r.definitions),
+                "artifact": r.artifact,
             }
             for r in store.revisions(service)
         ]
@@ -142,15 +239,49 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
     def create_revision(service: str, upload: RevisionUpload, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         store.service(service)
-        derived = uploads.derive_upload(upload.files, service, topology, inventory)
-        revision = store.create_revision(service, derived.definitions, derived.digest, auth.actor(token))
-        return {"service": service, "number": revision.number, "digest": revision.digest}
+        data = _artifact_bytes(upload.artifact) if upload.artifact else None
+        artifact = "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else None
+        derived = uploads.derive_upload(upload.files, service, topology, inventory, artifact)
+        if data is not None:
+            store.put_artifact(data)
+        sealed = {
+            environment: {region: seal_values(d, sealer) for region, d in by_region.items()}
+            for environment, by_region in derived.definitions.items()
+        }
+        revision = store.create_revision(service, sealed, derived.digest, auth.actor(token), artifact)
+        return {
+            "service": service,
+            "number": revision.number,
+            "digest": revision.digest,
+            "artifact": revision.artifact,
+        }
 
     @app.get("/v1/services/{service}/revisions/{number}")
     def get_revision(service: str, number: int, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         r = store.revision(service, number)
-        return {"number": r.number, "digest": r.digest, "definitions": r.definitions}
+        definitions = {
+            environment: {region: strip_values(d) for region, d in by_region.items()}
+            for environment, by_region in r.definitions.items()
+        }
+        return {
+            "number": r.number,
+            "digest": r.digest,
+            "artifact": r.artifact,
+            "created_by": r.created_by,
+            "created_at": r.created_at.isoformat(),
+            "definitions": definitions,
+        }
+
+    @app.get("/v1/artifacts/{digest}")
+    def get_artifact(digest: str, token: Principal) -> Response:
+        if token.scope == "satellite":
+            region = token.region or ""
+            if digest not in {p.artifact for p in store.definitions_since(region, 0).items}:
+                raise problems.Forbidden(f"no definition of region {region!r} uses artifact {digest}")
+        elif token.scope != "admin" and not (store.artifact_services(digest) & set(token.services)):
+            raise problems.Forbidden(f"this token may not read artifact {digest}")
+        return Response(store.artifact(digest), media_type="application/gzip")
 
     @app.get("/v1/services/{service}/environments/{environment}")
     def get_desired(service: str, environment: str, token: Principal) -> dict[str, Any]:
@@ -189,22 +320,32 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
         auth.require_region(token, region)
         if region not in topology.regions:
             raise NotFound(f"no region {region!r} in the topology")
+
+        # Only the region's own satellite gets secret values (it must run the instances);
+        # an admin reading the feed sees digests, like everyone else.
+        def reveal(definition: dict[str, Any]) -> dict[str, Any]:
+            if token.scope == "satellite":
+                return unseal_values(definition, sealer)
+            return strip_values(definition)
+
         deadline = asyncio.get_running_loop().time() + wait
         while True:
             found = await run_in_threadpool(store.definitions_since, region, after)
             remaining = deadline - asyncio.get_running_loop().time()
-            if found.items or remaining <= 0:
+            if found.items or found.nodes_changed or remaining <= 0:
                 break
             await changes.wait(min(remaining, POLL_SECONDS))
         return {
             "region": region,
             "cursor": found.cursor,
+            "failed_nodes": [list(n) for n in found.failed_nodes],
             "items": [
                 {
                     "service": p.service,
                     "environment": p.environment,
                     "revision": p.revision,
-                    "definition": p.definition,
+                    "artifact": p.artifact,
+                    "definition": None if p.definition is None else reveal(p.definition),
                     "seq": p.seq,
                 }
                 for p in found.items
@@ -218,6 +359,7 @@ def create_app(store: SqlStore, topology: Topology, inventory: Inventory) -> Fas
             region,
             [records.Status(r.service, r.environment, r.report) for r in batch.reports],
             batch.cursor,
+            batch.api,
         )
 
     @app.get("/v1/status")

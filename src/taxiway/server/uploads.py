@@ -18,6 +18,8 @@ from typing import Any
 
 from taxiway.errors import ValidationFailed
 from taxiway.plan import derive
+from taxiway.plan.regional import RegionalDefinition, SecretEnv
+from taxiway.sealing.definitions import strip_values
 from taxiway.spec import service_files
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.problem import Location, Problem
@@ -32,8 +34,10 @@ MAX_FILE_BYTES = 256 * 1024
 class Derived:
     service: str
     definitions: dict[str, dict[str, Any]]
-    """Regional definition JSON by environment, then region."""
+    """Regional definition JSON by environment, then region; secrets carry their ``value``
+    (in memory only: the caller seals them before storing)."""
     digest: str
+    """Identifies the content: computed over the definitions with secrets as digests."""
 
 
 def _relabel(exc: ValidationFailed, directory: Path) -> ValidationFailed:
@@ -69,7 +73,11 @@ def _check_names(files: Mapping[str, str]) -> None:
 
 
 def derive_upload(
-    files: Mapping[str, str], service: str, topology: Topology, inventory: Inventory
+    files: Mapping[str, str],
+    service: str,
+    topology: Topology,
+    inventory: Inventory,
+    artifact: str | None = None,
 ) -> Derived:
     """Validate and derive every environment the inventory allows for ``service``."""
     _check_names(files)
@@ -106,13 +114,29 @@ def derive_upload(
                 except ValidationFailed as exc:
                     problems.extend(exc.problems)
                     continue
-                definitions[environment] = {
-                    region: d.model_dump(mode="json", by_alias=True) for region, d in derived.items()
-                }
+                definitions[environment] = {region: _with_values(d) for region, d in derived.items()}
             if problems:
                 raise ValidationFailed(sorted(set(problems)))
         except ValidationFailed as exc:
             raise _relabel(exc, directory) from exc
-    canonical = json.dumps(definitions, sort_keys=True, separators=(",", ":"))
-    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return Derived(service, definitions, digest)
+    return Derived(service, definitions, content_digest(definitions, artifact))
+
+
+def _with_values(definition: RegionalDefinition) -> dict[str, Any]:
+    document = definition.model_dump(mode="json", by_alias=True)
+    for name, value in definition.spec.env.items():
+        if isinstance(value, SecretEnv) and value.value is not None:
+            document["spec"]["env"][name]["value"] = value.value
+    return document
+
+
+def content_digest(definitions: dict[str, dict[str, Any]], artifact: str | None) -> str:
+    """What makes two uploads the same revision: definitions (secrets by digest) and files."""
+    stripped = {
+        environment: {region: strip_values(d) for region, d in by_region.items()}
+        for environment, by_region in definitions.items()
+    }
+    canonical = json.dumps(
+        {"definitions": stripped, "artifact": artifact}, sort_keys=True, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -32,6 +32,8 @@ class Revision:
     """Regional definitions (JSON) by environment, then region."""
     created_by: str
     created_at: datetime.datetime
+    artifact: str | None = None
+    """Digest of the service's files uploaded with the revision, if any."""
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,25 @@ class Published:
     revision: int
     definition: dict[str, Any] | None
     seq: int
+    artifact: str | None = None
 
 
 @dataclass(frozen=True)
 class Changes:
     cursor: int
     items: list[Published] = field(default_factory=list)
+    failed_nodes: list[tuple[str, str]] = field(default_factory=list)
+    """The region's failed (datacenter, node) pairs now: always the complete set."""
+    nodes_changed: bool = False
+    """A node of the region changed state after the cursor asked about."""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    region: str
+    seen_at: datetime.datetime
+    cursor: int
+    api: str | None
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,13 @@ import sqlalchemy as sa
 from taxiway.errors import Conflict, NotFound, TransientError
 from taxiway.store import migrate, records
 from taxiway.store.tables import (
+    artifacts,
     audit,
     counters,
     definitions,
     desired,
     heartbeats,
+    node_states,
     regions,
     revisions,
     services,
@@ -154,10 +156,44 @@ class SqlStore:
 
     # -- revisions and desired state --------------------------------------------------
 
+    def put_artifact(self, data: bytes) -> str:
+        """Store a revision's files (content-addressed; storing twice keeps one copy)."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        with self._tx() as c:
+            if c.execute(sa.select(artifacts.c.digest).where(artifacts.c.digest == digest)).first() is None:
+                c.execute(
+                    artifacts.insert().values(
+                        digest=digest, size=len(data), data=data, created_at=self.clock()
+                    )
+                )
+        return digest
+
+    def artifact(self, digest: str) -> bytes:
+        with self.engine.connect() as c:
+            data = c.execute(sa.select(artifacts.c.data).where(artifacts.c.digest == digest)).scalar()
+        if data is None:
+            raise NotFound(f"no artifact {digest}")
+        return bytes(data)
+
+    def artifact_services(self, digest: str) -> set[str]:
+        """The services with a revision made from this artifact (who may read it)."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(revisions.c.service).where(revisions.c.artifact == digest).distinct())
+            return {r.service for r in rows}
+
     def create_revision(
-        self, service: str, by_environment: Mapping[str, Definitions], digest: str, actor: str
+        self,
+        service: str,
+        by_environment: Mapping[str, Definitions],
+        digest: str,
+        actor: str,
+        artifact: str | None = None,
     ) -> records.Revision:
-        """Store an immutable revision; identical content returns the existing one."""
+        """Store an immutable revision; identical content returns the existing one.
+
+        ``digest`` identifies the content (manifests and artifact); ``artifact`` must have
+        been stored with :meth:`put_artifact` first.
+        """
         self.service(service)
         with self._tx() as c:
             same = c.execute(
@@ -176,6 +212,7 @@ class SqlStore:
                 definitions={env: dict(defs) for env, defs in by_environment.items()},
                 created_by=actor,
                 created_at=self.clock(),
+                artifact=artifact,
             )
             c.execute(revisions.insert().values(**dataclasses.asdict(stored)))
             self._audit(c, actor, "revision.create", f"{service}#{number}", {"digest": digest})
@@ -290,13 +327,21 @@ class SqlStore:
             return _desired(row)
 
     def definitions_since(self, region: str, after: int) -> records.Changes:
-        """Every definition of ``region`` changed after cursor ``after`` (0: all of them)."""
+        """Every definition of ``region`` changed after cursor ``after`` (0: all of them),
+        with the artifact of each one's revision, and the region's failed nodes."""
         with self.engine.connect() as c:
             cursor = int(
                 c.execute(sa.select(counters.c.value).where(counters.c.name == "changes")).scalar_one()
             )
             rows = c.execute(
-                sa.select(definitions)
+                sa.select(definitions, revisions.c.artifact)
+                .select_from(
+                    definitions.outerjoin(
+                        revisions,
+                        (revisions.c.service == definitions.c.service)
+                        & (revisions.c.number == definitions.c.revision),
+                    )
+                )
                 .where(definitions.c.region == region, definitions.c.seq > after, definitions.c.seq <= cursor)
                 .order_by(definitions.c.seq, definitions.c.service, definitions.c.environment)
             )
@@ -308,10 +353,36 @@ class SqlStore:
                     r.revision,
                     None if r.definition is None else dict(r.definition),
                     r.seq,
+                    r.artifact,
                 )
                 for r in rows
             ]
-        return records.Changes(cursor, items)
+            nodes = list(c.execute(sa.select(node_states).where(node_states.c.region == region)))
+        return records.Changes(
+            cursor,
+            items,
+            failed_nodes=sorted((n.datacenter, n.node) for n in nodes if n.state == "failed"),
+            nodes_changed=any(after < n.seq <= cursor for n in nodes),
+        )
+
+    def set_node_state(self, region: str, datacenter: str, node: str, state: str, actor: str) -> int:
+        """Mark a node ``failed`` or ``ready``; answers the change's seq (satellites see it)."""
+        key = (
+            (node_states.c.region == region)
+            & (node_states.c.datacenter == datacenter)
+            & (node_states.c.node == node)
+        )
+        with self._tx() as c:
+            seq = self._next_seq(c)
+            values = {"state": state, "seq": seq, "updated_by": actor, "updated_at": self.clock()}
+            if c.execute(sa.select(node_states.c.state).where(key)).first() is None:
+                c.execute(
+                    node_states.insert().values(region=region, datacenter=datacenter, node=node, **values)
+                )
+            else:
+                c.execute(node_states.update().where(key).values(**values))
+            self._audit(c, actor, "node.set", f"{region}/{datacenter}/{node}", {"state": state, "seq": seq})
+        return seq
 
     def cursor(self) -> int:
         with self.engine.connect() as c:
@@ -321,7 +392,9 @@ class SqlStore:
 
     # -- status -----------------------------------------------------------------------
 
-    def report_status(self, region: str, reports: Sequence[records.Status], cursor: int) -> None:
+    def report_status(
+        self, region: str, reports: Sequence[records.Status], cursor: int, api: str | None = None
+    ) -> None:
         now = self.clock()
         with self._tx() as c:
             for report in reports:
@@ -346,10 +419,17 @@ class SqlStore:
                 c.execute(
                     heartbeats.update()
                     .where(heartbeats.c.region == region)
-                    .values(seen_at=now, cursor=cursor)
+                    .values(seen_at=now, cursor=cursor, api=api)
                 )
             else:
-                c.execute(heartbeats.insert().values(region=region, seen_at=now, cursor=cursor))
+                c.execute(heartbeats.insert().values(region=region, seen_at=now, cursor=cursor, api=api))
+
+    def heartbeats(self) -> dict[str, records.Heartbeat]:
+        with self.engine.connect() as c:
+            return {
+                r.region: records.Heartbeat(r.region, r.seen_at, int(r.cursor), r.api)
+                for r in c.execute(sa.select(heartbeats))
+            }
 
     def statuses(self, service: str | None = None) -> list[records.Status]:
         query = sa.select(statuses).order_by(statuses.c.service, statuses.c.environment, statuses.c.region)
@@ -428,6 +508,7 @@ def _revision(row: Any) -> records.Revision:
         definitions=dict(row.definitions),
         created_by=row.created_by,
         created_at=row.created_at,
+        artifact=row.artifact,
     )
 
 

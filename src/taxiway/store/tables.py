@@ -7,8 +7,9 @@ Design notes:
   service+environment, stamped with a ``seq`` from the single ``counters`` row. Taking
   that row's lock makes writers commit in seq order, so a satellite reading "everything
   after seq N" can never skip a change that commits late.
-- secrets never reach the store: regional definitions serialise secret env values as
-  digests, and tokens are stored as SHA-256 hashes of high-entropy secrets.
+- secrets never reach the store in plain text: secret env values in revisions are sealed
+  with the control plane's key (``taxiway.sealing``), and tokens are stored as SHA-256
+  hashes of high-entropy secrets.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ revisions = sa.Table(
     sa.Column("definitions", JSON, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("artifact", sa.String(80), nullable=True),
+)
+
+# The service's files uploaded with a revision (tar.gz), content-addressed and immutable.
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("digest", sa.String(80), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
 )
 
 desired = sa.Table(
@@ -95,6 +107,20 @@ heartbeats = sa.Table(
     sa.Column("region", sa.String(63), primary_key=True),
     sa.Column("seen_at", Timestamp, nullable=False),
     sa.Column("cursor", sa.BigInteger, nullable=False),
+    sa.Column("api", sa.String(256), nullable=True),
+)
+
+# Nodes an operator marked failed (``taxiway chaos node-down``); ``seq`` as for definitions.
+node_states = sa.Table(
+    "node_states",
+    metadata,
+    sa.Column("region", sa.String(63), primary_key=True),
+    sa.Column("datacenter", sa.String(63), primary_key=True),
+    sa.Column("node", sa.String(63), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )
 
 audit = sa.Table(

@@ -1,0 +1,88 @@
+"""Running the control plane as a process, and setting one up (``server init``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from taxiway.errors import ConfigurationError
+from taxiway.sealing.keys import Sealer
+from taxiway.server import app as api
+from taxiway.server.settings import ServerSettings
+from taxiway.spec import platform
+from taxiway.store.sql import SqlStore
+
+ACTOR = "system:server"
+
+
+def _open(settings: ServerSettings) -> SqlStore:
+    settings.check_files()
+    topology = platform.load_topology(settings.topology)
+    inventory = platform.load_inventory(settings.inventory, topology)
+    store = SqlStore.open(settings.database)
+    api.sync_platform(store, topology, inventory, ACTOR)
+    return store
+
+
+@dataclass(frozen=True)
+class Initialised:
+    token_file: Path
+    key_file: Path
+    key_created: bool
+
+
+def init(
+    settings: ServerSettings, token_file: Path, *, name: str = "admin", force: bool = False
+) -> Initialised:
+    """Migrate the database, load the platform files, make the sealing key if there is
+    none, and write a new admin token to ``token_file`` (mode 0600; never printed)."""
+    if token_file.exists() and not force:
+        raise ConfigurationError(f"{token_file} exists; pass --force to write a new admin token over it")
+    key_created = not settings.key_file.exists()
+    Sealer.from_file(settings.key_file, create=True)
+    store = _open(settings)
+    try:
+        token = store.create_token(name, "admin", actor=ACTOR)
+    finally:
+        store.close()
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = token_file.with_name(f".{token_file.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    temporary.replace(token_file)
+    return Initialised(token_file, settings.key_file, key_created)
+
+
+def run(settings: ServerSettings) -> None:
+    """Serve the API until SIGTERM/SIGINT."""
+    if not settings.key_file.exists():
+        raise ConfigurationError(
+            f"no key file at {settings.key_file}: run `taxiway server init` first "
+            "(a new key would make the stored secrets unreadable, so the server never makes one itself)"
+        )
+    sealer = Sealer.from_file(settings.key_file)
+    store = _open(settings)
+    topology = platform.load_topology(settings.topology)
+    inventory = platform.load_inventory(settings.inventory, topology)
+    if not settings.listen.loopback:
+        print(
+            f"warning: listening on {settings.listen.host}, not loopback: put TLS in front of it",
+            file=sys.stderr,
+        )
+    config = uvicorn.Config(
+        api.create_app(store, topology, inventory, sealer),
+        host=settings.listen.host,
+        port=settings.listen.port,
+        log_level="info",
+        lifespan="off",
+        server_header=False,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        store.close()

@@ -1,0 +1,80 @@
+"""The control plane's settings: where its database, key and platform files are, where it listens.
+
+Each setting comes from a flag of ``taxiway server`` or its environment variable
+(``TAXIWAY_DATABASE_URL``, ``TAXIWAY_LISTEN``, ``TAXIWAY_KEY_FILE``, ``TAXIWAY_TOPOLOGY``,
+``TAXIWAY_INVENTORY``), else the default below. The data directory is
+``$XDG_DATA_HOME/taxiway`` (``~/.local/share/taxiway``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from taxiway.errors import ConfigurationError
+
+DEFAULT_PORT = 7700
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "taxiway"
+
+
+def default_database() -> str:
+    return f"sqlite:///{data_dir() / 'taxiway.db'}"
+
+
+def default_key_file() -> Path:
+    return data_dir() / "server.key"
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Listen:
+        """``HOST:PORT``, ``:PORT`` (loopback) or ``PORT``; IPv6 as ``[::1]:PORT``."""
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            host, port_text = "", text
+        host = host.strip("[]") or "127.0.0.1"
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ConfigurationError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:7700") from None
+        if not 0 <= port <= 65535:
+            raise ConfigurationError(f"--listen {text!r}: the port must be 0-65535")
+        return cls(host, port)
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    database: str
+    topology: Path
+    inventory: Path
+    key_file: Path
+    listen: Listen = Listen("127.0.0.1", DEFAULT_PORT)
+
+    def check_files(self) -> None:
+        for what, path in (("topology", self.topology), ("inventory", self.inventory)):
+            if not path.is_file():
+                raise ConfigurationError(f"{what} file {path} does not exist")
