@@ -179,6 +179,12 @@ def _read_state(path: Path) -> dict[diff.Key, RegionalDefinition]:
 @click.argument("path", type=click.Path(path_type=Path))
 @env_option
 @click.option("--state", "state_path", type=click.Path(path_type=Path), help="What runs now (a State file).")
+@click.option(
+    "--remote",
+    "compare_remote",
+    is_flag=True,
+    help="Compare with what the control plane says ENV runs now (instead of --state).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON, for CI.")
 @click.option(
     "--detailed-exitcode",
@@ -187,25 +193,34 @@ def _read_state(path: Path) -> dict[diff.Key, RegionalDefinition]:
 )
 @topology_option
 @inventory_option
+@remote.connection_options
 def plan(
     path: Path,
     environment: str,
     state_path: Path | None,
+    compare_remote: bool,
     as_json: bool,
     detailed_exitcode: bool,
     topology: Path | None,
     inventory: Path | None,
+    url: str | None,
+    token_file: Path | None,
 ) -> None:
     """Show what would be created, changed and removed, region by region.
 
-    Without --state nothing is taken to run yet, so every region is created.
+    Without --state or --remote nothing is taken to run yet, so every region is created.
     """
+    if compare_remote and state_path is not None:
+        raise click.UsageError("--remote and --state are mutually exclusive: compare with one or the other")
     files = platform_files.load(topology, inventory)
     files.require_topology()
     definitions = _derive_all(path, [environment], files)[environment]
     desired = {d.key: d for d in definitions.values()}
     service = next(iter(definitions.values())).service
-    actual = _read_state(state_path) if state_path else {}
+    if compare_remote:
+        actual = remote.deployed_state(url, token_file, service, environment)
+    else:
+        actual = _read_state(state_path) if state_path else {}
     actual = {k: v for k, v in actual.items() if k[0] == service and k[1] == environment}
     result = diff.plan(desired, actual)
     if as_json:

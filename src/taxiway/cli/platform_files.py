@@ -3,7 +3,8 @@
 Order: the ``--topology`` / ``--inventory`` flag, then ``TAXIWAY_TOPOLOGY`` /
 ``TAXIWAY_INVENTORY``, then the platform config file (``$TAXIWAY_CONFIG``, else
 ``~/.config/taxiway/config.yaml``) with ``topology:`` and ``inventory:`` keys, paths
-relative to that file. Without an inventory every region of the topology is allowed.
+relative to that file, then the running dev world's files (``dev.json``, written by
+``taxiway dev up``). Without an inventory every region of the topology is allowed.
 """
 
 from __future__ import annotations
@@ -12,30 +13,22 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxiway.client import config
 from taxiway.errors import ConfigurationError
-from taxiway.spec import platform, service_files
+from taxiway.spec import platform
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.topology import Topology
 
 
 def config_path() -> Path:
-    explicit = os.environ.get("TAXIWAY_CONFIG")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "taxiway" / "config.yaml"
+    return config.config_path()
 
 
-def _from_config(key: str) -> Path | None:
-    path = config_path()
-    if not path.is_file():
+def _from_dev_world(key: str) -> Path | None:
+    world = config.dev_world()
+    if world is None:
         return None
-    data = service_files.read(path).data
-    if not isinstance(data, dict) or not data.get(key):
-        return None
-    value = data[key]
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{path}: {key} must be a file path")
-    return (path.parent / value).resolve()
+    return world.topology if key == "topology" else world.inventory if key == "inventory" else None
 
 
 def resolve(flag: Path | None, env_var: str, key: str) -> Path | None:
@@ -43,7 +36,7 @@ def resolve(flag: Path | None, env_var: str, key: str) -> Path | None:
         return flag
     if os.environ.get(env_var):
         return Path(os.environ[env_var])
-    return _from_config(key)
+    return config.config_file_path(key) or _from_dev_world(key)
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,7 @@ class PlatformFiles:
         if self.topology is None:
             raise ConfigurationError(
                 "no topology: pass --topology FILE, set TAXIWAY_TOPOLOGY, "
-                f"or add 'topology: FILE' to {config_path()}"
+                f"add 'topology: FILE' to {config_path()}, or run `taxiway dev up`"
             )
         return self.topology
 

@@ -1,7 +1,469 @@
-"""Commands that talk to the control plane: deploy, status, logs, rollback, revisions, regions, chaos."""
+"""Commands that talk to the control plane: deploy, rollback, status, logs, revisions, regions, chaos.
+
+Each finds the control plane through :mod:`taxiway.client.config` (``--url`` and
+``--token-file`` first; a token is never taken from argv), calls it through
+:class:`taxiway.client.http.ControlPlane`, and prints through a ``*_view`` module;
+``--json`` prints the same facts for machines. Errors are :class:`TaxiwayError`, which
+``taxiway.cli.main`` turns into a message and exit status 1. Deploy and rollback end in
+the same place, :func:`_converge`: point the environment at a revision, then wait.
+"""
 
 from __future__ import annotations
 
-import click
+import contextlib
+import datetime
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from taxiway.cli import progress_view, regions_view, revisions_view, status_view, table_view
+from taxiway.client import config, desired, logs, nodes, readiness, status, upload, waiting
+from taxiway.client import regions as region_list
+from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
+from taxiway.errors import NotFound, TaxiwayError
+from taxiway.plan.regional import RegionalDefinition
+from taxiway.spec import service_files, units
+from taxiway.spec.manifest import ENVIRONMENTS
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def connection_options(command: F) -> F:
+    """``--url`` and ``--token-file``: which control plane, and the file holding the token."""
+    command = click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File holding the bearer token [env TAXIWAY_TOKEN_FILE, or TAXIWAY_TOKEN itself].",
+    )(command)
+    return click.option(
+        "--url",
+        metavar="URL",
+        help="Control plane URL [env TAXIWAY_URL, 'control_plane:' in the config, the dev world].",
+    )(command)
+
+
+def _environment_option(default: str | None = None) -> Callable[[F], F]:
+    return click.option(
+        "--env",
+        "environment",
+        required=default is None,
+        default=default,
+        show_default=default is not None,
+        type=click.Choice(ENVIRONMENTS),
+        help="Environment.",
+    )
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    try:
+        return units.parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from exc
+
+
+wait_options = [
+    click.option(
+        "--no-wait", is_flag=True, help="Return once the change is stored; do not wait for regions."
+    ),
+    click.option(
+        "--timeout",
+        metavar="DURATION",
+        default="300s",
+        show_default=True,
+        callback=_seconds,
+        help="How long to wait for every region to be ready.",
+    ),
+]
+
+
+def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+@contextlib.contextmanager
+def _connect(url: str | None, token_file: Path | None) -> Iterator[tuple[ControlPlane, config.Connection]]:
+    connection = config.resolve(url, token_file)
+    with ControlPlane(connection.url, connection.token) as cp:
+        try:
+            yield cp, connection
+        except Unreachable as exc:
+            raise Unreachable(
+                f"{exc}; the URL comes from {connection.source}: is the control plane running?"
+            ) from exc
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _converge(
+    cp: ControlPlane,
+    service: str,
+    environment: str,
+    revision: int,
+    *,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+    started: float,
+    summary: dict[str, Any],
+) -> None:
+    """Point ``environment`` at ``revision`` (unless it already is), then wait for it."""
+    regions = desired.regions_of(desired.revision(cp, service, revision), service, environment)
+    before = desired.current(cp, service, environment)
+    summary.update(
+        {"revision": revision, "previous_revision": before.revision if before else None, "regions": regions}
+    )
+    if before is not None and before.revision == revision:
+        summary["changed"] = False
+        if not as_json:
+            out.print(f"{environment} already points at revision {revision}; nothing to change")
+    else:
+        after = desired.point(cp, service, environment, revision, before.version if before else 0)
+        summary.update({"changed": True, "version": after.version})
+        if not as_json:
+            was = f" (was revision {before.revision})" if before else ""
+            out.print(f"{environment} now points at revision {revision}{was}")
+    if not wait:
+        summary.update({"outcome": "not-waited", "elapsed_seconds": round(time.monotonic() - started, 1)})
+        if as_json:
+            _print_json(summary)
+        else:
+            out.print(f"not waiting; follow it with `taxiway status {service} --env {environment}`")
+        return
+    display = progress_view.ProgressDisplay(err if as_json else out)
+    try:
+        with display:
+            progress = waiting.wait_until_ready(
+                cp, service, environment, revision, regions, timeout=timeout, on_progress=display.update
+            )
+    except (waiting.RolloutFailed, waiting.RolloutTimedOut) as exc:
+        if isinstance(exc, waiting.RolloutFailed):
+            progress_view.print_failure(err, exc.progress)
+        if as_json:
+            failed = isinstance(exc, waiting.RolloutFailed)
+            summary.update({"outcome": "failed" if failed else "timed-out", "message": str(exc)})
+            summary["elapsed_seconds"] = round(time.monotonic() - started, 1)
+            _print_json(summary)
+        raise
+    elapsed = time.monotonic() - started
+    summary.update({"outcome": "ready", "elapsed_seconds": round(elapsed, 1)})
+    if as_json:
+        _print_json(summary)
+    else:
+        count = len(progress.regions)
+        out.print(
+            f"[green]✓[/] {escape(service)} revision {revision} is ready in {environment} "
+            f"({count} region{'s' if count != 1 else ''}) after {elapsed:.1f}s"
+        )
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@_environment_option()
+@_with(wait_options)
+@json_option
+@connection_options
+def deploy(
+    path: Path,
+    environment: str,
+    no_wait: bool,
+    timeout: float,
+    as_json: bool,
+    url: str | None,
+    token_file: Path | None,
+) -> None:
+    """Upload a service as a new revision, point ENV at it and wait until every region runs it.
+
+    PATH is the service directory holding .taxiway/ (or its manifest file). The directory
+    travels with the revision as a tar.gz (without .git, __pycache__, .venv, node_modules).
+    Deploying unchanged files finds the same revision again.
+    """
+    started = time.monotonic()
+    found = service_files.find(path)
+    service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
+    payload = upload.service_upload(found)
+    with _connect(url, token_file) as (cp, _connection):
+        created = upload.create_revision(cp, service, payload)
+        if not as_json:
+            stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
+            size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"
+            out.print(
+                f"revision {created.number} of {escape(service)}: {len(payload.files)} manifest files, "
+                f"artifact {stored} ({size})"
+            )
+        summary: dict[str, Any] = {
+            "service": service,
+            "environment": environment,
+            "digest": created.digest,
+            "artifact": created.artifact,
+        }
+        _converge(
+            cp,
+            service,
+            environment,
+            created.number,
+            wait=not no_wait,
+            timeout=timeout,
+            as_json=as_json,
+            started=started,
+            summary=summary,
+        )
+
+
+@click.command()
+@click.argument("service")
+@_environment_option()
+@click.option(
+    "--to",
+    "target",
+    metavar="REVISION",
+    type=click.IntRange(min=1),
+    help="Revision to return to [default: the one before].",
+)
+@_with(wait_options)
+@json_option
+@connection_options
+def rollback(
+    service: str,
+    environment: str,
+    target: int | None,
+    no_wait: bool,
+    timeout: float,
+    as_json: bool,
+    url: str | None,
+    token_file: Path | None,
+) -> None:
+    """Point ENV back at an earlier revision and wait until every region runs it.
+
+    Without --to, the newest revision before the current one that has ENV.
+    """
+    started = time.monotonic()
+    with _connect(url, token_file) as (cp, _connection):
+        now = desired.current(cp, service, environment)
+        if now is None:
+            raise NotFound(f"{service} was never deployed to {environment}; there is nothing to roll back")
+        if target is None:
+            history = cp.get(f"/v1/services/{service}/revisions")
+            target = desired.rollback_target(
+                history if isinstance(history, list) else [], now.revision, environment
+            )
+        if not as_json:
+            out.print(f"rolling {escape(service)} back in {environment}: revision {now.revision} → {target}")
+        summary: dict[str, Any] = {"service": service, "environment": environment}
+        _converge(
+            cp,
+            service,
+            environment,
+            target,
+            wait=not no_wait,
+            timeout=timeout,
+            as_json=as_json,
+            started=started,
+            summary=summary,
+        )
+
+
+@click.command(name="status")
+@click.argument("service", required=False)
+@click.option("--env", "environment", type=click.Choice(ENVIRONMENTS), help="Only this environment.")
+@json_option
+@connection_options
+def status_command(
+    service: str | None, environment: str | None, as_json: bool, url: str | None, token_file: Path | None
+) -> None:
+    """Show what runs where: per region the revision, ready instances, phase and instances.
+
+    Regions whose satellite has been silent for three report periods are flagged STALE.
+    """
+    with _connect(url, token_file) as (cp, _connection):
+        rows = cp.get("/v1/status", service=service)
+        known = region_list.fetch(cp)
+        targets = desired.targets(cp, service, environment) if service else {}
+    now = datetime.datetime.now(datetime.UTC)
+    entries = status.collect(
+        rows if isinstance(rows, list) else [], known, targets, now, environment=environment
+    )
+    if as_json:
+        _print_json([e.to_json(now) for e in entries])
+    else:
+        status_view.print_status(out, entries, now)
+
+
+@click.command(name="logs")
+@click.argument("service")
+@_environment_option(default="production")
+@click.option("--region", help="Only this region.")
+@click.option("--instance", help="Only this instance.")
+@click.option(
+    "--tail", type=click.IntRange(min=0), default=100, show_default=True, help="Lines from the end."
+)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@connection_options
+def logs_command(
+    service: str,
+    environment: str,
+    region: str | None,
+    instance: str | None,
+    tail: int,
+    follow: bool,
+    url: str | None,
+    token_file: Path | None,
+) -> None:
+    """Print a service's instance logs from each region's satellite, each line prefixed by region."""
+    with _connect(url, token_file) as (cp, connection):
+        apis = {r.name: r.api for r in region_list.fetch(cp)}
+        if region is not None and region not in apis:
+            raise NotFound(f"no region {region!r}; regions: {', '.join(apis)}")
+        reported = readiness.reports_by_region(cp.get("/v1/status", service=service), service, environment)
+    names = [region] if region is not None else sorted(reported)
+    if not names:
+        raise NotFound(f"no region reports {service} in {environment} yet, so there are no logs to show")
+    sources: dict[str, Callable[[], Iterator[str]]] = {}
+    for name in names:
+        api = apis.get(name)
+        if api is None:
+            err.print(
+                f"[yellow]warning[/]: {name}: its satellite has not reported an API address; no logs from it"
+            )
+            continue
+        sources[name] = functools.partial(
+            logs.stream,
+            api,
+            connection.token,
+            service,
+            environment,
+            tail=tail,
+            instance=instance,
+            follow=follow,
+        )
+    failures = len(names) - len(sources)
+    if follow:
+        with contextlib.suppress(KeyboardInterrupt):
+            for event in logs.merge(sources):
+                if event.error is not None:
+                    failures += 1
+                    err.print(f"[yellow]warning[/]: {event.region}: {escape(str(event.error))}")
+                else:
+                    click.echo(f"{event.region} | {event.line}")
+    else:
+        for name, open_stream in sources.items():
+            try:
+                for line in open_stream():
+                    click.echo(f"{name} | {line}")
+            except TaxiwayError as exc:
+                failures += 1
+                err.print(f"[yellow]warning[/]: {name}: {escape(str(exc))}")
+    if failures == len(names):
+        raise TaxiwayError(f"no logs could be read from any region of {service} in {environment}")
+
+
+@click.command()
+@click.argument("service")
+@json_option
+@connection_options
+def revisions(service: str, as_json: bool, url: str | None, token_file: Path | None) -> None:
+    """List a service's revisions, newest first, and which environment runs each."""
+    with _connect(url, token_file) as (cp, _connection):
+        history = cp.get(f"/v1/services/{service}/revisions")
+        current = desired.pointers(cp, service)
+    if not isinstance(history, list):
+        raise ProtocolError(f"GET /v1/services/{service}/revisions answered no list")
+    if as_json:
+        _print_json(
+            [
+                {**r, "current_in": [env for env, n in current.items() if n == r.get("number")]}
+                for r in sorted(history, key=lambda r: int(r.get("number") or 0), reverse=True)
+            ]
+        )
+    else:
+        revisions_view.print_revisions(out, service, history, current)
+
+
+@click.command(name="regions")
+@json_option
+@connection_options
+def regions_command(as_json: bool, url: str | None, token_file: Path | None) -> None:
+    """List the regions, their runtime, and when each satellite last reported."""
+    with _connect(url, token_file) as (cp, _connection):
+        known = region_list.fetch(cp)
+    now = datetime.datetime.now(datetime.UTC)
+    if as_json:
+        _print_json([r.to_json() for r in known])
+    else:
+        regions_view.print_regions(out, known, now)
+
+
+def _node_ref(_ctx: click.Context, _param: click.Parameter, value: str) -> nodes.NodeRef:
+    try:
+        return nodes.NodeRef.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.group()
+def chaos() -> None:
+    """Break things on purpose (admin token): take a node down, bring it back."""
+
+
+def _set_node(ref: nodes.NodeRef, state: nodes.NodeState, url: str | None, token_file: Path | None) -> None:
+    with _connect(url, token_file) as (cp, _connection):
+        nodes.set_state(cp, ref, state)
+    if state == "failed":
+        out.print(f"{ref} is down; its region's satellite moves its instances to healthy nodes")
+    else:
+        out.print(f"{ref} is ready again; placement may use it")
+
+
+@chaos.command("node-down")
+@click.argument("ref", metavar="REGION/DATACENTER/NODE", callback=_node_ref)
+@connection_options
+def node_down(ref: nodes.NodeRef, url: str | None, token_file: Path | None) -> None:
+    """Mark a node failed: its instances stop and are placed on other nodes."""
+    _set_node(ref, "failed", url, token_file)
+
+
+@chaos.command("node-up")
+@click.argument("ref", metavar="REGION/DATACENTER/NODE", callback=_node_ref)
+@connection_options
+def node_up(ref: nodes.NodeRef, url: str | None, token_file: Path | None) -> None:
+    """Mark a failed node ready again."""
+    _set_node(ref, "ready", url, token_file)
+
+
+def deployed_state(
+    url: str | None, token_file: Path | None, service: str, environment: str
+) -> dict[tuple[str, str, str], RegionalDefinition]:
+    """What ``environment`` of ``service`` runs now, per the control plane (``plan --remote``)."""
+    with _connect(url, token_file) as (cp, _connection):
+        return {d.key: d for d in desired.deployed_definitions(cp, service, environment)}
+
+
+COMMANDS: list[click.Command] = [
+    deploy,
+    rollback,
+    status_command,
+    logs_command,
+    revisions,
+    regions_command,
+    chaos,
+]

@@ -73,8 +73,10 @@ def error_for(response: httpx.Response, what: str) -> TaxiwayError:
         return NotFound(detail)
     if status == 409:
         return Conflict(detail)
-    if status in (401, 403):
-        return AccessDenied(f"{what}: {detail}")
+    if status == 401:
+        return AccessDenied(f"{what}: not authenticated: {detail}; check the token")
+    if status == 403:
+        return AccessDenied(f"{what}: not allowed: {detail}")
     if status >= 500:
         return Unreachable(f"{what}: the control plane answered {status}: {detail}")
     if status == 422:
@@ -88,13 +90,16 @@ def error_for(response: httpx.Response, what: str) -> TaxiwayError:
 class ControlPlane:
     """A control plane at ``url``, called with ``token``; usable as a context manager."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, token: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway"},
             timeout=timeout,
             trust_env=False,  # never route control-plane calls through a proxy from the environment
+            transport=transport,  # an httpx.MockTransport in unit tests; the network otherwise
         )
 
     def __enter__(self) -> ControlPlane:

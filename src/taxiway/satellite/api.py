@@ -1,0 +1,256 @@
+"""The satellite's own small HTTP API: ``/healthz`` and instance logs for the CLI.
+
+A standard-library ``ThreadingHTTPServer`` in a thread of its own, bound to ``--listen``
+(loopback by default). Two routes:
+
+- ``GET /healthz`` (no auth): region, applied cursor, instance count, and whether the
+  control plane answered the last poll.
+- ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&follow=true``: the last
+  ``tail`` lines of each instance (or of one), as ``text/plain`` lines
+  ``INSTANCE | LINE``; with ``follow`` the response stays open and new lines are sent as
+  they are written (chunked) until the client goes away or the satellite stops. The
+  caller's bearer is checked by the control plane (:mod:`taxiway.satellite.access`).
+
+Errors are ``application/problem+json`` with the same ``type``/``code`` scheme as the
+control plane's. Requests are logged at debug level without headers (no token ever).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import select
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from taxiway.errors import ConfigurationError
+from taxiway.runtime import driver
+from taxiway.satellite import access, logstream, runtimes
+
+log = logging.getLogger(__name__)
+
+MAX_TAIL = 10_000
+DEFAULT_TAIL = 100
+FOLLOW_POLL_SECONDS = 0.2
+PROBLEM_BASE = "https://taxiway.dev/problems/"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What the API reads; all of it safe to call from request threads."""
+
+    region: str
+    health: Callable[[], dict[str, Any]]
+    instances: Callable[[], Sequence[driver.Instance]]
+    runtime: runtimes.Runtime
+    access: access.AccessCheck
+    stop: threading.Event
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], backend: Backend) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.backend = backend
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "taxiway-satellite"
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def _json(self, status: int, body: dict[str, Any], content_type: str = "application/json") -> None:
+        data = (json.dumps(body) + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Bearer realm="taxiway"')
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _problem(self, refused: _Refused) -> None:
+        body = {
+            "type": PROBLEM_BASE + refused.code,
+            "title": HTTPStatus(refused.status).phrase,
+            "status": refused.status,
+            "detail": refused.detail,
+            "code": refused.code,
+        }
+        self._json(refused.status, body, "application/problem+json")
+
+    def _chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+    # -- routing -------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        parts = [unquote(p) for p in url.path.split("/") if p]
+        try:
+            if parts == ["healthz"]:
+                self._json(200, self.server.backend.health())
+            elif len(parts) == 4 and parts[:2] == ["v1", "logs"]:
+                self._logs(parts[2], parts[3], parse_qs(url.query))
+            else:
+                raise _Refused(404, "not-found", f"no route {url.path}")
+        except _Refused as refused:
+            self._problem(refused)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _not_allowed(self) -> None:
+        self._problem(_Refused(405, "method-not-allowed", "only GET is served here"))
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
+
+    # -- logs ----------------------------------------------------------------------------
+
+    def _bearer(self) -> str:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise _Refused(401, "unauthorized", "send 'Authorization: Bearer <token>'")
+        return value.strip()
+
+    @staticmethod
+    def _query(query: dict[str, list[str]]) -> tuple[str | None, int, bool]:
+        instance = query.get("instance", [None])[-1]
+        tail_text = query.get("tail", [str(DEFAULT_TAIL)])[-1]
+        if not tail_text.isdigit() or int(tail_text) > MAX_TAIL:
+            raise _Refused(422, "invalid-request", f"tail must be a whole number from 0 to {MAX_TAIL}")
+        follow_text = query.get("follow", ["false"])[-1].lower()
+        if follow_text not in ("true", "false", "1", "0", ""):
+            raise _Refused(422, "invalid-request", "follow must be true or false")
+        return instance, int(tail_text), follow_text in ("true", "1")
+
+    def _logs(self, service: str, environment: str, query: dict[str, list[str]]) -> None:
+        backend = self.server.backend
+        token = self._bearer()
+        decision = backend.access.check(token, service)
+        if not decision.allowed:
+            raise _Refused(decision.status, decision.code, decision.detail)
+        instance_id, tail, follow = self._query(query)
+        members = sorted(
+            (i for i in backend.instances() if i.service == service and i.environment == environment),
+            key=lambda i: i.instance_id,
+        )
+        if instance_id is not None:
+            members = [i for i in members if i.instance_id == instance_id]
+            if not members:
+                raise _Refused(
+                    404,
+                    "not-found",
+                    f"no instance {instance_id} of {service}/{environment} in region {backend.region}",
+                )
+        if not members:
+            raise _Refused(
+                404, "not-found", f"no instances of {service}/{environment} in region {backend.region}"
+            )
+        runtime = backend.runtime
+        # Followers open before the tail is read: a line written in between may show
+        # twice, but none is lost.
+        followers: list[tuple[str, logstream.Follower]] = []
+        if follow:
+            for member in members:
+                path = runtime.log_file(member.instance_id) if runtime.log_file else None
+                follower: logstream.Follower = (
+                    logstream.FileFollower(path)
+                    if path is not None
+                    else logstream.DriverFollower(runtime.driver, member.instance_id)
+                )
+                followers.append((member.instance_id, follower))
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            for member in members:
+                try:
+                    lines = runtime.driver.logs(member.instance_id, tail=tail)
+                except driver.RuntimeFailure:
+                    lines = []
+                self._chunk("".join(f"{member.instance_id} | {line}\n" for line in lines).encode())
+            if follow:
+                self._follow(followers, backend.stop)
+            self.wfile.write(b"0\r\n\r\n")
+        finally:
+            for _, follower in followers:
+                follower.close()
+
+    def _follow(self, followers: list[tuple[str, logstream.Follower]], stop: threading.Event) -> None:
+        while not stop.is_set():
+            sent = False
+            for instance_id, follower in followers:
+                lines = follower.read()
+                if lines:
+                    self._chunk("".join(f"{instance_id} | {line}\n" for line in lines).encode())
+                    sent = True
+            if not sent and self._client_gone():
+                return
+            stop.wait(FOLLOW_POLL_SECONDS)
+
+    def _client_gone(self) -> bool:
+        """A closed connection reads as end-of-file; nothing else is expected from it."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+
+class Api:
+    """The API server, bound at construction (so the port is known), served by :meth:`start`."""
+
+    def __init__(self, host: str, port: int, backend: Backend) -> None:
+        try:
+            self._server = _Server((host, port), backend)
+        except OSError as exc:
+            raise ConfigurationError(f"--listen {host}:{port}: cannot listen there ({exc.strerror})") from exc
+        self._thread: threading.Thread | None = None
+        self.host = host
+        self.port = int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The address to advertise: a wildcard bind is reached through loopback here."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a thread of its own until :meth:`close`."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="satellite-api",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._thread is not None:  # shutdown() waits for serve_forever, so only once it runs
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()

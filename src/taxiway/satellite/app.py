@@ -1,0 +1,193 @@
+"""One region's satellite: its parts wired together, started and stopped as a whole.
+
+``taxiway satellite`` builds a :class:`Satellite` from its settings and calls
+:meth:`Satellite.start`; tests do the same in-thread with a fake driver. Four threads,
+each independent of the others' progress:
+
+- **puller** — long-polls the definitions feed, writes each answer to the local store
+  first, then wakes the reconciler (:mod:`taxiway.satellite.puller`);
+- **reconciler** — every tick: plan, act through the supervisor, build status
+  (:mod:`taxiway.satellite.reconciler`); it never waits on the control plane;
+- **reporter** — PUTs the latest status on a period and on change
+  (:mod:`taxiway.satellite.reporter`);
+- **api** — ``/healthz`` and logs (:mod:`taxiway.satellite.api`).
+
+On start, the ``local`` driver first re-adopts the instances still running from before
+(a crash or ``kill -9`` of the previous satellite), and the reconciler asks for the same
+ids with the same specs, so nothing restarts. :meth:`Satellite.stop` stops the threads
+only: instances keep running, by design, until an explicit change removes them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from typing import Any
+
+from taxiway.client import http
+from taxiway.errors import ConfigurationError
+from taxiway.satellite import access, api, artifacts, localstore, puller, reconciler, reporter, runtimes
+from taxiway.satellite.settings import SatelliteSettings
+from taxiway.sealing.keys import Sealer
+from taxiway.spec import topology
+
+log = logging.getLogger(__name__)
+JOIN_SECONDS = 5.0
+PULLER_JOIN_SECONDS = 0.2
+PULLER = "satellite-puller"
+
+
+class Satellite:
+    def __init__(
+        self,
+        settings: SatelliteSettings,
+        region: topology.Region,
+        runtime: runtimes.Runtime,
+    ) -> None:
+        if region.name != settings.region:
+            raise ConfigurationError(
+                f"settings are for region {settings.region}, the topology for {region.name}"
+            )
+        self.settings = settings
+        self.region = region
+        self.runtime = runtime
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._snapshot: reconciler.Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        settings = self.settings
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(settings.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigurationError(
+                f"{settings.state_dir}: another satellite runs with this state directory"
+            ) from None
+        self._lock_fd = fd
+
+    def start(self) -> None:
+        """Open the store, re-adopt instances, bind the API and start every thread."""
+        settings = self.settings
+        self._take_lock()
+        try:
+            sealer = Sealer.from_file(settings.key_file, create=True)
+            self.store = localstore.LocalStore(settings.database, sealer)
+            self.cache = artifacts.ArtifactCache(settings.artifacts_dir)
+            if self.runtime.local is not None:
+                recovered = self.runtime.local.recover()
+                log.info(
+                    "re-adopted %d running instances%s",
+                    len(recovered.adopted),
+                    f", cleaned up {len(recovered.cleaned)} dead ones" if recovered.cleaned else "",
+                )
+            self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
+            self.access = access.AccessCheck(settings.control_plane, ttl=settings.access_cache_seconds)
+            self.reconciler = reconciler.Reconciler(
+                settings, self.region, self.runtime.driver, self.store, self.cache
+            )
+            self.puller = puller.Puller(
+                settings, self.control_plane, self.store, self.cache, self.reconciler.request_reload
+            )
+            backend = api.Backend(
+                region=settings.region,
+                health=self.health,
+                instances=self.instances,
+                runtime=self.runtime,
+                access=self.access,
+                stop=self._stop,
+            )
+            self.api = api.Api(settings.listen_host, settings.listen_port, backend)
+            self.reporter = reporter.Reporter(
+                settings, self.control_plane, self.snapshot, lambda: self.store.cursor, self.api.url
+            )
+        except BaseException:
+            self._release_lock()
+            raise
+        self.api.start()
+        self._spawn("satellite-reconciler", self.reconciler.run, self._stop, self._publish)
+        self._spawn(PULLER, self.puller.run, self._stop)
+        self._spawn("satellite-reporter", self.reporter.run, self._stop)
+        self._started = True
+        log.info(
+            "satellite for %s up: api %s, control plane %s, cursor %d, state in %s",
+            settings.region,
+            self.api.url,
+            settings.control_plane,
+            self.store.cursor,
+            settings.state_dir,
+        )
+
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the satellite's threads; every instance keeps running."""
+        if not self._started:
+            return
+        self._started = False
+        self._stop.set()
+        self.reconciler.wake()
+        self.reporter.wake()
+        self.api.close()
+        for thread in self._threads:
+            if thread.name == PULLER:
+                continue
+            thread.join(JOIN_SECONDS)
+            if thread.is_alive():
+                log.warning("%s did not stop within %.0fs", thread.name, JOIN_SECONDS)
+        # A long poll in flight cannot be interrupted; the puller stores nothing once the
+        # stop is set, and its thread ends when the poll returns (or with the process).
+        for thread in self._threads:
+            if thread.name == PULLER:
+                thread.join(PULLER_JOIN_SECONDS)
+        self.control_plane.close()
+        self.access.close()
+        self.store.close()
+        self._release_lock()
+        log.info("satellite for %s stopped; its instances keep running", self.settings.region)
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- what the threads share --------------------------------------------------------------
+
+    def _publish(self, snapshot: reconciler.Snapshot) -> None:
+        with self._snapshot_lock:
+            previous, self._snapshot = self._snapshot, snapshot
+        if previous is None or previous.fingerprint != snapshot.fingerprint:
+            self.reporter.wake()
+
+    def snapshot(self) -> reconciler.Snapshot | None:
+        with self._snapshot_lock:
+            return self._snapshot
+
+    def instances(self) -> tuple[Any, ...]:
+        snapshot = self.snapshot()
+        return snapshot.instances if snapshot is not None else ()
+
+    @property
+    def api_url(self) -> str:
+        return self.api.url
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "region": self.settings.region,
+            "cursor": self.store.cursor,
+            "instances": len(self.instances()),
+            "control_plane_reachable": self.puller.reachable,
+        }

@@ -1,0 +1,130 @@
+"""Artifacts on the satellite's disk: downloaded once, verified, extracted safely.
+
+An artifact is a service's directory as the tar.gz uploaded with a revision, named by the
+SHA-256 of its bytes. The puller fetches each one its definitions name; the reconciler
+uses ``<root>/<hex>/`` as the instances' service directory. Nothing from the archive is
+trusted: the bytes must hash to the name they were asked for, and only plain files and
+directories with relative names inside the root are extracted (no absolute paths, no
+``..``, no links, devices or fifos), within a size and a count cap. Extraction goes to a
+temporary directory that is renamed into place, so a crash never leaves half an artifact
+where the reconciler would run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from taxiway.errors import TaxiwayError
+from taxiway.satellite import feed
+
+
+class ArtifactRejected(TaxiwayError):
+    """The artifact's bytes are not what was asked for, or not safe to extract."""
+
+    code = "artifact-rejected"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 256 * 1024 * 1024
+    """Most bytes all extracted files may add up to (a 16 MiB tar.gz may hold much more)."""
+    max_members: int = 20_000
+
+
+def hex_of(digest: str) -> str:
+    if not feed.ARTIFACT.match(digest):
+        raise ArtifactRejected(f"{digest!r} is not an artifact digest (sha256:<64 hex digits>)")
+    return digest.removeprefix("sha256:")
+
+
+def _checked_members(archive: tarfile.TarFile, digest: str, limits: Limits) -> list[tarfile.TarInfo]:
+    members = []
+    total = 0
+    for member in archive:  # reading member by member bounds the work a gzip bomb can cause
+        name = member.name
+        path = PurePosixPath(name)
+        if not name or "\0" in name or path.is_absolute() or ".." in path.parts:
+            raise ArtifactRejected(f"{digest}: refusing member {name!r} (absolute or outside the artifact)")
+        if not (member.isfile() or member.isdir()):
+            raise ArtifactRejected(f"{digest}: refusing member {name!r} (links and devices are not allowed)")
+        total += member.size
+        members.append(member)
+        if total > limits.max_bytes:
+            raise ArtifactRejected(f"{digest}: extracts to more than {limits.max_bytes} bytes")
+        if len(members) > limits.max_members:
+            raise ArtifactRejected(f"{digest}: holds more than {limits.max_members} files")
+    return members
+
+
+class ArtifactCache:
+    """Extracted artifacts under ``root``, one directory each; thread-safe."""
+
+    def __init__(self, root: Path, limits: Limits | None = None) -> None:
+        self.root = root
+        self._limits = limits or Limits()
+        self._lock = threading.Lock()
+        self._rejected: dict[str, str] = {}
+
+    def directory(self, digest: str) -> Path:
+        return self.root / hex_of(digest)
+
+    def present(self, digest: str) -> bool:
+        return self.directory(digest).is_dir()
+
+    def install(self, digest: str, data: bytes) -> Path:
+        """Verify ``data`` against ``digest`` and extract it; answers its directory."""
+        target = self.directory(digest)
+        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise ArtifactRejected(f"{digest}: the downloaded bytes hash to {actual}")
+        with self._lock:
+            if target.is_dir():
+                return target
+            self.root.mkdir(parents=True, exist_ok=True)
+            incoming = Path(tempfile.mkdtemp(prefix=f".incoming-{target.name[:12]}-", dir=self.root))
+            try:
+                try:
+                    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                        members = _checked_members(archive, digest, self._limits)
+                        # The "data" filter is a second line of defence: it also drops
+                        # set-uid bits and refuses anything resolving outside ``incoming``.
+                        archive.extractall(incoming, members=members, filter="data")
+                except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+                    raise ArtifactRejected(f"{digest}: not a readable tar.gz ({exc})") from exc
+                os.chmod(incoming, 0o755)
+                os.rename(incoming, target)
+            except BaseException:
+                shutil.rmtree(incoming, ignore_errors=True)
+                raise
+        return target
+
+    def rejection(self, digest: str) -> str | None:
+        """Why the last download of ``digest`` was refused, if it was."""
+        return self._rejected.get(digest)
+
+    def fetch(self, digest: str, download: Callable[[str], bytes]) -> Path:
+        """The artifact's directory, downloading it with ``download(digest)`` if needed.
+
+        A refused artifact is remembered (:meth:`rejection`) until a later fetch succeeds;
+        errors of ``download`` itself (an unreachable control plane) are not.
+        """
+        if self.present(digest):
+            return self.directory(digest)
+        data = download(digest)
+        try:
+            directory = self.install(digest, data)
+        except ArtifactRejected as exc:
+            self._rejected[digest] = str(exc)
+            raise
+        self._rejected.pop(digest, None)
+        return directory

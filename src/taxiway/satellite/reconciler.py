@@ -1,0 +1,183 @@
+"""The reconciler: the satellite's loop that keeps its region's instances converged.
+
+It runs in a thread of its own, every ``tick_seconds`` and at once when the puller wrote
+something new, whatever the control plane does: it reads the desired state from the
+local store (only the entries that changed), asks :func:`taxiway.satellite.reconcile.plan`
+what to do, has the :mod:`~taxiway.satellite.executor` tell the supervisor (which starts,
+restarts with backoff and replaces instances through the runtime driver), and builds the
+status reports (:mod:`taxiway.satellite.report`) that the reporter sends.
+
+A step that fails (a driver error, a bug) is logged and tried again on the next tick;
+the loop itself never stops while the satellite runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from taxiway.plan import regional
+from taxiway.runtime import driver, supervision
+from taxiway.satellite import artifacts, desired, executor, localstore, reconcile, report
+from taxiway.satellite.settings import SatelliteSettings
+from taxiway.spec import topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one step saw and decided, for the reporter and the satellite's API."""
+
+    cursor: int
+    reports: list[dict[str, Any]]
+    """Without ``observed_at``: :func:`taxiway.satellite.report.stamped` adds it when sent."""
+    fingerprint: tuple[str, ...]
+    """What the reports say; equal fingerprints need no early status PUT."""
+    instances: tuple[driver.Instance, ...]
+    observed_at: str
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+class Reconciler:
+    def __init__(
+        self,
+        settings: SatelliteSettings,
+        region: topology.Region,
+        runtime: driver.RuntimeDriver,
+        store: localstore.LocalStore,
+        cache: artifacts.ArtifactCache,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], str] = _utc_now,
+    ) -> None:
+        self._settings = settings
+        self._region = region
+        self._runtime = runtime
+        self._store = store
+        self._cache = cache
+        self._clock = clock
+        self._now = now
+        policy = supervision.BackoffPolicy(initial_seconds=settings.backoff_initial_seconds)
+        self.executor = executor.Executor(runtime, policy, clock)
+        self._entries: dict[reconcile.Key, localstore.Entry] = {}
+        self._parsed: dict[reconcile.Key, regional.RegionalDefinition | str | None] = {}
+        self._desired: dict[reconcile.Key, reconcile.Desired] = {}
+        self._cursor = 0
+        self._lock = threading.Lock()
+        self._pending: set[reconcile.Key] = set()
+        self._pending_all = True
+        self._dirty = True
+        self._wake = threading.Event()
+        self._reports = report.ReportBuilder(settings.instance_host)
+
+    # -- being told about changes ------------------------------------------------------
+
+    def request_reload(self, keys: Iterable[reconcile.Key] | None = None) -> None:
+        """Re-read ``keys`` (``None``: everything) from the store before the next step, now.
+
+        With no keys, only the cursor is re-read and the service directories looked up
+        again (an artifact arrived).
+        """
+        with self._lock:
+            self._dirty = True
+            if keys is None:
+                self._pending_all = True
+            else:
+                self._pending.update(keys)
+        self._wake.set()
+
+    def _reload(self) -> None:
+        with self._lock:
+            if not self._dirty:
+                return
+            everything, keys = self._pending_all, self._pending
+            self._pending_all, self._pending, self._dirty = False, set(), False
+        self._cursor = self._store.cursor  # read first: the entries are at least this new
+        if everything:
+            entries = self._store.entries()
+            self._entries, self._parsed, self._desired = {}, {}, {}
+        else:
+            entries = self._store.entries(keys) if keys else []
+        for entry in entries:
+            self._entries[entry.key] = entry
+            self._parsed[entry.key] = (
+                None if entry.definition is None else desired.parse(entry, self._region.name)
+            )
+        # Look again for the service directory of what changed and of what could not run
+        # (its artifact may have arrived); what runs keeps its Desired object, so the plan
+        # and the reports see the very same inputs and can skip their work.
+        again = {entry.key for entry in entries} | {k for k, d in self._desired.items() if not d.runnable}
+        if again:
+            updated = dict(self._desired)
+            for key in again:
+                entry = self._entries[key]
+                found = desired.resolve(entry, self._parsed[key], self._cache, self._settings.services_root)
+                if updated.get(key) != found:
+                    updated[key] = found
+            self._desired = updated
+
+    # -- one step ------------------------------------------------------------------------
+
+    def step(self) -> Snapshot:
+        """Reload what changed, plan, act, supervise one tick, and report."""
+        self._reload()
+        done = self.executor.step(self._desired, self._region, self._store.failed_nodes)
+        return self._snapshot(done.plan, done.observed)
+
+    def _snapshot(self, plan: reconcile.Plan, observed: Sequence[driver.Instance]) -> Snapshot:
+        by_id = {instance.instance_id: instance for instance in observed}
+        reasons: dict[str, str] = {}
+        for key_plan in plan.keys.values():
+            for instance_id in key_plan.specs:
+                instance = by_id.get(instance_id)
+                if instance_id in key_plan.ready or instance is None:
+                    continue
+                reason = self._reason(instance)
+                if reason:
+                    reasons[instance_id] = reason
+        supervising = self.executor.supervisor
+        tracks = {instance_id: supervising.track(instance_id) for instance_id in self.executor.managed}
+        reports, fingerprint = self._reports.build(
+            self._desired, plan, observed, tracks, reasons, self._log_tail
+        )
+        return Snapshot(self._cursor, reports, fingerprint, tuple(observed), self._now())
+
+    def _reason(self, instance: driver.Instance) -> str | None:
+        if instance.state is not driver.InstanceState.RUNNING:
+            code = "unknown" if instance.exit_code is None else str(instance.exit_code)
+            return f"exited with status {code}"
+        try:
+            return self._runtime.health(instance.instance_id).reason
+        except driver.RuntimeFailure as exc:
+            return str(exc)
+
+    def _log_tail(self, instance_id: str) -> list[str]:
+        try:
+            return list(self._runtime.logs(instance_id, tail=report.LOG_TAIL_LINES))
+        except driver.RuntimeFailure:
+            return []
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, publish: Callable[[Snapshot], None]) -> None:
+        while not stop.is_set():
+            began = self._clock()
+            try:
+                publish(self.step())
+            except Exception:  # one bad step must not stop the region's supervision
+                log.exception("reconcile step failed; trying again next tick")
+            remaining = self._settings.tick_seconds - (self._clock() - began)
+            self._wake.wait(max(remaining, 0.0))
+            self._wake.clear()
+
+    def wake(self) -> None:
+        self._wake.set()

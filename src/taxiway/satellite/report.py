@@ -1,0 +1,239 @@
+"""Status reports in the REPORT shape of docs/protocol.md, built from one reconcile. Pure.
+
+The reconciler calls :func:`build` after each tick with the desired state, the plan, what
+the driver lists, the supervisor's restart tracks, the probe verdicts of instances that
+are not ready, and a function that reads an instance's last log lines (called only for
+failing instances). The reporter sends the result as ``reports`` of the status PUT.
+
+An instance of the desired revision is *failing* when it is not ready and its startup
+probe gave up, or it failed :data:`FAILURES_FOR_FAILED` times in a row (crashes, failed
+liveness, failed starts); its (service, environment) is then ``failed``, and so it is
+when placement found no room or the definition cannot run here at all. The message names
+the instance, the probe and the reason; only failing instances carry their ``log_tail``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from taxiway.runtime import driver, supervision
+from taxiway.satellite import reconcile
+
+FAILURES_FOR_FAILED = 3
+LOG_TAIL_LINES = 20
+STARTUP_GAVE_UP = "startup probe failed"
+
+
+def failing_reason(instance: driver.Instance | None, track: supervision.Track, ready: bool) -> str | None:
+    """Why this instance of the desired revision counts as failed, or ``None``."""
+    if ready:
+        return None
+    reason = track.last_reason or "unknown reason"
+    if track.last_reason and track.last_reason.startswith(STARTUP_GAVE_UP):
+        return reason
+    if track.failures >= FAILURES_FOR_FAILED:
+        restarts = instance.restarts if instance is not None else track.failures
+        return f"failed {track.failures} times in a row (restarted {restarts} times), last: {reason}"
+    return None
+
+
+def _state(instance: driver.Instance | None) -> str:
+    if instance is None:
+        return "starting"
+    return "running" if instance.state is driver.InstanceState.RUNNING else "exited"
+
+
+def _instance_json(
+    instance_id: str,
+    instance: driver.Instance | None,
+    spec: driver.InstanceSpec | None,
+    *,
+    ready: bool,
+    reason: str | None,
+    log_tail: Sequence[str],
+    host: str,
+) -> dict[str, Any]:
+    port = instance.port if instance is not None else None
+    return {
+        "id": instance_id,
+        "revision": instance.revision if instance is not None else (spec.revision if spec else None),
+        "datacenter": instance.datacenter if instance is not None else (spec.datacenter if spec else None),
+        "node": instance.node if instance is not None else (spec.node if spec else None),
+        "pid": instance.pid if instance is not None else None,
+        "endpoint": f"http://{host}:{port}" if port else None,
+        "state": _state(instance),
+        "ready": ready,
+        "restarts": instance.restarts if instance is not None else 0,
+        "reason": reason,
+        "log_tail": list(log_tail),
+    }
+
+
+def _one(
+    item: reconcile.Desired,
+    key_plan: reconcile.KeyPlan,
+    members: Sequence[driver.Instance],
+    tracks: Mapping[str, supervision.Track],
+    reasons: Mapping[str, str],
+    log_tail: Callable[[str], Sequence[str]],
+    host: str,
+) -> dict[str, Any]:
+    by_id = {instance.instance_id: instance for instance in members}
+    failing: dict[str, str] = {}
+    instances = []
+    for wanted_id in key_plan.wanted:
+        instance = by_id.get(wanted_id)
+        ready = wanted_id in key_plan.ready
+        why = failing_reason(instance, tracks.get(wanted_id, supervision.Track()), ready)
+        if why is not None:
+            failing[wanted_id] = why
+        reason = why or (None if ready else reasons.get(wanted_id))
+        if wanted_id in key_plan.unplaced:
+            reason = "no healthy node has room"
+        tail = log_tail(wanted_id) if why is not None and instance is not None else ()
+        instances.append(
+            _instance_json(
+                wanted_id,
+                instance,
+                key_plan.specs.get(wanted_id),
+                ready=ready,
+                reason=reason,
+                log_tail=tail,
+                host=host,
+            )
+        )
+    for instance in members:
+        if instance.instance_id in key_plan.wanted:
+            continue
+        reason = "kept until the new revision is ready" if instance.instance_id in key_plan.stale else None
+        instances.append(
+            _instance_json(
+                instance.instance_id,
+                instance,
+                None,
+                ready=instance.ready and instance.state is driver.InstanceState.RUNNING,
+                reason=reason,
+                log_tail=(),
+                host=host,
+            )
+        )
+
+    desired_count = item.instances
+    ready_count = len(key_plan.ready)
+    if item.removed:
+        phase = "removed"
+        message = "removed" if not members else f"removing {len(members)} instances"
+    elif item.problem or key_plan.problem:
+        phase, message = "failed", f"cannot run revision {item.revision}: {item.problem or key_plan.problem}"
+    elif key_plan.unplaced:
+        phase = "failed"
+        message = (
+            f"no room for {', '.join(key_plan.unplaced)}: no healthy node of the region has the cpu, "
+            "memory or instance slots left"
+        )
+    elif failing:
+        phase = "failed"
+        message = "; ".join(f"{instance_id}: {why}" for instance_id, why in sorted(failing.items()))
+    elif item.waiting:
+        phase, message = "progressing", item.waiting
+    elif ready_count == desired_count and not key_plan.stale:
+        phase, message = "ready", f"{ready_count}/{desired_count} instances ready"
+    else:
+        phase = "progressing"
+        message = f"{ready_count}/{desired_count} instances ready"
+        if key_plan.stale:
+            message += f"; {len(key_plan.stale)} of an older revision kept until then"
+        pending = [i for i in key_plan.wanted if i not in key_plan.ready]
+        if pending and reasons.get(pending[0]):
+            message += f"; {pending[0]}: {reasons[pending[0]]}"
+    if phase == "failed" and key_plan.stale:
+        message += f" ({len(key_plan.stale)} instances of an older revision keep running)"
+    return {
+        "revision": item.revision,
+        "desired_instances": desired_count,
+        "ready_instances": ready_count,
+        "phase": phase,
+        "message": message,
+        "instances": instances,
+    }
+
+
+class ReportBuilder:
+    """Builds every (service, environment)'s report, again only for those whose inputs changed.
+
+    At 10,000 instances a quiet tick changes nothing, and rebuilding (and re-encoding, to
+    compare) every report each tick would cost more than the rest of the tick; a report
+    is a pure function of its (service, environment)'s desired state, plan, instances,
+    restart tracks and probe reasons, so those are what is compared. A failed report is
+    always rebuilt: its log tails change without any of its inputs.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._memo: dict[reconcile.Key, tuple[tuple[Any, ...], dict[str, Any], str]] = {}
+
+    def build(
+        self,
+        desired: Mapping[reconcile.Key, reconcile.Desired],
+        plan: reconcile.Plan,
+        observed: Sequence[driver.Instance],
+        tracks: Mapping[str, supervision.Track],
+        reasons: Mapping[str, str],
+        log_tail: Callable[[str], Sequence[str]],
+    ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        """The reports, one per (service, environment) of ``desired``, without
+        ``observed_at`` (see :func:`stamped`), and what they say as text (equal texts: no
+        news). ``reasons`` holds the probe verdicts of wanted instances that are not ready.
+        """
+        by_key: dict[reconcile.Key, list[driver.Instance]] = {}
+        for instance in observed:
+            by_key.setdefault((instance.service, instance.environment), []).append(instance)
+        reports: list[dict[str, Any]] = []
+        texts: list[str] = []
+        memo: dict[reconcile.Key, tuple[tuple[Any, ...], dict[str, Any], str]] = {}
+        for key, item in sorted(desired.items()):
+            key_plan = plan.keys.get(key, reconcile.KeyPlan())
+            members = tuple(sorted(by_key.get(key, []), key=lambda i: i.instance_id))
+            inputs = (
+                item,
+                key_plan,
+                members,
+                tuple(tracks.get(i) for i in key_plan.wanted),
+                tuple(reasons.get(i) for i in key_plan.wanted),
+            )
+            cached = self._memo.get(key)
+            if cached is not None and cached[0] == inputs:
+                body, text = cached[1], cached[2]
+            else:
+                body = _one(item, key_plan, members, tracks, reasons, log_tail, self._host)
+                text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+            if body["phase"] != "failed":
+                memo[key] = (inputs, body, text)
+            reports.append({"service": key[0], "environment": key[1], "report": body})
+            texts.append(text)
+        self._memo = memo
+        return reports, tuple(texts)
+
+
+def build(
+    desired: Mapping[reconcile.Key, reconcile.Desired],
+    plan: reconcile.Plan,
+    observed: Sequence[driver.Instance],
+    tracks: Mapping[str, supervision.Track],
+    reasons: Mapping[str, str],
+    log_tail: Callable[[str], Sequence[str]],
+    host: str = "127.0.0.1",
+) -> list[dict[str, Any]]:
+    """:meth:`ReportBuilder.build`'s reports, built once."""
+    return ReportBuilder(host).build(desired, plan, observed, tracks, reasons, log_tail)[0]
+
+
+def stamped(reports: Sequence[Mapping[str, Any]], observed_at: str) -> list[dict[str, Any]]:
+    """``reports`` as sent: each with the time it was observed (ISO 8601, UTC).
+
+    Kept apart from building, so that reports that did not change are built once and
+    only re-stamped, and so that comparing two builds compares what they say.
+    """
+    return [{**item, "report": {**item["report"], "observed_at": observed_at}} for item in reports]

@@ -1,0 +1,122 @@
+"""The satellite's typed settings, and the checks that turn bad flags into clear errors.
+
+Built once by ``taxiway satellite`` from its flags (or by a test directly) and passed to
+every part of the satellite; nothing reads flags or the environment after that. The
+bearer token is a field like any other but never appears in a ``repr`` or a log line.
+
+The state directory holds everything the satellite keeps across restarts::
+
+    <state_dir>/satellite.lock      one satellite per state directory (flock)
+    <state_dir>/satellite.db        the local store: definitions, cursor, failed nodes
+    <state_dir>/satellite.key       seals secret env values in that store (mode 0600)
+    <state_dir>/artifacts/<hex>/    each artifact, extracted once, read-only by convention
+    <state_dir>/runtime/            the ``local`` driver's instances, logs and lock
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from taxiway.errors import ConfigurationError
+from taxiway.spec import topology
+
+DriverName = Literal["local", "fake"]
+TOKEN_ENV = "TAXIWAY_TOKEN"
+
+
+@dataclass(frozen=True)
+class SatelliteSettings:
+    region: str
+    control_plane: str
+    token: str = field(repr=False)
+    state_dir: Path
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 0
+    """``0``: any free port; the bound one is what the status reports as ``api``."""
+    driver: DriverName = "local"
+    tick_seconds: float = 1.0
+    """How often the supervisor observes every instance (and restarts what crashed)."""
+    report_every_seconds: float = 2.0
+    backoff_initial_seconds: float = 1.0
+    """First restart delay of a crashed instance; doubles per crash in a row."""
+    services_root: Path | None = None
+    """Where services without an artifact live, as ``<services_root>/<service>``."""
+    poll_wait_seconds: float = 25.0
+    """How long one long poll of the definitions feed may wait (the control plane caps it at 30)."""
+    retry_initial_seconds: float = 0.25
+    retry_max_seconds: float = 5.0
+    """Cap on the wait between control-plane retries, so a restarted control plane is seen quickly."""
+    access_cache_seconds: float = 30.0
+    instance_host: str = "127.0.0.1"
+    """The address instances listen on (endpoints in the status)."""
+
+    @property
+    def database(self) -> Path:
+        return self.state_dir / "satellite.db"
+
+    @property
+    def key_file(self) -> Path:
+        return self.state_dir / "satellite.key"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.state_dir / "artifacts"
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.state_dir / "runtime"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "satellite.lock"
+
+
+def control_plane_url(text: str) -> str:
+    """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(f"--control-plane {text!r}: expected a URL such as http://127.0.0.1:7700")
+    return text.rstrip("/")
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port)."""
+    host, colon, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigurationError(f"--listen {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
+    return host, int(port_text)
+
+
+def read_token(token_file: Path | None, environ: dict[str, str] | None = None) -> str:
+    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN``.
+
+    Never from the command line: argv is visible to every user of the machine.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
+            raise ConfigurationError(f"{token_file}: cannot read the token file ({reason})") from exc
+        if not token:
+            raise ConfigurationError(f"{token_file}: the token file is empty")
+        return token
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigurationError(f"no token: pass --token-file PATH or set {TOKEN_ENV}")
+    return token
+
+
+def region_of(topology_model: topology.Topology, name: str, source: str) -> topology.Region:
+    """The satellite's region from the topology, or a clear error naming the ones there are."""
+    found = topology_model.regions.get(name)
+    if found is None:
+        known = ", ".join(sorted(topology_model.regions)) or "none"
+        raise ConfigurationError(f"region {name!r} is not in the topology {source}; its regions: {known}")
+    return found

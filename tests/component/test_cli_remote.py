@@ -1,0 +1,678 @@
+"""The remote commands against a real control plane on a loopback socket (SQLite).
+
+The CLI runs in this process through ``taxiway.cli.main.main``; satellites are simulated
+by PUTting status reports with satellite tokens from a background thread. A thin ASGI
+wrapper around the real app counts requests and can run a hook just before one, which
+is how the tests synchronise with the CLI's polling (never by sleeping) and stage a
+concurrent deploy at the exact moment between the CLI's read and its write.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from taxiway.cli import main as cli
+from taxiway.server import app as server_app
+from taxiway.spec import platform
+from taxiway.store.sql import SqlStore, utc_now
+from tests.conftest import EXAMPLES
+
+HELLO = EXAMPLES / "hello"
+REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
+
+
+@dataclass
+class Recorder:
+    """Wraps the app: counts requests as they start, runs one-shot hooks before a request."""
+
+    app: Any
+    started: Counter[tuple[str, str]] = field(default_factory=Counter)
+    hooks: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            key = (scope["method"], scope["path"])
+            with self.lock:
+                self.started[key] += 1
+                hook = self.hooks.pop(key, None)
+            if hook is not None:
+                hook()
+        await self.app(scope, receive, send)
+
+    def count(self, method: str, path: str) -> int:
+        with self.lock:
+            return self.started[(method, path)]
+
+
+class Clock:
+    """The store's clock: real time, unless a test moves it."""
+
+    def __init__(self) -> None:
+        self.offset = datetime.timedelta()
+
+    def __call__(self) -> datetime.datetime:
+        return utc_now() + self.offset
+
+
+@dataclass
+class World:
+    url: str
+    tokens: dict[str, str]
+    store: SqlStore
+    recorder: Recorder
+    clock: Clock
+
+    def call(self, method: str, path: str, who: str, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        response = httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
+        assert response.is_success, response.text
+        return response
+
+    def report(self, region: str, revision: int, phase: str, *, api: str | None = None, **extra: Any) -> None:
+        """What region's satellite would PUT: one report for hello in production."""
+        body: dict[str, Any] = {
+            "revision": revision,
+            "desired_instances": 2,
+            "ready_instances": 2 if phase == "ready" else 0,
+            "phase": phase,
+            "message": extra.pop("message", f"{phase} in {region}"),
+            "observed_at": utc_now().isoformat(),
+            "instances": extra.pop("instances", []),
+        }
+        batch = {
+            "cursor": 0,
+            "api": api,
+            "reports": [{"service": "hello", "environment": "production", "report": body}],
+        }
+        self.call("PUT", f"/v1/regions/{region}/status", region, json=batch)
+
+
+def serve(app: Any) -> tuple[str, Callable[[], None]]:
+    """Run an ASGI app on a free loopback port in a thread; answer its URL and a stopper."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    topology = platform.load_topology(EXAMPLES / "topology.yaml")
+    inventory = platform.load_inventory(EXAMPLES / "inventory.yaml", topology)
+    clock = Clock()
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'taxiway.db'}", clock=clock)
+    server_app.sync_platform(store, topology, inventory, "test")
+    tokens = {
+        "admin": store.create_token("root", "admin", "test"),
+        "owner": store.create_token("hello-ci", "owner", "test", services=["hello"]),
+        "stranger": store.create_token("other-ci", "owner", "test", services=["other"]),
+        **{r: store.create_token(f"sat-{r}", "satellite", "test", region=r) for r in REGIONS},
+    }
+    recorder = Recorder(server_app.create_app(store, topology, inventory))
+    url, stop = serve(recorder)
+    for name in ("TAXIWAY_TOKEN_FILE", "TAXIWAY_TOPOLOGY", "TAXIWAY_INVENTORY", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAXIWAY_CONFIG", str(tmp_path / "no-config.yaml"))
+    monkeypatch.setenv("TAXIWAY_DEV_DIR", str(tmp_path / "no-dev-world"))
+    monkeypatch.setenv("TAXIWAY_URL", url)
+    monkeypatch.setenv("TAXIWAY_TOKEN", tokens["owner"])
+    yield World(url, tokens, store, recorder, clock)
+    stop()
+    store.close()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def taxiway(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(list(args))
+    captured = capsys.readouterr()
+    code = exited.value.code
+    assert isinstance(code, int)
+    assert "Traceback" not in captured.err
+    return Result(code, captured.out, captured.err)
+
+
+def changed_copy(tmp_path: Path, greeting: str) -> Path:
+    copy = tmp_path / f"hello-{greeting}"
+    shutil.copytree(HELLO, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    env = copy / ".taxiway" / "env-production.yaml"
+    env.write_text(env.read_text().replace("hello from production", greeting))
+    return copy
+
+
+def wait_for(condition: Callable[[], object], what: str, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+# -- deploy -------------------------------------------------------------------------------
+
+
+def test_deploy_no_wait_stores_a_revision_and_points_the_environment(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait")
+    assert result.code == 0, result.err
+    assert "revision 1 of hello" in result.out
+    assert "production now points at revision 1" in result.out
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert current.revision == 1
+    assert world.store.revision("hello", 1).artifact is not None
+    assert world.tokens["owner"] not in result.out + result.err
+
+
+def test_deploying_the_same_files_again_gives_the_same_revision(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait", "--json")
+    again = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait", "--json")
+    assert (first.code, again.code) == (0, 0), again.err
+    one, two = json.loads(first.out), json.loads(again.out)
+    assert one["revision"] == two["revision"] == 1
+    assert one["artifact"] == two["artifact"]
+    assert one["artifact"].startswith("sha256:")
+    assert (one["changed"], two["changed"]) == (True, False)
+    assert two["outcome"] == "not-waited"
+    assert len(world.store.revisions("hello")) == 1
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert current.version == 1
+
+
+def test_a_bad_manifest_prints_located_problems_and_stores_nothing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = EXAMPLES / "bad" / "schema" / "port-out-of-range"
+    result = taxiway(capsys, "deploy", str(bad), "--env", "production", "--no-wait")
+    assert result.code == 1
+    assert f"{bad / '.taxiway' / 'service.yaml'}:" in result.err
+    assert "spec.container_port" in result.err
+    assert world.store.revisions("hello") == []
+
+
+def test_an_unknown_region_is_refused_by_the_control_plane_and_nothing_is_stored(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = EXAMPLES / "bad" / "semantic" / "unknown-region"
+    result = taxiway(capsys, "deploy", str(bad), "--env", "production", "--no-wait")
+    assert result.code == 1
+    assert f"{bad / '.taxiway' / 'service.yaml'}:12:" in result.err
+    assert "spec.regions[1]" in result.err
+    assert "mars-north1" in result.err
+    assert world.store.revisions("hello") == []
+    assert world.store.desired("hello", "production") is None
+
+
+def test_a_concurrent_deploy_wins_and_this_one_changes_nothing(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+
+    def someone_else_deploys() -> None:  # between the CLI's read of the version and its write
+        world.store.set_desired("hello", "production", 1, 1, "owner:someone-else")
+
+    world.recorder.hooks[("PUT", "/v1/services/hello/environments/production")] = someone_else_deploys
+    result = taxiway(capsys, "deploy", str(changed_copy(tmp_path, "hi")), "--env", "production", "--no-wait")
+    assert result.code == 1
+    assert "someone else deployed hello to production meanwhile" in result.err
+    assert "it now runs revision 1 (owner:someone-else)" in result.err
+    assert "nothing changed; run again" in result.err
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert (current.revision, current.version) == (1, 2)
+
+
+def test_another_services_owner_is_not_allowed(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["stranger"])
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait")
+    assert result.code == 1
+    assert "not allowed" in result.err
+    assert "'hello'" in result.err
+    assert world.store.revisions("hello") == []
+
+
+def test_deploy_waits_from_progressing_to_ready(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    status = ("GET", "/v1/status")
+
+    def satellites() -> None:
+        wait_for(lambda: world.store.desired("hello", "production"), "the deploy")
+        for region in REGIONS:
+            world.report(region, 1, "progressing")
+        polled = world.recorder.count(*status)
+        wait_for(lambda: world.recorder.count(*status) > polled, "the CLI to see progressing")
+        for region in REGIONS:
+            world.report(region, 1, "ready")
+
+    thread = threading.Thread(target=satellites, daemon=True)
+    thread.start()
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "60s")
+    thread.join(timeout=30)
+    assert result.code == 0, result.err
+    for region in REGIONS:
+        assert f"{region}: progressing, 0/2 ready" in result.out
+        assert f"{region}: ready, 2/2 ready" in result.out
+    assert "✓ hello revision 1 is ready in production (3 regions) after" in result.out
+
+
+def test_deploy_fails_with_the_instance_reason_and_log_tail(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crashed = {
+        "id": "hello-production-r1-0",
+        "revision": 1,
+        "datacenter": "europe-west1-b",
+        "node": "node-1",
+        "pid": None,
+        "endpoint": None,
+        "state": "exited",
+        "ready": False,
+        "restarts": 3,
+        "reason": "crashed 3 times in a row (exit status 1)",
+        "log_tail": ["starting hello", "ModuleNotFoundError: No module named 'flask'"],
+    }
+
+    def satellites() -> None:
+        wait_for(lambda: world.store.desired("hello", "production"), "the deploy")
+        world.report("us-east1", 1, "ready")
+        world.report(
+            "europe-west1", 1, "failed", message="hello-production-r1-0: crashed 3 times", instances=[crashed]
+        )
+
+    thread = threading.Thread(target=satellites, daemon=True)
+    thread.start()
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "60s")
+    thread.join(timeout=30)
+    assert result.code == 1
+    assert "✗ europe-west1: hello-production-r1-0: crashed 3 times" in result.err
+    assert "instance hello-production-r1-0 on europe-west1-b/node-1" in result.err
+    assert "crashed 3 times in a row (exit status 1)" in result.err
+    assert "| ModuleNotFoundError: No module named 'flask'" in result.err
+    assert "hello revision 1 failed in production (europe-west1)" in result.err
+
+
+def test_deploy_times_out_naming_the_regions_not_ready(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.report("us-east1", 1, "ready")  # before the deploy: the revision number it will get
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "1s")
+    assert result.code == 1
+    assert "not ready: asia-northeast3, europe-west1" in result.err
+    assert "us-east1" not in result.err.split("not ready:")[1]
+
+
+# -- rollback, revisions, regions, status ---------------------------------------------------
+
+
+def test_rollback_to_a_revision_and_to_the_one_before(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    assert (
+        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v2")), "--env", "production", "--no-wait").code
+        == 0
+    )
+    assert (
+        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v3")), "--env", "production", "--no-wait").code
+        == 0
+    )
+
+    to_one = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "1", "--no-wait")
+    assert to_one.code == 0, to_one.err
+    assert "revision 3 → 1" in to_one.out
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert current.revision == 1
+
+    assert taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "3", "--no-wait").code == 0
+    before = taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait", "--json")
+    assert before.code == 0, before.err
+    assert json.loads(before.out)["revision"] == 2
+    assert json.loads(before.out)["previous_revision"] == 3
+
+    missing = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "9", "--no-wait")
+    assert missing.code == 1
+    assert "no revision 9" in missing.err
+    never = taxiway(capsys, "rollback", "hello", "--env", "staging", "--no-wait")
+    assert never.code == 1
+    assert "never deployed to staging" in never.err
+
+
+def test_revisions_json_and_table(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    assert (
+        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v2")), "--env", "staging", "--no-wait").code
+        == 0
+    )
+    listed = taxiway(capsys, "revisions", "hello", "--json")
+    assert listed.code == 0, listed.err
+    rows = json.loads(listed.out)
+    assert [r["number"] for r in rows] == [2, 1]
+    assert set(rows[0]) >= {
+        "number",
+        "created_by",
+        "created_at",
+        "digest",
+        "environments",
+        "current_in",
+    }
+    assert rows[0]["created_by"] == "owner:hello-ci"
+    assert rows[0]["environments"] == ["production", "staging"]
+    assert (rows[0]["current_in"], rows[1]["current_in"]) == (["staging"], ["production"])
+    table = taxiway(capsys, "revisions", "hello")
+    assert table.out.splitlines()[0].split() == [
+        "REVISION",
+        "CREATED",
+        "BY",
+        "CREATED",
+        "AT",
+        "DIGEST",
+        "ENVIRONMENTS",
+        "CURRENT",
+        "IN",
+    ]
+    assert "owner:hello-ci" in table.out
+    assert "staging" in table.out.splitlines()[1]
+
+
+def test_regions_json_and_table(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.report("us-east1", 1, "ready", api="http://127.0.0.1:9")
+    listed = taxiway(capsys, "regions", "--json")
+    assert listed.code == 0, listed.err
+    regions = {r["name"]: r for r in json.loads(listed.out)}
+    assert set(regions) == set(REGIONS)
+    assert set(regions["us-east1"]) >= {"name", "continent", "driver", "last_seen", "cursor", "api"}
+    assert regions["us-east1"]["api"] == "http://127.0.0.1:9"
+    assert regions["us-east1"]["continent"] == "americas"
+    assert regions["europe-west1"]["last_seen"] is None
+    table = taxiway(capsys, "regions")
+    assert "never seen" in table.out
+    assert any(line.startswith("us-east1") and "seen" in line for line in table.out.splitlines())
+
+
+def test_status_json_shows_regions_instances_and_stale_satellites(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    instance = {
+        "id": "hello-production-r1-0",
+        "revision": 1,
+        "datacenter": "us-east1-b",
+        "node": "node-1",
+        "endpoint": "http://127.0.0.1:41234",
+        "state": "running",
+        "ready": True,
+        "restarts": 0,
+    }
+    world.report("us-east1", 1, "ready", instances=[instance])
+    world.clock.offset = -datetime.timedelta(minutes=5)  # europe-west1 last reported 5 minutes ago
+    world.report("europe-west1", 1, "progressing")
+    world.clock.offset = datetime.timedelta()
+
+    listed = taxiway(capsys, "status", "hello", "--json")
+    assert listed.code == 0, listed.err
+    rows = {r["region"]: r for r in json.loads(listed.out)}
+    assert set(rows) == set(REGIONS)
+    us = rows["us-east1"]
+    assert (us["revision"], us["desired_revision"], us["phase"], us["stale"]) == (1, 1, "ready", False)
+    assert (us["desired_instances"], us["ready_instances"]) == (2, 2)
+    assert us["instances"][0]["endpoint"] == "http://127.0.0.1:41234"
+    assert set(us["instances"][0]) >= {"id", "node", "endpoint", "ready", "restarts"}
+    assert rows["europe-west1"]["stale"] is True
+    assert rows["asia-northeast3"]["phase"] == "no report"
+
+    table = taxiway(capsys, "status", "hello", "--env", "production")
+    assert "hello · production (desired revision 1)" in table.out
+    assert "STALE: satellite last seen 5m ago" in table.out
+    assert "hello-production-r1-0" in table.out
+    assert "us-east1-b/node-1" in table.out
+    assert "staging" not in table.out
+
+
+# -- logs and chaos --------------------------------------------------------------------------
+
+
+def fake_satellite(expected_token: str, lines: list[str]) -> Any:
+    """A satellite's log API: checks the bearer, answers ``INSTANCE | LINE`` lines."""
+    asked: list[dict[str, str]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        headers = dict(scope["headers"])
+        asked.append({"path": scope["path"], "query": scope["query_string"].decode()})
+        if headers.get(b"authorization") != f"Bearer {expected_token}".encode():
+            await send({"type": "http.response.start", "status": 403, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": "".join(f"{x}\n" for x in lines).encode()})
+
+    app.asked = asked  # type: ignore[attr-defined]
+    return app
+
+
+def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    satellite = fake_satellite(world.tokens["owner"], ["hello-production-r1-0 | listening on 41234"])
+    api, stop = serve(satellite)
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        world.report("europe-west1", 1, "ready")  # no API address: a warning, not a failure
+        result = taxiway(capsys, "logs", "hello", "--tail", "5", "--instance", "hello-production-r1-0")
+        assert result.code == 0, result.err
+        assert result.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert "europe-west1" in result.err
+        assert "API address" in result.err
+        [asked] = satellite.asked
+        assert asked["path"] == "/v1/logs/hello/production"
+        assert "tail=5" in asked["query"]
+        assert "instance=hello-production-r1-0" in asked["query"]
+
+        followed = taxiway(capsys, "logs", "hello", "--region", "us-east1", "--follow")
+        assert followed.code == 0, followed.err
+        assert followed.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert "follow=true" in satellite.asked[-1]["query"]
+    finally:
+        stop()
+
+
+def endless_satellite(line: str) -> Any:
+    """A satellite's log API in follow mode: one line, then silence until the client leaves."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": f"{line}\n".encode(), "more_body": True})
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    return app
+
+
+def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
+    api, stop = serve(endless_satellite("hello-production-r1-0 | tick"))
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "taxiway.cli.main", "logs", "hello", "--follow"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert follower.stdout is not None
+            assert follower.stdout.readline() == "us-east1 | hello-production-r1-0 | tick\n"
+            follower.send_signal(signal.SIGINT)
+            _, errors = follower.communicate(timeout=20)
+        finally:
+            if follower.poll() is None:
+                follower.kill()
+                follower.wait()
+        assert follower.returncode == 0, errors
+        assert "Traceback" not in errors
+    finally:
+        stop()
+
+
+def test_logs_from_unreachable_satellites_fail_clearly(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.report("us-east1", 1, "ready", api=closed_port_url())
+    result = taxiway(capsys, "logs", "hello")
+    assert result.code == 1
+    assert "us-east1" in result.err
+    assert "cannot reach the satellite" in result.err
+    assert "no logs could be read" in result.err
+
+
+def test_chaos_marks_nodes_down_and_up(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    down = taxiway(capsys, "chaos", "node-down", "us-east1/us-east1-b/node-1")
+    assert down.code == 0, down.err
+    assert "us-east1/us-east1-b/node-1 is down" in down.out
+    regions = {r["name"]: r for r in world.call("GET", "/v1/regions", "admin").json()}
+    assert regions["us-east1"]["failed_nodes"] == [["us-east1-b", "node-1"]]
+    up = taxiway(capsys, "chaos", "node-up", "us-east1/us-east1-b/node-1")
+    assert up.code == 0, up.err
+    regions = {r["name"]: r for r in world.call("GET", "/v1/regions", "admin").json()}
+    assert regions["us-east1"]["failed_nodes"] == []
+
+    bad = taxiway(capsys, "chaos", "node-down", "us-east1/node-1")
+    assert bad.code == 1
+    assert "REGION/DATACENTER/NODE" in bad.err
+    unknown = taxiway(capsys, "chaos", "node-down", "us-east1/us-east1-z/node-9")
+    assert unknown.code == 1
+    assert "no node us-east1-z/node-9" in unknown.err
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["owner"])
+    owner = taxiway(capsys, "chaos", "node-down", "us-east1/us-east1-b/node-1")
+    assert owner.code == 1
+    assert "not allowed" in owner.err
+
+
+# -- plan --remote -----------------------------------------------------------------------------
+
+PLATFORM = ["--topology", str(EXAMPLES / "topology.yaml"), "--inventory", str(EXAMPLES / "inventory.yaml")]
+
+
+def test_plan_remote_compares_with_what_the_environment_runs(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plan = ["plan", str(HELLO), "--env", "production", "--remote", "--detailed-exitcode", *PLATFORM]
+    fresh = taxiway(capsys, *plan, "--json")
+    assert fresh.code == 2, fresh.err
+    assert json.loads(fresh.out)["summary"] == {"create": 3, "change": 0, "remove": 0}
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    same = taxiway(capsys, *plan)
+    assert same.code == 0, same.out + same.err
+    changed = taxiway(capsys, "plan", str(changed_copy(tmp_path, "hi")), *plan[2:])
+    assert changed.code == 2
+    assert "GREETING" in changed.out
+    both = taxiway(capsys, *plan, "--state", str(tmp_path / "state.json"))
+    assert both.code == 1
+    assert "mutually exclusive" in both.err
+
+
+# -- finding the control plane ---------------------------------------------------------------
+
+
+def closed_port_url() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def test_no_control_plane_configured(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TAXIWAY_URL")
+    result = taxiway(capsys, "status")
+    assert result.code == 1
+    assert "no control plane configured" in result.err
+    assert "taxiway dev up" in result.err
+
+
+def test_control_plane_not_running(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = closed_port_url()
+    monkeypatch.setenv("TAXIWAY_URL", url)
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait")
+    assert result.code == 1
+    assert f"cannot reach the control plane at {url}" in result.err
+    assert "TAXIWAY_URL" in result.err
+    assert world.tokens["owner"] not in result.err
+
+
+def test_right_after_dev_up_nothing_else_needs_setting(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    dev = tmp_path / "dev-world"
+    dev.mkdir()
+    document = {
+        "control_plane": world.url,
+        "token": world.tokens["admin"],
+        "regions": {},
+        "topology": str(EXAMPLES / "topology.yaml"),
+        "inventory": str(EXAMPLES / "inventory.yaml"),
+    }
+    (dev / "dev.json").write_text(json.dumps(document))
+    monkeypatch.setenv("TAXIWAY_DEV_DIR", str(dev))
+    monkeypatch.delenv("TAXIWAY_URL")
+    monkeypatch.delenv("TAXIWAY_TOKEN")
+    deployed = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait")
+    assert deployed.code == 0, deployed.err
+    planned = taxiway(capsys, "plan", str(HELLO), "--env", "production", "--remote", "--detailed-exitcode")
+    assert planned.code == 0, planned.out + planned.err
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert current.updated_by == "admin:root"
