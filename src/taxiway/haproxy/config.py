@@ -1,0 +1,470 @@
+"""What an HAProxy serves, as typed data, and the one renderer to its configuration text.
+
+Two shapes, both pure (no I/O, no clock):
+
+* :class:`Ingress` — a region's HAProxy (run by the satellite). One frontend routes by
+  ``X-Taxiway-Service`` (set by the edge) or ``Host: <service>.<domain>`` to one backend
+  per service whose servers are that region's ready instances. Membership changes go
+  through the runtime API (``add server``/``del server``, see :func:`instance_options`),
+  so the config only has to be right at the next start or reload.
+* :class:`Edge` — a PoP's HAProxy. One backend per service holds one server per region
+  pool, in steering order: the first is the only active server, the others are ``backup``
+  servers, which HAProxy uses one at a time in the order they are declared, and an
+  unchecked ``fallback`` server comes last. Why this gives zero failed idempotent
+  requests when the serving region dies is explained at :func:`_edge_backend`.
+
+Both carry :class:`Control`: master-worker mode, an admin stats socket (with
+``expose-fd listeners`` for seamless reloads), a server-state file that reloads restore,
+and optionally a Prometheus exporter on a loopback port. Every name and value passes
+through :mod:`taxiway.haproxy.tokens` first, so no input can add a line or an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from taxiway.haproxy import tokens
+from taxiway.haproxy.errors import UnsafeValue
+from taxiway.spec import manifest
+
+FRONTEND = "fe_main"
+METRICS_FRONTEND = "fe_metrics"
+UNKNOWN_BACKEND = "be_unknown"
+"""Internal proxy names contain '_', which no service name (a DNS label) can."""
+
+SERVICE_HEADER = "X-Taxiway-Service"
+REGION_HEADER = "X-Taxiway-Region"
+POP_HEADER = "X-Taxiway-Pop"
+POOL_HEADER = "X-Taxiway-Pool"
+
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE")
+"""RFC 9110 §9.2.2. Only these are ever replayed after the request reached a server."""
+
+FALLBACK_PREFIX = "fallback."
+"""Fallback server names: region names have no '.', so they never collide with a pool."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A literal IP address and port (host names would need DNS at every reload)."""
+
+    host: str
+    port: int
+
+    def render(self) -> str:
+        return tokens.endpoint(self.host, self.port)
+
+
+@dataclass(frozen=True)
+class Control:
+    """How Taxiway manages an HAProxy: sockets, state file, metrics, reload bounds."""
+
+    stats_socket: Path
+    server_state_file: Path
+    metrics: Endpoint | None = None
+    log_to_stderr: bool = False
+    """Off by default: HAProxy already prints server state changes on stderr, and a log
+    target there would print every one twice (and, at ``info``, every request)."""
+    hard_stop_after: float = 30.0
+    """An old worker left by a reload is stopped after this long, even with clients."""
+    max_reloads: int = 50
+    """Old workers surviving more reloads than this are killed (``mworker-max-reloads``)."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Proxy timeouts in seconds. ``connect`` also bounds how long a dead origin stalls a
+    request before its retry goes elsewhere: HAProxy waits min(connect, 1 s) before any
+    retry after a failed connection."""
+
+    connect: float = 2.0
+    client: float = 30.0
+    server: float = 30.0
+    http_request: float = 10.0
+    http_keep_alive: float = 5.0
+    queue: float = 5.0
+
+
+# ---------------------------------------------------------------------------- ingress
+
+
+@dataclass(frozen=True)
+class InstanceCheck:
+    """The ingress's own check of each instance (the satellite admits only ready ones;
+    this catches an instance that dies between two of the satellite's probes)."""
+
+    path: str | None = None
+    """Readiness path for an HTTP check; ``None`` checks the TCP connect only."""
+    interval: float = 2.0
+    timeout: float = 1.0
+    rise: int = 1
+    fall: int = 2
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One ready instance: the server is named after the instance id."""
+
+    name: str
+    port: int
+    host: str = "127.0.0.1"
+    weight: int = 100
+
+
+@dataclass(frozen=True)
+class IngressService:
+    name: str
+    instances: tuple[Instance, ...] = ()
+    check: InstanceCheck = field(default_factory=InstanceCheck)
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """A region's ingress: production traffic for each service, balanced over instances."""
+
+    region: str
+    domain: str
+    bind: Endpoint
+    control: Control
+    services: tuple[IngressService, ...] = ()
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    balance: Literal["leastconn", "roundrobin"] = "leastconn"
+    """Both are dynamic algorithms, which ``add server`` requires."""
+
+
+# ---------------------------------------------------------------------------- edge
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A PoP's health check of each pool (the manifest's ``load_balancing.global.monitor``)."""
+
+    protocol: Literal["tcp", "http", "https"] = "tcp"
+    path: str = "/health"
+    interval: float = 10.0
+    timeout: float = 3.0
+    consecutive_up: int = 1
+    consecutive_down: int = 1
+    expected_codes: str = "2xx"
+
+    @classmethod
+    def from_manifest(cls, monitor: manifest.Monitor) -> Monitor:
+        return cls(
+            protocol=monitor.protocol,
+            path=monitor.path,
+            interval=float(monitor.interval),
+            timeout=float(monitor.timeout),
+            consecutive_up=monitor.consecutive_up,
+            consecutive_down=monitor.consecutive_down,
+            expected_codes=monitor.expected_codes,
+        )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One service's origin in one region, as a PoP sees it: that region's ingress."""
+
+    region: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EdgeService:
+    name: str
+    pools: tuple[Pool, ...]
+    """In steering order: the first serves, the others wait as backups in this order."""
+    monitor: Monitor = field(default_factory=Monitor)
+    fallback: Pool | None = None
+    """Served when every pool is down, whatever its own health."""
+    block_health_endpoint: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A PoP: every globally load-balanced service, with its pools in steering order."""
+
+    pop: str
+    domain: str
+    bind: Endpoint
+    control: Control
+    services: tuple[EdgeService, ...] = ()
+    timeouts: Timeouts = field(default_factory=Timeouts)
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def render(config: Ingress | Edge) -> str:
+    """The complete configuration text for ``config``; raises ``UnsafeValue`` on bad input."""
+    if isinstance(config, Ingress):
+        return _render_ingress(config)
+    return _render_edge(config)
+
+
+def instance_options(check: InstanceCheck, instance: Instance) -> tuple[str, ...]:
+    """The server keywords for one instance, shared by the config and ``add server``.
+
+    They are spelled out on every server rather than in a ``default-server`` line because
+    servers added through the runtime API do not inherit ``default-server``; one function
+    for both keeps a reload from changing how a server behaves. ``observe layer4`` with
+    ``error-limit 1`` and ``on-error mark-down`` takes an instance out on its first refused
+    connection, so the retry that follows goes to another instance.
+    """
+    return (
+        "check",
+        "inter",
+        tokens.duration(check.interval, "check interval"),
+        "rise",
+        str(tokens.bounded_int(check.rise, 1, 100, "check rise")),
+        "fall",
+        str(tokens.bounded_int(check.fall, 1, 100, "check fall")),
+        "observe",
+        "layer4",
+        "error-limit",
+        "1",
+        "on-error",
+        "mark-down",
+        "weight",
+        str(tokens.bounded_int(instance.weight, 0, 256, f"instance {instance.name} weight")),
+    )
+
+
+def service_host(service: str, domain: str) -> str:
+    return f"{tokens.dns_label(service)}.{tokens.domain(domain)}"
+
+
+def _global_and_defaults(control: Control, timeouts: Timeouts) -> list[str]:
+    socket = tokens.unix_socket_path(control.stats_socket, "stats socket")
+    state = tokens.file_path(control.server_state_file, "server state file")
+    out = [
+        "global",
+        "    master-worker",
+        f"    mworker-max-reloads {tokens.bounded_int(control.max_reloads, 1, 10_000, 'max_reloads')}",
+        f"    hard-stop-after {tokens.duration(control.hard_stop_after, 'hard_stop_after')}",
+        f"    stats socket {socket} mode 600 level admin expose-fd listeners",
+        "    stats timeout 30s",
+        f"    server-state-file {state}",
+    ]
+    if control.log_to_stderr:
+        out.append("    log stderr format short local0 notice")
+    out += [
+        "",
+        "defaults",
+        "    mode http",
+        "    log global",
+        "    option dontlognull",
+        "    option forwardfor",
+        f"    timeout connect {tokens.duration(timeouts.connect, 'timeout connect')}",
+        f"    timeout client {tokens.duration(timeouts.client, 'timeout client')}",
+        f"    timeout server {tokens.duration(timeouts.server, 'timeout server')}",
+        f"    timeout http-request {tokens.duration(timeouts.http_request, 'timeout http-request')}",
+        f"    timeout http-keep-alive {tokens.duration(timeouts.http_keep_alive, 'timeout http-keep-alive')}",
+        f"    timeout queue {tokens.duration(timeouts.queue, 'timeout queue')}",
+        "    load-server-state-from-file global",
+    ]
+    return out
+
+
+def _metrics_and_unknown(control: Control) -> list[str]:
+    out = [
+        "",
+        f"backend {UNKNOWN_BACKEND}",
+        '    http-request return status 404 content-type text/plain string "unknown service"',
+    ]
+    if control.metrics is not None:
+        out += [
+            "",
+            f"frontend {METRICS_FRONTEND}",
+            f"    bind {control.metrics.render()}",
+            "    no log",
+            "    http-request use-service prometheus-exporter if { path /metrics }",
+            "    http-request return status 404",
+        ]
+    return out
+
+
+def _unique(names: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UnsafeValue(f"{what} {name!r} appears twice")
+        seen.add(name)
+
+
+def _retry_policy(retry_on: str, retries: int) -> list[str]:
+    """Retries go to another server on each attempt (``redispatch 1``); once a request
+    reached a server it is replayed only for idempotent methods (a refused connection
+    never delivered the request, so ``conn-failure`` retries stay on for every method)."""
+    return [
+        f"    retries {retries}",
+        f"    retry-on {retry_on}",
+        "    option redispatch 1",
+        f"    acl idempotent method {' '.join(IDEMPOTENT_METHODS)}",
+        "    http-request disable-l7-retry unless idempotent",
+    ]
+
+
+def _render_ingress(config: Ingress) -> str:
+    region = tokens.region(config.region)
+    domain = tokens.domain(config.domain)
+    services = config.services
+    _unique((tokens.dns_label(s.name) for s in services), "service")
+    out = _global_and_defaults(config.control, config.timeouts)
+    out += [
+        "",
+        f"frontend {FRONTEND}",
+        f"    bind {config.bind.render()}",
+        "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+        f"    http-request set-var(txn.service) req.hdr({SERVICE_HEADER}),lower",
+    ]
+    # The edge names the service in a header; it wins over Host, which the edge passes
+    # through unchanged and which may use another domain than this region's.
+    for service in services:
+        out.append(f"    use_backend {service.name} if {{ var(txn.service) -m str {service.name} }}")
+    for service in services:
+        host = service_host(service.name, domain)
+        out.append(f"    use_backend {service.name} if {{ var(txn.host) -m str {host} }}")
+    out += [
+        f"    default_backend {UNKNOWN_BACKEND}",
+        f"    http-after-response set-header {REGION_HEADER} {region}",
+    ]
+    for service in services:
+        out += _ingress_backend(service, config.balance)
+    out += _metrics_and_unknown(config.control)
+    return "\n".join(out) + "\n"
+
+
+def _ingress_backend(service: IngressService, balance: str) -> list[str]:
+    _unique((tokens.object_name(i.name, "instance id") for i in service.instances), "instance")
+    check = service.check
+    out = [
+        "",
+        f"backend {service.name}",
+        f"    balance {balance}",
+        *_retry_policy("conn-failure empty-response", retries=3),
+        f"    timeout check {tokens.duration(check.timeout, 'check timeout')}",
+    ]
+    if check.path is not None:
+        out += [
+            "    option httpchk",
+            f"    http-check send meth GET uri {tokens.http_path(check.path, 'readiness path')} ver HTTP/1.1",
+        ]
+    for instance in service.instances:
+        address = tokens.endpoint(instance.host, instance.port, f"instance {instance.name}")
+        out.append(f"    server {instance.name} {address} {' '.join(instance_options(check, instance))}")
+    return out
+
+
+def _render_edge(config: Edge) -> str:
+    pop = tokens.dns_label(config.pop, "pop")
+    domain = tokens.domain(config.domain)
+    services = config.services
+    _unique((tokens.dns_label(s.name) for s in services), "service")
+    out = _global_and_defaults(config.control, config.timeouts)
+    out += [
+        "",
+        f"frontend {FRONTEND}",
+        f"    bind {config.bind.render()}",
+        "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+    ]
+    for service in services:
+        out.append(f"    acl host_{service.name} var(txn.host) -m str {service_host(service.name, domain)}")
+    for service in services:
+        if service.block_health_endpoint:
+            # Public requests only: the backend's checks go straight to the pools.
+            path = tokens.http_path(service.monitor.path, "monitor path").split("?", 1)[0]
+            deny = f"http-request deny deny_status 404 if host_{service.name}"
+            out.append(f"    {deny} {{ path,url_dec -m str {path} }}")
+    for service in services:
+        out.append(f"    use_backend {service.name} if host_{service.name}")
+    out += [
+        f"    default_backend {UNKNOWN_BACKEND}",
+        f"    http-after-response set-header {POP_HEADER} {pop}",
+    ]
+    for service in services:
+        out += _edge_backend(service, domain)
+    out += _metrics_and_unknown(config.control)
+    return "\n".join(out) + "\n"
+
+
+def _edge_backend(service: EdgeService, domain: str) -> list[str]:
+    """One backend per service; servers are region pools in steering order.
+
+    Zero failed idempotent requests when the serving region dies rests on four facts:
+
+    1. HAProxy retries a request only within its backend, so every pool of a service
+       (and its fallback) is a server of one backend.
+    2. Only one pool should serve at a time, in order: the first pool is the one active
+       server; the rest are ``backup`` servers. Without ``option allbackups`` HAProxy
+       sends traffic to the first usable backup *in declaration order*, so the order of
+       the lines is the failover order. Re-ordering (steering) is a reload.
+    3. A retry can only reach a backup once the active server is *down*. ``observe
+       layer4`` + ``error-limit 1`` + ``on-error mark-down`` marks a pool down on the very
+       first failed connection to it, synchronously, before the retry picks a server;
+       ``option redispatch 1`` makes every retry pick again, so it lands on the next pool.
+       Health checks (``rise`` = consecutive_up) bring it back.
+    4. ``retry-on conn-failure empty-response response-timeout`` covers a dead region
+       (refused or timed-out connect), one dying mid-request (connection closed before a
+       response) and one that stopped answering; ``disable-l7-retry`` keeps the last two
+       to idempotent methods. ``retries`` leaves room to walk past every pool.
+
+    The fallback server has no ``check``: it is always "up", so it serves once every
+    checked pool is down, regardless of its health, and retries can reach it too.
+
+    Measured cost (HAProxy 2.6.12): a retry after a refused connection waits the
+    turn-around timer, min(``timeout connect``, 1 s), even when it is redispatched to
+    another server, so the requests that find a region dead are served by the next pool
+    about that much later; requests after the mark-down go straight to it. Requests over
+    ``tune.bufsize`` (16 kB) are never replayed.
+    """
+    name = service.name
+    if not service.pools:
+        raise UnsafeValue(f"service {name}: no pools")
+    regions = [tokens.region(p.region, f"service {name} pool region") for p in service.pools]
+    _unique(regions, f"service {name}: pool")
+    monitor = service.monitor
+    host = service_host(name, domain)
+    check = [
+        "check",
+        "inter",
+        tokens.duration(monitor.interval, "monitor interval"),
+        "rise",
+        str(tokens.bounded_int(monitor.consecutive_up, 1, 100, "monitor consecutive_up")),
+        "fall",
+        str(tokens.bounded_int(monitor.consecutive_down, 1, 100, "monitor consecutive_down")),
+    ]
+    if monitor.protocol == "https":
+        check += ["check-ssl", "check-sni", host, "verify", "required", "ca-file", "@system-ca"]
+    passive = ["observe", "layer4", "error-limit", "1", "on-error", "mark-down"]
+    out = [
+        "",
+        f"backend {name}",
+        "    balance roundrobin",
+        *_retry_policy("conn-failure empty-response response-timeout", retries=max(3, len(regions) + 1)),
+        f"    http-request set-header {SERVICE_HEADER} {name}",
+        f"    http-response set-header {POOL_HEADER} %s",
+        f"    timeout check {tokens.duration(monitor.timeout, 'monitor timeout')}",
+    ]
+    if monitor.protocol in ("http", "https"):
+        out += [
+            "    option httpchk",
+            f"    http-check send meth GET uri {tokens.http_path(monitor.path, 'monitor path')} ver HTTP/1.1 "
+            f"hdr Host {host} hdr {SERVICE_HEADER} {name}",
+            f"    http-check expect status {tokens.expected_codes(monitor.expected_codes)}",
+        ]
+    elif monitor.protocol != "tcp":
+        raise UnsafeValue(f"service {name}: monitor protocol {monitor.protocol!r} is not tcp, http or https")
+    for index, pool in enumerate(service.pools):
+        address = tokens.endpoint(pool.host, pool.port, f"service {name} pool {pool.region}")
+        role = [] if index == 0 else ["backup"]
+        out.append(f"    server {pool.region} {address} {' '.join(check + passive + role)}")
+    if service.fallback is not None:
+        fallback = service.fallback
+        region = tokens.region(fallback.region, f"service {name} fallback region")
+        address = tokens.endpoint(fallback.host, fallback.port, f"service {name} fallback")
+        out.append(f"    server {FALLBACK_PREFIX}{region} {address} backup")
+    return out
