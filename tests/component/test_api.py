@@ -53,6 +53,7 @@ def api(store_url: str) -> Iterator[Api]:
         "stranger": store.create_token("other-ci", "owner", "test", services=["other"]),
         "us": store.create_token("sat-us", "satellite", "test", region="us-east1"),
         "eu": store.create_token("sat-eu", "satellite", "test", region="europe-west1"),
+        "iad": store.create_token("edge-iad", "edge", "test", region="iad"),
     }
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -88,18 +89,25 @@ ROUTES = [
     ("GET", "/v1/regions/us-east1/definitions", None),
     ("PUT", "/v1/regions/us-east1/status", {"cursor": 0, "reports": []}),
     ("GET", "/v1/status", None),
+    ("GET", "/v1/pops/iad/config", None),
+    ("PUT", "/v1/pops/iad/status", {"services": []}),
+    ("GET", "/v1/glb", None),
     ("GET", "/v1/audit", None),
     ("POST", "/v1/tokens", {"name": "x", "scope": "owner", "services": ["hello"]}),
 ]
 # Who may pass authorisation on each route (others get 403); everyone authenticated may
 # list regions, services and status (filtered to what they may see).
+EVERYONE = {"admin", "owner", "stranger", "us", "eu", "iad"}
 ALLOWED = {
-    "/v1/whoami": {"admin", "owner", "stranger", "us", "eu"},
-    "/v1/regions": {"admin", "owner", "stranger", "us", "eu"},
+    "/v1/whoami": EVERYONE,
+    "/v1/regions": EVERYONE,
+    "/v1/glb": EVERYONE,
+    "/v1/pops/iad/config": {"admin", "iad"},
+    "/v1/pops/iad/status": {"admin", "iad"},
     "/v1/regions/us-east1/nodes/us-east1-b/node-1": {"admin"},
     "/v1/artifacts/sha256:00": {"admin"},
-    "/v1/services": {"admin", "owner", "stranger", "us", "eu"},
-    "/v1/status": {"admin", "owner", "stranger", "us", "eu"},
+    "/v1/services": EVERYONE,
+    "/v1/status": EVERYONE,
     "/v1/regions/us-east1/definitions": {"admin", "us"},
     "/v1/regions/us-east1/status": {"admin", "us"},
     "/v1/audit": {"admin"},
@@ -316,3 +324,76 @@ def test_heartbeats_carry_the_satellite_api(api: Api) -> None:
     assert regions["europe-west1"]["last_seen"] is None
     service = api.call("GET", "/v1/services/hello", "owner").json()
     assert service["environments"] == {"staging": None, "production": None}
+
+
+def test_each_pop_gets_the_global_load_balancing_config_and_its_changes(api: Api) -> None:
+    assert api.call("GET", "/v1/pops/iad/config", "iad").json()["services"] == []
+    _deploy(api, {"files": _hello_files()})
+    for region, port in (("us-east1", 8101), ("europe-west1", 8102)):
+        body = {"cursor": 1, "ingress": f"http://127.0.0.1:{port}", "reports": []}
+        who = {"us-east1": "us", "europe-west1": "eu"}[region]
+        assert api.call("PUT", f"/v1/regions/{region}/status", who, json=body).status_code == 204
+    config = api.call("GET", "/v1/pops/iad/config", "iad").json()
+    [hello] = config["services"]
+    assert hello["steering"] == "dynamic_latency"
+    assert hello["fallback_region"] == "us-east1"
+    assert hello["block_health_endpoint"] is True
+    assert hello["monitor"] == {
+        "protocol": "http",
+        "path": "/health",
+        "interval": 2.0,
+        "timeout": 1.0,
+        "consecutive_up": 2,
+        "consecutive_down": 2,
+        "expected_codes": "2xx",
+    }
+    assert hello["pools"] == [
+        {"region": "us-east1", "ingress": "http://127.0.0.1:8101"},
+        {"region": "europe-west1", "ingress": "http://127.0.0.1:8102"},
+        {"region": "asia-northeast3", "ingress": None},
+    ]
+    assert api.call("GET", "/v1/pops/fra/config", "iad").status_code == 403
+
+    answered: dict[str, Any] = {}
+
+    def long_poll() -> None:
+        answered["body"] = api.call(
+            "GET", f"/v1/pops/iad/config?after={config['version']}&wait=10", "iad"
+        ).json()
+        answered["at"] = time.monotonic()
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    deadline = time.monotonic() + 10
+    while api.app.state.changes.waiting == 0:
+        assert time.monotonic() < deadline, "the long poll never started waiting"
+        time.sleep(0.005)
+    reported = time.monotonic()
+    body = {"cursor": 1, "ingress": "http://127.0.0.1:8103", "reports": []}
+    api.call("PUT", "/v1/regions/asia-northeast3/status", "admin", json=body)
+    poller.join(timeout=15)
+    assert answered["body"]["version"] != config["version"]
+    assert answered["body"]["services"][0]["pools"][2]["ingress"] == "http://127.0.0.1:8103"
+    assert answered["at"] - reported < 2.0
+
+
+def test_pop_status_is_shown_only_to_who_may_read_the_service(api: Api) -> None:
+    report = {
+        "services": [
+            {
+                "service": "hello",
+                "pools": [{"region": "us-east1", "healthy": True, "rtt_ms": 4.2, "serving": True}],
+            },
+            {"service": "other", "pools": []},
+        ],
+        "haproxy": {"pid": 42},
+    }
+    assert api.call("PUT", "/v1/pops/iad/status", "iad", json=report).status_code == 204
+    assert api.call("PUT", "/v1/pops/fra/status", "iad", json=report).status_code == 403
+    [seen] = api.call("GET", "/v1/glb?service=hello", "owner").json()
+    assert seen["pop"] == "iad"
+    assert [s["service"] for s in seen["services"]] == ["hello"]
+    assert seen["services"][0]["pools"][0]["rtt_ms"] == 4.2
+    assert api.call("GET", "/v1/glb?service=hello", "stranger").status_code == 403
+    [mine] = api.call("GET", "/v1/glb", "stranger").json()
+    assert [s["service"] for s in mine["services"]] == ["other"], "an owner sees only its own services"

@@ -24,7 +24,7 @@ from taxiway import __version__
 from taxiway.errors import InvalidInput, NotFound, TaxiwayError
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
-from taxiway.server import auth, problems, uploads
+from taxiway.server import auth, glb, problems, uploads
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.topology import Topology
@@ -77,14 +77,23 @@ class StatusBatch(Body):
     api: str | None = Field(
         default=None, max_length=256, pattern=r"^https?://", description="The satellite's own API (logs)."
     )
+    ingress: str | None = Field(
+        default=None, max_length=256, pattern=r"^https?://", description="The region's ingress HAProxy."
+    )
     reports: list[StatusReport]
 
 
 class TokenRequest(Body):
     name: str = Field(min_length=1, max_length=128)
-    scope: Literal["admin", "owner", "satellite"]
+    scope: Literal["admin", "owner", "satellite", "edge"]
     services: list[str] = Field(default_factory=list)
-    region: str | None = None
+    region: str | None = Field(default=None, description="The region of a satellite token.")
+    pop: str | None = Field(default=None, description="The PoP of an edge token.")
+
+
+class PopReport(Body):
+    services: list[dict[str, Any]]
+    haproxy: dict[str, Any] | None = None
 
 
 class Changes:
@@ -173,6 +182,7 @@ def create_app(
                     "last_seen": beat.seen_at.isoformat() if beat else None,
                     "cursor": beat.cursor if beat else None,
                     "api": beat.api if beat else None,
+                    "ingress": beat.ingress if beat else None,
                     "failed_nodes": [list(n) for n in store.definitions_since(r.name, 0).failed_nodes],
                 }
             )
@@ -360,6 +370,7 @@ def create_app(
             [records.Status(r.service, r.environment, r.report) for r in batch.reports],
             batch.cursor,
             batch.api,
+            batch.ingress,
         )
 
     @app.get("/v1/status")
@@ -377,6 +388,63 @@ def create_app(
             for s in store.statuses(service)
             if auth.can_read_service(token, s.service)
         ]
+
+    pops = {pop.name for pop in topology.pops}
+
+    @app.get("/v1/pops/{pop}/config")
+    async def pop_config(
+        pop: str,
+        token: Principal,
+        after: Annotated[int | None, Query(ge=0)] = None,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
+    ) -> dict[str, Any]:
+        """The PoP's load-balancing config; with ``after`` and ``wait``, a long poll."""
+        auth.require_pop(token, pop)
+        if pop not in pops:
+            raise NotFound(f"no PoP {pop!r} in the topology")
+
+        def build() -> dict[str, Any]:
+            return glb.pop_config(pop, store.published(glb.ENVIRONMENT), store.heartbeats())
+
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            config = await run_in_threadpool(build)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if after is None or config["version"] != after or remaining <= 0:
+                return config
+            # Ingress addresses arrive with status reports, which do not notify: re-read.
+            await changes.wait(min(remaining, POLL_SECONDS))
+
+    @app.put("/v1/pops/{pop}/status", status_code=204)
+    def report_pop(pop: str, report: PopReport, token: Principal) -> None:
+        auth.require_pop(token, pop)
+        if pop not in pops:
+            raise NotFound(f"no PoP {pop!r} in the topology")
+        store.report_pop(pop, report.model_dump())
+
+    @app.get("/v1/glb")
+    def glb_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
+        """Every PoP's latest report, filtered to the services the token may read."""
+        if service is not None:
+            auth.require_service(token, service)
+        answer = []
+        for status in store.pop_statuses():
+            services = [
+                s
+                for s in status.report.get("services", [])
+                if isinstance(s, dict)
+                and (service is None or s.get("service") == service)
+                and auth.can_read_service(token, str(s.get("service")))
+            ]
+            answer.append(
+                {
+                    "pop": status.pop,
+                    "reported_at": status.reported_at.isoformat(),
+                    "haproxy": status.report.get("haproxy"),
+                    "services": services,
+                }
+            )
+        return answer
 
     @app.get("/v1/audit")
     def get_audit(
@@ -400,9 +468,10 @@ def create_app(
         auth.require_admin(token)
         if request.scope == "satellite" and request.region not in topology.regions:
             raise NotFound(f"no region {request.region!r} in the topology")
-        bearer = store.create_token(
-            request.name, request.scope, auth.actor(token), request.services, request.region
-        )
+        if request.scope == "edge" and request.pop not in pops:
+            raise NotFound(f"no PoP {request.pop!r} in the topology")
+        bound = request.pop if request.scope == "edge" else request.region
+        bearer = store.create_token(request.name, request.scope, auth.actor(token), request.services, bound)
         return {"token": bearer}
 
     return app

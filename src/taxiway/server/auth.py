@@ -2,7 +2,8 @@
 
 Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, deploy and
 roll back only the services named in its token; ``satellite`` may read only its own
-region's definitions and write only its own region's status.
+region's definitions and write only its own region's status; ``edge`` may read only its
+own PoP's load-balancing config and write only its PoP's status.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def require_region(token: records.Token, region: str) -> None:
     if token.scope == "satellite" and token.region == region:
         return
     raise Forbidden(f"this token may not act for region {region!r}")
+
+
+def require_pop(token: records.Token, pop: str) -> None:
+    if token.scope == "admin":
+        return
+    if token.scope == "edge" and token.region == pop:
+        return
+    raise Forbidden(f"this token may not act for PoP {pop!r}")
 
 
 def can_read_service(token: records.Token, service: str) -> bool:

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Scope = Literal["admin", "owner", "satellite"]
+Scope = Literal["admin", "owner", "satellite", "edge"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,14 @@ class Heartbeat:
     seen_at: datetime.datetime
     cursor: int
     api: str | None
+    ingress: str | None = None
+
+
+@dataclass(frozen=True)
+class PopStatus:
+    pop: str
+    report: dict[str, Any]
+    reported_at: datetime.datetime
 
 
 @dataclass(frozen=True)
@@ -103,3 +111,4 @@ class Token:
     scope: Scope
     services: tuple[str, ...]
     region: str | None
+    """The region of a ``satellite`` token, the PoP of an ``edge`` token."""

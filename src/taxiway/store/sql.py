@@ -30,6 +30,7 @@ from taxiway.store.tables import (
     desired,
     heartbeats,
     node_states,
+    pop_statuses,
     regions,
     revisions,
     services,
@@ -393,7 +394,12 @@ class SqlStore:
     # -- status -----------------------------------------------------------------------
 
     def report_status(
-        self, region: str, reports: Sequence[records.Status], cursor: int, api: str | None = None
+        self,
+        region: str,
+        reports: Sequence[records.Status],
+        cursor: int,
+        api: str | None = None,
+        ingress: str | None = None,
     ) -> None:
         now = self.clock()
         with self._tx() as c:
@@ -419,17 +425,51 @@ class SqlStore:
                 c.execute(
                     heartbeats.update()
                     .where(heartbeats.c.region == region)
-                    .values(seen_at=now, cursor=cursor, api=api)
+                    .values(seen_at=now, cursor=cursor, api=api, ingress=ingress)
                 )
             else:
-                c.execute(heartbeats.insert().values(region=region, seen_at=now, cursor=cursor, api=api))
+                c.execute(
+                    heartbeats.insert().values(
+                        region=region, seen_at=now, cursor=cursor, api=api, ingress=ingress
+                    )
+                )
 
     def heartbeats(self) -> dict[str, records.Heartbeat]:
         with self.engine.connect() as c:
             return {
-                r.region: records.Heartbeat(r.region, r.seen_at, int(r.cursor), r.api)
+                r.region: records.Heartbeat(r.region, r.seen_at, int(r.cursor), r.api, r.ingress)
                 for r in c.execute(sa.select(heartbeats))
             }
+
+    def published(self, environment: str) -> list[records.Published]:
+        """Every region's current (non-removed) definition in ``environment``."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(definitions)
+                .where(definitions.c.environment == environment, definitions.c.definition.is_not(None))
+                .order_by(definitions.c.service, definitions.c.region)
+            )
+            return [
+                records.Published(r.region, r.service, r.environment, r.revision, dict(r.definition), r.seq)
+                for r in rows
+            ]
+
+    def report_pop(self, pop: str, report: dict[str, Any]) -> None:
+        now = self.clock()
+        with self._tx() as c:
+            if c.execute(sa.select(pop_statuses.c.pop).where(pop_statuses.c.pop == pop)).first() is None:
+                c.execute(pop_statuses.insert().values(pop=pop, report=report, reported_at=now))
+            else:
+                c.execute(
+                    pop_statuses.update()
+                    .where(pop_statuses.c.pop == pop)
+                    .values(report=report, reported_at=now)
+                )
+
+    def pop_statuses(self) -> list[records.PopStatus]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(pop_statuses).order_by(pop_statuses.c.pop))
+            return [records.PopStatus(r.pop, dict(r.report), r.reported_at) for r in rows]
 
     def statuses(self, service: str | None = None) -> list[records.Status]:
         query = sa.select(statuses).order_by(statuses.c.service, statuses.c.environment, statuses.c.region)

@@ -108,6 +108,16 @@ heartbeats = sa.Table(
     sa.Column("seen_at", Timestamp, nullable=False),
     sa.Column("cursor", sa.BigInteger, nullable=False),
     sa.Column("api", sa.String(256), nullable=True),
+    sa.Column("ingress", sa.String(256), nullable=True),
+)
+
+# The latest report of each edge PoP: pools, health, measured RTT, which one serves.
+pop_statuses = sa.Table(
+    "pop_statuses",
+    metadata,
+    sa.Column("pop", sa.String(63), primary_key=True),
+    sa.Column("report", JSON, nullable=False),
+    sa.Column("reported_at", Timestamp, nullable=False),
 )
 
 # Nodes an operator marked failed (``taxiway chaos node-down``); ``seq`` as for definitions.

@@ -1,4 +1,4 @@
-"""Artifacts of revisions, node states for chaos and maintenance, satellites' API address.
+"""Artifacts of revisions, node states, satellites' API and ingress addresses, PoP status.
 
 Revision ID: 0002
 Revises: 0001
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
 
 
@@ -29,6 +31,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("artifact", sa.String(80), nullable=True))
     with op.batch_alter_table("heartbeats") as batch:
         batch.add_column(sa.Column("api", sa.String(256), nullable=True))
+        batch.add_column(sa.Column("ingress", sa.String(256), nullable=True))
+    op.create_table(
+        "pop_statuses",
+        sa.Column("pop", sa.String(63), primary_key=True),
+        sa.Column("report", JSON, nullable=False),
+        sa.Column("reported_at", Timestamp, nullable=False),
+    )
     op.create_table(
         "node_states",
         sa.Column("region", sa.String(63), primary_key=True),
@@ -43,7 +52,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("node_states")
+    op.drop_table("pop_statuses")
     with op.batch_alter_table("heartbeats") as batch:
+        batch.drop_column("ingress")
         batch.drop_column("api")
     with op.batch_alter_table("revisions") as batch:
         batch.drop_column("artifact")
