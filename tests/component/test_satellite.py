@@ -183,6 +183,7 @@ FAST = {
     "retry_initial_seconds": 0.05,
     "retry_max_seconds": 0.3,
     "services_root": EXAMPLES,
+    "ingress": False,  # the in-memory driver's instances serve nothing; test_ingress.py has HAProxy
 }
 
 
@@ -280,6 +281,10 @@ def test_a_deploy_runs_in_every_region_and_each_reports_ready(
         "cursor": eu.store.cursor,
         "instances": 3,
         "control_plane_reachable": True,
+        "ingress": None,
+        "ingress_running": False,
+        "ingress_pid": None,
+        "ingress_metrics": None,
     }
 
 

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from taxiway.runtime import local, process
+from taxiway.satellite import ingress
 from tests.component.test_satellite import ControlPlane, hello_files, ready, wait_for
 from tests.conftest import EXAMPLES
 
@@ -114,6 +115,7 @@ def region(tmp_path: Path) -> Iterator[Region]:
             child.kill()
         child.wait(timeout=10)
     if world.state_dir.exists():
+        ingress.stop(world.state_dir, graceful=False)
         cleanup = world.driver()
         for instance in cleanup.list():
             cleanup.stop(instance.instance_id, grace_seconds=1.0)
@@ -224,6 +226,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         ({"--token-file": "/nonexistent/token"}, "cannot read the token file"),
         ({"--topology": "/nonexistent/topology.yaml"}, "topology.yaml"),
         ({"--listen": "nowhere"}, "expected HOST:PORT"),
+        ({"--ingress-listen": "localhost:8080"}, "--ingress-listen 'localhost:8080': the host must be an IP"),
+        ({"--domain": "not a domain"}, "--domain 'not a domain': expected a DNS name"),
         ({"--control-plane": "127.0.0.1:7700"}, "expected a URL such as http://127.0.0.1:7700"),
     ],
 )
@@ -275,6 +279,7 @@ def test_a_satellite_with_its_token_from_the_environment_stops_on_sigint(tmp_pat
             str(EXAMPLES / "topology.yaml"),
             "--driver",
             "fake",
+            "--no-ingress",
         ],
         env={**os.environ, "TAXIWAY_TOKEN": "twy_env_token"},
         stdin=subprocess.DEVNULL,

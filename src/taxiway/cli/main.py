@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from taxiway import __version__
 from taxiway.cli import (
     dev_commands,
+    edge_commands,
     plan_view,
     platform_files,
     problems_view,
@@ -265,7 +266,13 @@ def schema(kind: str, directory: Path | None, docs_directory: Path | None) -> No
         out.print(f"wrote {target}")
 
 
-for _command in (server_commands.server, satellite_command.satellite, dev_commands.dev, *remote.COMMANDS):
+for _command in (
+    server_commands.server,
+    satellite_command.satellite,
+    *edge_commands.COMMANDS,
+    dev_commands.dev,
+    *remote.COMMANDS,
+):
     cli.add_command(_command)
 
 

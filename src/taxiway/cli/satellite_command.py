@@ -3,9 +3,9 @@
 Builds typed settings from the flags (the token from ``--token-file`` or
 ``$TAXIWAY_TOKEN``, never from argv), checks them (unknown region, unreadable token file
 or topology: a clear error and exit 1), then runs :class:`taxiway.satellite.app.Satellite`.
-On SIGTERM or SIGINT the satellite stops its own threads and exits 0; the instances keep
-running, and a satellite started later re-adopts them. Logs go to stderr, one line per
-event, never a secret.
+On SIGTERM or SIGINT the satellite stops its own threads and exits 0; the instances and
+the region ingress (HAProxy) keep running, and a satellite started later re-adopts them.
+Logs go to stderr, one line per event, never a secret.
 """
 
 from __future__ import annotations
@@ -60,6 +60,35 @@ def _configure_logging() -> None:
     "--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT", help="Satellite API."
 )
 @click.option(
+    "--ingress-listen",
+    "ingress_listen",
+    default="127.0.0.1:0",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The region ingress (HAProxy); port 0: choose one once and keep it in the state dir.",
+)
+@click.option(
+    "--domain",
+    default="taxiway.test",
+    show_default=True,
+    help="The ingress routes Host <service>.<domain> to the service's production instances.",
+)
+@click.option(
+    "--ingress/--no-ingress",
+    "run_ingress",
+    default=True,
+    show_default=True,
+    help="Run the region ingress (off: instances only, e.g. with --driver fake).",
+)
+@click.option(
+    "--drain-grace",
+    type=click.FloatRange(min=0.0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Longest an instance drains from the ingress before it is stopped anyway.",
+)
+@click.option(
     "--driver",
     type=click.Choice(["local", "fake"]),
     default="local",
@@ -110,6 +139,10 @@ def satellite(
     state_dir: Path,
     topology: Path | None,
     listen: str,
+    ingress_listen: str,
+    domain: str,
+    run_ingress: bool,
+    drain_grace: float,
     driver: str,
     services_root: Path | None,
     tick: float,
@@ -127,6 +160,7 @@ def satellite(
     source = str(platform_files.resolve(topology, "TAXIWAY_TOPOLOGY", "topology"))
     region_model = satellite_settings.region_of(topology_model, region, source)
     host, port = satellite_settings.parse_listen(listen)
+    ingress_host, ingress_port = satellite_settings.parse_ingress_listen(ingress_listen)
     settings = satellite_settings.SatelliteSettings(
         region=region,
         control_plane=satellite_settings.control_plane_url(control_plane),
@@ -140,6 +174,11 @@ def satellite(
         backoff_initial_seconds=backoff_initial,
         services_root=services_root.resolve() if services_root else None,
         poll_wait_seconds=poll_wait,
+        ingress=run_ingress,
+        ingress_host=ingress_host,
+        ingress_port=ingress_port,
+        domain=satellite_settings.domain(domain),
+        drain_grace_seconds=drain_grace,
     )
     _configure_logging()
     stop = threading.Event()

@@ -23,6 +23,7 @@ class Instance:
     datacenter: str
     node: str
     endpoint: str | None
+    pid: int | None
     state: str
     ready: bool
     restarts: int
@@ -39,6 +40,7 @@ class Instance:
             datacenter=str(item.get("datacenter") or ""),
             node=str(item.get("node") or ""),
             endpoint=item.get("endpoint") if isinstance(item.get("endpoint"), str) else None,
+            pid=item["pid"] if isinstance(item.get("pid"), int) else None,
             state=str(item.get("state") or "unknown"),
             ready=item.get("ready") is True,
             restarts=int(item.get("restarts") or 0),

@@ -66,6 +66,7 @@ class RegionStatus:
                     "datacenter": i.datacenter,
                     "node": i.node,
                     "endpoint": i.endpoint,
+                    "pid": i.pid,
                     "state": i.state,
                     "ready": i.ready,
                     "restarts": i.restarts,

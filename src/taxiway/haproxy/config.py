@@ -149,6 +149,12 @@ class Monitor:
     consecutive_up: int = 1
     consecutive_down: int = 1
     expected_codes: str = "2xx"
+    fast_interval: float | None = None
+    """HAProxy's ``fastinter``: the pause after a check while a pool is between states
+    (``UP 1/2`` after a first failure, ``DOWN 1/2`` after a first pass); ``None`` keeps
+    ``interval``. HAProxy pauses *after* a check ends, so a pool whose checks run into
+    their timeout is checked every interval + timeout; the edge sets this to interval −
+    timeout so a silent pool is checked every interval (``taxiway.edge.translate``)."""
 
     @classmethod
     def from_manifest(cls, monitor: manifest.Monitor) -> Monitor:
@@ -437,6 +443,8 @@ def _edge_backend(service: EdgeService, domain: str) -> list[str]:
         "fall",
         str(tokens.bounded_int(monitor.consecutive_down, 1, 100, "monitor consecutive_down")),
     ]
+    if monitor.fast_interval is not None:
+        check += ["fastinter", tokens.duration(monitor.fast_interval, "monitor fast_interval")]
     if monitor.protocol == "https":
         check += ["check-ssl", "check-sni", host, "verify", "required", "ca-file", "@system-ca"]
     passive = ["observe", "layer4", "error-limit", "1", "on-error", "mark-down"]

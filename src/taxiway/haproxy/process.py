@@ -28,8 +28,9 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -101,10 +102,20 @@ def _wait(what: str, within: float, probe: Callable[[], T | None], failed: Calla
 class Haproxy:
     """One HAProxy master (and its workers) owning a :class:`Layout`."""
 
-    def __init__(self, layout: Layout, *, binary: str = "haproxy", timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        binary: str = "haproxy",
+        timeout: float = 15.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.layout = layout
         self.binary = binary
         self.timeout = timeout
+        self.env = None if env is None else dict(env)
+        """The environment HAProxy runs with; ``None`` inherits ours. A caller holding a
+        secret in its environment (a token) passes only what HAProxy needs."""
         self._child: subprocess.Popen[bytes] | None = None
 
     # -- files and checks
@@ -132,6 +143,7 @@ class Haproxy:
             text=True,
             timeout=self.timeout,
             check=False,
+            env=self.env,
         )
         alerts: list[str] = []
         warnings: list[str] = []
@@ -214,6 +226,7 @@ class Haproxy:
         # reconcile loop re-applies what still holds (drains, say).
         _write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
         self.layout.pid_file.unlink(missing_ok=True)
+        self.detach()  # a previous child of ours died (or was stopped by another object)
         argv = [
             self.executable(),
             "-f",
@@ -230,6 +243,7 @@ class Haproxy:
                 stdout=log,
                 stderr=log,
                 cwd=self.layout.state_dir,
+                env=self.env,
                 start_new_session=True,
                 close_fds=True,
             )
@@ -318,6 +332,18 @@ class Haproxy:
                     os.kill(straggler, signal.SIGKILL)
         self._reap(wait=True)
         self.layout.pid_file.unlink(missing_ok=True)
+
+    def detach(self) -> None:
+        """Forget the HAProxy this object started, leaving it running.
+
+        For callers that stop without stopping their data plane (the edge, the satellite).
+        A daemon thread waits for the process, so it is reaped whenever it exits instead
+        of lingering as a zombie, and the ``Popen`` is never dropped while its process
+        runs (Python reports that as a ``ResourceWarning``).
+        """
+        child, self._child = self._child, None
+        if child is not None and child.poll() is None:
+            threading.Thread(target=child.wait, name=f"haproxy-reaper-{child.pid}", daemon=True).start()
 
     def _reap(self, *, wait: bool = False) -> None:
         if self._child is None:

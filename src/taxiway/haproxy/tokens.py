@@ -30,8 +30,9 @@ _HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]{0,1023}")
 _EXPECTED_CODES = re.compile(r"([1-5]([0-9]{2}|xx))(,[1-5]([0-9]{2}|xx))*")
 _FILE_PATH = re.compile(r"/[A-Za-z0-9._+@/-]*")
 
-UNIX_SOCKET_PATH_MAX = 107
-"""``sun_path`` is 108 bytes on Linux, including the terminating NUL."""
+UNIX_SOCKET_PATH_MAX = 97
+"""The longest unix socket path HAProxy binds: ``sun_path`` holds 107 bytes and a NUL on
+Linux, and HAProxy keeps room for the ``.<pid>.tmp`` name it binds first (10 more)."""
 
 MAX_TIMER_MS = 2**31 - 1
 """HAProxy keeps timers as signed 32-bit milliseconds."""

@@ -3,8 +3,10 @@
 A standard-library ``ThreadingHTTPServer`` in a thread of its own, bound to ``--listen``
 (loopback by default). Two routes:
 
-- ``GET /healthz`` (no auth): region, applied cursor, instance count, and whether the
-  control plane answered the last poll.
+- ``GET /healthz`` (no auth): region, applied cursor, instance count, whether the
+  control plane answered the last poll, and the region ingress's URL and whether its
+  HAProxy runs (``ingress``, ``ingress_running``, ``ingress_pid``, and
+  ``ingress_metrics``: its Prometheus exporter).
 - ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&follow=true``: the last
   ``tail`` lines of each instance (or of one), as ``text/plain`` lines
   ``INSTANCE | LINE``; with ``follow`` the response stays open and new lines are sent as

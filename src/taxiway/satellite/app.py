@@ -12,10 +12,15 @@ each independent of the others' progress:
   (:mod:`taxiway.satellite.reporter`);
 - **api** — ``/healthz`` and logs (:mod:`taxiway.satellite.api`).
 
+Beside them runs the region ingress, an HAProxy of its own (:mod:`taxiway.satellite.ingress`),
+which the reconciler keeps equal to the region's ready instances
+(:mod:`taxiway.satellite.rotation`).
+
 On start, the ``local`` driver first re-adopts the instances still running from before
 (a crash or ``kill -9`` of the previous satellite), and the reconciler asks for the same
-ids with the same specs, so nothing restarts. :meth:`Satellite.stop` stops the threads
-only: instances keep running, by design, until an explicit change removes them.
+ids with the same specs, so nothing restarts; likewise the ingress HAProxy that still
+runs is adopted, not restarted. :meth:`Satellite.stop` stops the threads only: instances
+and the ingress keep running, by design, until an explicit change removes them.
 """
 
 from __future__ import annotations
@@ -28,7 +33,18 @@ from typing import Any
 
 from taxiway.client import http
 from taxiway.errors import ConfigurationError
-from taxiway.satellite import access, api, artifacts, localstore, puller, reconciler, reporter, runtimes
+from taxiway.satellite import (
+    access,
+    api,
+    artifacts,
+    ingress,
+    localstore,
+    puller,
+    reconciler,
+    reporter,
+    rotation,
+    runtimes,
+)
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
 from taxiway.spec import topology
@@ -59,6 +75,7 @@ class Satellite:
         self._snapshot_lock = threading.Lock()
         self._lock_fd: int | None = None
         self._started = False
+        self.ingress: ingress.Ingress | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -90,10 +107,20 @@ class Satellite:
                     len(recovered.adopted),
                     f", cleaned up {len(recovered.cleaned)} dead ones" if recovered.cleaned else "",
                 )
+            gate = None
+            if settings.ingress:
+                self.ingress = ingress.Ingress(settings)
+                self.ingress.open()
+                gate = rotation.Gate(
+                    self.ingress,
+                    host=settings.instance_host,
+                    grace=settings.drain_grace_seconds,
+                    check_interval=settings.ingress_check_interval,
+                )
             self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
             self.access = access.AccessCheck(settings.control_plane, ttl=settings.access_cache_seconds)
             self.reconciler = reconciler.Reconciler(
-                settings, self.region, self.runtime.driver, self.store, self.cache
+                settings, self.region, self.runtime.driver, self.store, self.cache, gate=gate
             )
             self.puller = puller.Puller(
                 settings, self.control_plane, self.store, self.cache, self.reconciler.request_reload
@@ -108,7 +135,12 @@ class Satellite:
             )
             self.api = api.Api(settings.listen_host, settings.listen_port, backend)
             self.reporter = reporter.Reporter(
-                settings, self.control_plane, self.snapshot, lambda: self.store.cursor, self.api.url
+                settings,
+                self.control_plane,
+                self.snapshot,
+                lambda: self.store.cursor,
+                self.api.url,
+                self.ingress.url if self.ingress is not None else None,
             )
         except BaseException:
             self._release_lock()
@@ -119,9 +151,10 @@ class Satellite:
         self._spawn("satellite-reporter", self.reporter.run, self._stop)
         self._started = True
         log.info(
-            "satellite for %s up: api %s, control plane %s, cursor %d, state in %s",
+            "satellite for %s up: api %s, ingress %s, control plane %s, cursor %d, state in %s",
             settings.region,
             self.api.url,
+            self.ingress.url if self.ingress is not None else "off",
             settings.control_plane,
             self.store.cursor,
             settings.state_dir,
@@ -154,9 +187,15 @@ class Satellite:
                 thread.join(PULLER_JOIN_SECONDS)
         self.control_plane.close()
         self.access.close()
+        if self.ingress is not None:
+            self.ingress.close()
         self.store.close()
         self._release_lock()
-        log.info("satellite for %s stopped; its instances keep running", self.settings.region)
+        log.info(
+            "satellite for %s stopped; its instances keep running%s",
+            self.settings.region,
+            ", and so does its ingress" if self.ingress is not None else "",
+        )
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -184,10 +223,15 @@ class Satellite:
         return self.api.url
 
     def health(self) -> dict[str, Any]:
-        return {
+        body = {
             "status": "ok",
             "region": self.settings.region,
             "cursor": self.store.cursor,
             "instances": len(self.instances()),
             "control_plane_reachable": self.puller.reachable,
         }
+        if self.ingress is not None:
+            body.update(self.ingress.health())
+        else:
+            body.update(ingress=None, ingress_running=False, ingress_pid=None, ingress_metrics=None)
+        return body

@@ -1,14 +1,22 @@
 """The thin executor of :func:`taxiway.satellite.reconcile.plan`: plan, act, supervise.
 
-One :meth:`Executor.step` observes the driver, plans against the desired state, hands the
-removals and the specs to keep running to the
-:class:`~taxiway.runtime.supervisor.Supervisor`, and lets it tick once (start what is
-missing, restart what crashed after its backoff, replace what runs an outdated spec).
-It remembers which specs it handed over (``managed``), because the supervisor keeps its
-desired set to itself and the plan must count instances that are wanted but not started.
+One :meth:`Executor.step` observes the driver, plans against the desired state, lets the
+region's ingress converge (:class:`~taxiway.satellite.rotation.Gate`), hands the removals
+and the specs to keep running to the :class:`~taxiway.runtime.supervisor.Supervisor`, and
+lets it tick once (start what is missing, restart what crashed after its backoff, replace
+what runs an outdated spec). It remembers which specs it handed over (``managed``),
+because the supervisor keeps its desired set to itself and the plan must count instances
+that are wanted but not started.
+
+With a gate, stopping an instance takes two phases over several steps: the plan's
+removal (or replacement, for an instance moved off a failed node) is *held* while the
+instance is still a server of the ingress — the gate drains it meanwhile — and carried
+out on the first step after the gate removed it. A hold never outlasts ``hold_limit``
+seconds: an ingress that cannot be read must not keep a removal from happening forever.
+Without a gate (no ingress) removals are immediate.
 
 No store, no clock of its own, no network: the reconciler loop wraps it, and the unit
-tests drive it with the in-memory driver on virtual time.
+tests drive it with the in-memory driver (and an in-memory ingress) on virtual time.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any
 
 from taxiway.plan import placement
 from taxiway.runtime import driver, supervision, supervisor
-from taxiway.satellite import reconcile
+from taxiway.satellite import reconcile, rotation
 from taxiway.spec import topology
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,8 @@ class Step:
     tick: supervisor.TickReport
     observed: tuple[driver.Instance, ...]
     """What the driver lists after the step's actions."""
+    rotation: rotation.Seen | None = None
+    """What the ingress holds after the step; ``None`` without an ingress."""
 
 
 class Executor:
@@ -40,8 +50,15 @@ class Executor:
         runtime: driver.RuntimeDriver,
         policy: supervision.BackoffPolicy,
         clock: Callable[[], float],
+        gate: rotation.Gate | None = None,
+        hold_limit: float = 60.0,
     ) -> None:
         self._runtime = runtime
+        self._clock = clock
+        self._gate = gate
+        self._hold_limit = hold_limit
+        self._held: dict[str, float] = {}
+        """Instance id -> when its stop was first held for the ingress."""
         self.supervisor = supervisor.Supervisor(runtime, policy, clock)
         self._managed: dict[str, driver.InstanceSpec] = {}
         self._templates: dict[reconcile.Key, tuple[reconcile.Desired, reconcile.MemoSpec | str]] = {}
@@ -67,7 +84,12 @@ class Executor:
             self._last = (inputs, plan)
             for gone in set(self._templates) - set(desired):
                 del self._templates[gone]
-        changed = self.act(plan)
+        seen: rotation.Seen | None = None
+        going = frozenset[str]()
+        if self._gate is not None:
+            going = rotation.leaving(plan, observed)
+            seen = self._gate.converge(desired, observed, going, self._clock())
+        changed = self.act(plan, seen, going)
         tick = self.supervisor.tick()
         for action in tick.actions:
             _log_action(action)
@@ -75,12 +97,26 @@ class Executor:
             log.warning("%s: %s", instance_id, problem)
         if changed or tick.actions:
             observed = self._runtime.list()
-        return Step(plan, tick, tuple(observed))
+        return Step(plan, tick, tuple(observed), seen)
 
-    def act(self, plan: reconcile.Plan) -> bool:
-        """Hand ``plan`` to the supervisor; answers whether anything changed."""
+    def act(
+        self,
+        plan: reconcile.Plan,
+        seen: rotation.Seen | None = None,
+        going: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Hand ``plan`` to the supervisor; answers whether anything changed.
+
+        ``going`` are the ids the plan stops (:func:`taxiway.satellite.rotation.leaving`)
+        and ``seen`` what the ingress still holds: a stop of one it holds waits.
+        """
+        now = self._clock()
+        for forgotten in set(self._held) - going:
+            del self._held[forgotten]
         changed = False
         for removal in plan.remove:
+            if not self._may_stop(removal.instance_id, removal.reason, seen, now):
+                continue
             log.info("removing %s: %s", removal.instance_id, removal.reason)
             self._managed.pop(removal.instance_id, None)
             try:
@@ -88,14 +124,41 @@ class Executor:
             except driver.RuntimeFailure as exc:
                 log.warning("%s: could not stop it (%s); trying again next tick", removal.instance_id, exc)
             changed = True
-        for moved in plan.moved:
-            log.info("moving %s off a failed node", moved)
+        moved = frozenset(plan.moved)
         for spec in plan.ensure:
             if self._managed.get(spec.instance_id) != spec:
+                if spec.instance_id in going and not self._may_stop(
+                    spec.instance_id, f"moving it to {spec.datacenter}/{spec.node}", seen, now
+                ):
+                    continue
+                if spec.instance_id in moved:
+                    log.info(
+                        "moving %s off a failed node, to %s/%s", spec.instance_id, spec.datacenter, spec.node
+                    )
                 self._managed[spec.instance_id] = spec
                 self.supervisor.ensure(spec)
                 changed = True
         return changed
+
+    def _may_stop(self, instance_id: str, why: str, seen: rotation.Seen | None, now: float) -> bool:
+        """Whether the instance may be stopped now: the ingress does not hold it (any more)."""
+        if seen is None or (seen.known and instance_id not in seen.present):
+            self._held.pop(instance_id, None)
+            return True
+        since = self._held.get(instance_id)
+        if since is None:
+            self._held[instance_id] = now
+            log.info("draining %s from the ingress before stopping it: %s", instance_id, why)
+            return False
+        if now - since >= self._hold_limit:
+            log.warning(
+                "stopping %s although the ingress did not confirm it left rotation within %.0fs",
+                instance_id,
+                self._hold_limit,
+            )
+            self._held.pop(instance_id, None)
+            return True
+        return False
 
 
 def _log_action(action: supervision.Action) -> None:

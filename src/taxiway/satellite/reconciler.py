@@ -3,9 +3,11 @@
 It runs in a thread of its own, every ``tick_seconds`` and at once when the puller wrote
 something new, whatever the control plane does: it reads the desired state from the
 local store (only the entries that changed), asks :func:`taxiway.satellite.reconcile.plan`
-what to do, has the :mod:`~taxiway.satellite.executor` tell the supervisor (which starts,
-restarts with backoff and replaces instances through the runtime driver), and builds the
-status reports (:mod:`taxiway.satellite.report`) that the reporter sends.
+what to do, has the :mod:`~taxiway.satellite.executor` converge the region ingress (its
+:class:`~taxiway.satellite.rotation.Gate`, when the satellite runs one) and tell the
+supervisor (which starts, restarts with backoff and replaces instances through the runtime
+driver), and builds the status reports (:mod:`taxiway.satellite.report`) that the
+reporter sends.
 
 A step that fails (a driver error, a bug) is logged and tried again on the next tick;
 the loop itself never stops while the satellite runs.
@@ -23,11 +25,13 @@ from typing import Any
 
 from taxiway.plan import regional
 from taxiway.runtime import driver, supervision
-from taxiway.satellite import artifacts, desired, executor, localstore, reconcile, report
+from taxiway.satellite import artifacts, desired, executor, localstore, reconcile, report, rotation
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
 
 log = logging.getLogger(__name__)
+HOLD_SLACK_SECONDS = 10.0
+"""How much longer than a drain's grace a stop waits for an ingress that does not answer."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Reconciler:
         *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], str] = _utc_now,
+        gate: rotation.Gate | None = None,
     ) -> None:
         self._settings = settings
         self._region = region
@@ -67,7 +72,9 @@ class Reconciler:
         self._clock = clock
         self._now = now
         policy = supervision.BackoffPolicy(initial_seconds=settings.backoff_initial_seconds)
-        self.executor = executor.Executor(runtime, policy, clock)
+        self.executor = executor.Executor(
+            runtime, policy, clock, gate, hold_limit=settings.drain_grace_seconds + HOLD_SLACK_SECONDS
+        )
         self._entries: dict[reconcile.Key, localstore.Entry] = {}
         self._parsed: dict[reconcile.Key, regional.RegionalDefinition | str | None] = {}
         self._desired: dict[reconcile.Key, reconcile.Desired] = {}
@@ -131,9 +138,14 @@ class Reconciler:
         """Reload what changed, plan, act, supervise one tick, and report."""
         self._reload()
         done = self.executor.step(self._desired, self._region, self._store.failed_nodes)
-        return self._snapshot(done.plan, done.observed)
+        return self._snapshot(done.plan, done.observed, done.rotation)
 
-    def _snapshot(self, plan: reconcile.Plan, observed: Sequence[driver.Instance]) -> Snapshot:
+    def _snapshot(
+        self,
+        plan: reconcile.Plan,
+        observed: Sequence[driver.Instance],
+        seen: rotation.Seen | None = None,
+    ) -> Snapshot:
         by_id = {instance.instance_id: instance for instance in observed}
         reasons: dict[str, str] = {}
         for key_plan in plan.keys.values():
@@ -147,7 +159,7 @@ class Reconciler:
         supervising = self.executor.supervisor
         tracks = {instance_id: supervising.track(instance_id) for instance_id in self.executor.managed}
         reports, fingerprint = self._reports.build(
-            self._desired, plan, observed, tracks, reasons, self._log_tail
+            self._desired, plan, observed, tracks, reasons, self._log_tail, seen
         )
         return Snapshot(self._cursor, reports, fingerprint, tuple(observed), self._now())
 

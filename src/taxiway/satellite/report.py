@@ -10,6 +10,10 @@ probe gave up, or it failed :data:`FAILURES_FOR_FAILED` times in a row (crashes,
 liveness, failed starts); its (service, environment) is then ``failed``, and so it is
 when placement found no room or the definition cannot run here at all. The message names
 the instance, the probe and the reason; only failing instances carry their ``log_tail``.
+
+Each instance says whether it is ``in_rotation``: a server of the region ingress that
+takes traffic now (admitted, not draining, up by HAProxy's checks). Without an ingress,
+or for staging, it is always false. An instance that drains says so in its ``reason``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from taxiway.runtime import driver, supervision
-from taxiway.satellite import reconcile
+from taxiway.satellite import reconcile, rotation
 
 FAILURES_FOR_FAILED = 3
 LOG_TAIL_LINES = 20
 STARTUP_GAVE_UP = "startup probe failed"
+DRAINING = "draining from the ingress before it stops"
+NO_ROTATION = rotation.Seen(known=False)
 
 
 def failing_reason(instance: driver.Instance | None, track: supervision.Track, ready: bool) -> str | None:
@@ -54,6 +60,7 @@ def _instance_json(
     reason: str | None,
     log_tail: Sequence[str],
     host: str,
+    in_rotation: bool,
 ) -> dict[str, Any]:
     port = instance.port if instance is not None else None
     return {
@@ -65,6 +72,7 @@ def _instance_json(
         "endpoint": f"http://{host}:{port}" if port else None,
         "state": _state(instance),
         "ready": ready,
+        "in_rotation": in_rotation,
         "restarts": instance.restarts if instance is not None else 0,
         "reason": reason,
         "log_tail": list(log_tail),
@@ -79,6 +87,7 @@ def _one(
     reasons: Mapping[str, str],
     log_tail: Callable[[str], Sequence[str]],
     host: str,
+    seen: rotation.Seen,
 ) -> dict[str, Any]:
     by_id = {instance.instance_id: instance for instance in members}
     failing: dict[str, str] = {}
@@ -92,6 +101,8 @@ def _one(
         reason = why or (None if ready else reasons.get(wanted_id))
         if wanted_id in key_plan.unplaced:
             reason = "no healthy node has room"
+        elif why is None and wanted_id in seen.draining:
+            reason = DRAINING  # moving off a failed node
         tail = log_tail(wanted_id) if why is not None and instance is not None else ()
         instances.append(
             _instance_json(
@@ -102,12 +113,15 @@ def _one(
                 reason=reason,
                 log_tail=tail,
                 host=host,
+                in_rotation=wanted_id in seen.serving,
             )
         )
     for instance in members:
         if instance.instance_id in key_plan.wanted:
             continue
         reason = "kept until the new revision is ready" if instance.instance_id in key_plan.stale else None
+        if instance.instance_id in seen.draining:
+            reason = DRAINING
         instances.append(
             _instance_json(
                 instance.instance_id,
@@ -117,6 +131,7 @@ def _one(
                 reason=reason,
                 log_tail=(),
                 host=host,
+                in_rotation=instance.instance_id in seen.serving,
             )
         )
 
@@ -182,11 +197,14 @@ class ReportBuilder:
         tracks: Mapping[str, supervision.Track],
         reasons: Mapping[str, str],
         log_tail: Callable[[str], Sequence[str]],
+        seen: rotation.Seen | None = None,
     ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
         """The reports, one per (service, environment) of ``desired``, without
         ``observed_at`` (see :func:`stamped`), and what they say as text (equal texts: no
-        news). ``reasons`` holds the probe verdicts of wanted instances that are not ready.
+        news). ``reasons`` holds the probe verdicts of wanted instances that are not ready;
+        ``seen`` what the ingress holds (``None``: there is no ingress).
         """
+        seen = NO_ROTATION if seen is None else seen
         by_key: dict[reconcile.Key, list[driver.Instance]] = {}
         for instance in observed:
             by_key.setdefault((instance.service, instance.environment), []).append(instance)
@@ -202,12 +220,13 @@ class ReportBuilder:
                 members,
                 tuple(tracks.get(i) for i in key_plan.wanted),
                 tuple(reasons.get(i) for i in key_plan.wanted),
+                _rotation(seen, key_plan.wanted, members),
             )
             cached = self._memo.get(key)
             if cached is not None and cached[0] == inputs:
                 body, text = cached[1], cached[2]
             else:
-                body = _one(item, key_plan, members, tracks, reasons, log_tail, self._host)
+                body = _one(item, key_plan, members, tracks, reasons, log_tail, self._host, seen)
                 text = json.dumps(body, sort_keys=True, separators=(",", ":"))
             if body["phase"] != "failed":
                 memo[key] = (inputs, body, text)
@@ -225,9 +244,18 @@ def build(
     reasons: Mapping[str, str],
     log_tail: Callable[[str], Sequence[str]],
     host: str = "127.0.0.1",
+    seen: rotation.Seen | None = None,
 ) -> list[dict[str, Any]]:
     """:meth:`ReportBuilder.build`'s reports, built once."""
-    return ReportBuilder(host).build(desired, plan, observed, tracks, reasons, log_tail)[0]
+    return ReportBuilder(host).build(desired, plan, observed, tracks, reasons, log_tail, seen)[0]
+
+
+def _rotation(
+    seen: rotation.Seen, wanted: Sequence[str], members: Sequence[driver.Instance]
+) -> tuple[tuple[bool, bool], ...]:
+    """What the ingress says of these instances, as a report's memo compares it."""
+    ids = (*wanted, *(i.instance_id for i in members))
+    return tuple((i in seen.serving, i in seen.draining) for i in ids)
 
 
 def stamped(reports: Sequence[Mapping[str, Any]], observed_at: str) -> list[dict[str, Any]]:

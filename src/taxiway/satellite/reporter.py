@@ -3,7 +3,8 @@
 Runs in a thread of its own so a slow or absent control plane never delays supervision.
 Every ``report_every_seconds`` (a heartbeat, even with no services) and as soon as the
 reconciler's reports say something new, it PUTs the latest snapshot to
-``/v1/regions/{region}/status`` as ``{"cursor", "api", "reports"}``. A failed PUT is
+``/v1/regions/{region}/status`` as ``{"cursor", "api", "ingress", "reports"}`` (``ingress``:
+the region ingress's URL, which the edges route to; ``null`` when the satellite runs none). A failed PUT is
 logged (once per distinct problem) and the next period simply sends the then-latest
 snapshot; there is no queue to replay, since only the newest status matters.
 """
@@ -34,12 +35,14 @@ class Reporter:
         latest: Callable[[], Snapshot | None],
         cursor: Callable[[], int],
         api_url: str | None,
+        ingress_url: str | None = None,
     ) -> None:
         self._settings = settings
         self._cp = control_plane
         self._latest = latest
         self._cursor = cursor
         self._api_url = api_url
+        self._ingress_url = ingress_url
         self._wake = threading.Event()
         self._last_problem = ""
         self.sent = 0
@@ -51,10 +54,11 @@ class Reporter:
 
     def body(self) -> dict[str, Any]:
         snapshot = self._latest()
+        where = {"api": self._api_url, "ingress": self._ingress_url}
         if snapshot is None:  # the reconciler has not finished a step yet: a bare heartbeat
-            return {"cursor": self._cursor(), "api": self._api_url, "reports": []}
+            return {"cursor": self._cursor(), **where, "reports": []}
         reports = report.stamped(snapshot.reports, snapshot.observed_at)
-        return {"cursor": snapshot.cursor, "api": self._api_url, "reports": reports}
+        return {"cursor": snapshot.cursor, **where, "reports": reports}
 
     def send_once(self) -> bool:
         path = f"/v1/regions/{quote(self._settings.region, safe='')}/status"

@@ -11,10 +11,12 @@ The state directory holds everything the satellite keeps across restarts::
     <state_dir>/satellite.key       seals secret env values in that store (mode 0600)
     <state_dir>/artifacts/<hex>/    each artifact, extracted once, read-only by convention
     <state_dir>/runtime/            the ``local`` driver's instances, logs and lock
+    <state_dir>/ingress/            the region ingress HAProxy: config, sockets, pid, log, ports
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from taxiway.errors import ConfigurationError
+from taxiway.haproxy import tokens
+from taxiway.haproxy.errors import UnsafeValue
 from taxiway.spec import topology
 
 DriverName = Literal["local", "fake"]
@@ -53,6 +57,18 @@ class SatelliteSettings:
     access_cache_seconds: float = 30.0
     instance_host: str = "127.0.0.1"
     """The address instances listen on (endpoints in the status)."""
+    ingress: bool = True
+    """Run the region ingress (HAProxy); off for the in-memory driver's tests and benchmarks."""
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 0
+    """``0``: a free port chosen once and kept in the state directory, so restarts keep it."""
+    domain: str = "taxiway.test"
+    """The ingress routes ``Host: <service>.<domain>`` to the service's production instances."""
+    drain_grace_seconds: float = 30.0
+    """Longest an instance drains (running requests finish) before it is stopped anyway."""
+    ingress_check_interval: float = 1.0
+    """How often the ingress checks each instance's readiness path itself."""
+    haproxy_binary: str = "haproxy"
 
     @property
     def database(self) -> Path:
@@ -74,6 +90,10 @@ class SatelliteSettings:
     def lock_file(self) -> Path:
         return self.state_dir / "satellite.lock"
 
+    @property
+    def ingress_dir(self) -> Path:
+        return self.state_dir / "ingress"
+
 
 def control_plane_url(text: str) -> str:
     """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
@@ -83,13 +103,35 @@ def control_plane_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def parse_listen(text: str) -> tuple[str, int]:
+def parse_listen(text: str, flag: str = "--listen") -> tuple[str, int]:
     """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port)."""
     host, colon, port_text = text.rpartition(":")
     host = host.strip("[]")
     if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigurationError(f"--listen {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
+        raise ConfigurationError(f"{flag} {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
     return host, int(port_text)
+
+
+def parse_ingress_listen(text: str) -> tuple[str, int]:
+    """``--ingress-listen``: like ``--listen``, and the host must be a literal IP address
+    (HAProxy would resolve a name once, at start)."""
+    host, port = parse_listen(text, "--ingress-listen")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigurationError(
+            f"--ingress-listen {text!r}: the host must be an IP address, such as 127.0.0.1"
+        ) from None
+    return host, port
+
+
+def domain(text: str) -> str:
+    """``--domain``: a DNS name such as ``taxiway.test`` (lower case, no trailing dot)."""
+    name = text.strip().lower().rstrip(".")
+    try:
+        return tokens.domain(name)
+    except UnsafeValue:
+        raise ConfigurationError(f"--domain {text!r}: expected a DNS name such as taxiway.test") from None
 
 
 def read_token(token_file: Path | None, environ: dict[str, str] | None = None) -> str:

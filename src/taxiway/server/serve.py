@@ -81,6 +81,8 @@ def run(settings: ServerSettings) -> None:
         log_level="info",
         lifespan="off",
         server_header=False,
+        # Satellites' long polls wait up to 30 s: do not let them hold a shutdown that long.
+        timeout_graceful_shutdown=2,
     )
     try:
         uvicorn.Server(config).run()

@@ -1,0 +1,133 @@
+"""What every edge PoP last said about its pools: ``GET /v1/glb[?service=S]``, typed.
+
+``taxiway glb status`` reads it through :func:`fetch`. The answer is one entry per PoP::
+
+    [{"pop": "iad", "reported_at": "...", "haproxy": {"pid": 1234, ...},
+      "services": [{"service": "hello", "steering": "dynamic_latency",
+                    "fallback_region": "us-east1", "serving": "us-east1",
+                    "pools": [{"region", "healthy", "rtt_ms", "serving", "status"}]}]}]
+
+Fields an edge or control plane may not send are read as unknown rather than refused.
+A PoP that has been silent for three report periods is *stale*: what it last said about
+health may no longer hold.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.regions import parse_time
+
+REPORT_SECONDS = 2.0
+"""How often an edge reports by default."""
+STALE_AFTER_REPORTS = 3
+
+
+@dataclass(frozen=True)
+class Pool:
+    region: str
+    healthy: bool
+    rtt_ms: float | None
+    serving: bool
+    status: str | None
+
+
+@dataclass(frozen=True)
+class PopService:
+    """One service as one PoP sees it: pools in the order the PoP uses them."""
+
+    pop: str
+    service: str
+    steering: str | None
+    fallback_region: str | None
+    pools: tuple[Pool, ...]
+    reported_at: datetime.datetime | None
+
+    @property
+    def serving(self) -> Pool | None:
+        return next((p for p in self.pools if p.serving), None)
+
+    @property
+    def via_fallback(self) -> bool:
+        """Every pool is down and the fallback region gets the traffic regardless."""
+        now = self.serving
+        return now is not None and not now.healthy
+
+    def stale(self, now: datetime.datetime) -> bool:
+        if self.reported_at is None:
+            return False
+        return (now - self.reported_at).total_seconds() > STALE_AFTER_REPORTS * REPORT_SECONDS
+
+    def to_json(self, now: datetime.datetime) -> dict[str, Any]:
+        serving = self.serving
+        return {
+            "pop": self.pop,
+            "service": self.service,
+            "steering": self.steering,
+            "fallback_region": self.fallback_region,
+            "serving": serving.region if serving else None,
+            "via_fallback": self.via_fallback,
+            "reported_at": self.reported_at.isoformat() if self.reported_at else None,
+            "age_seconds": round((now - self.reported_at).total_seconds(), 1) if self.reported_at else None,
+            "stale": self.stale(now),
+            "pools": [
+                {
+                    "region": p.region,
+                    "healthy": p.healthy,
+                    "rtt_ms": p.rtt_ms,
+                    "serving": p.serving,
+                    "status": p.status,
+                }
+                for p in self.pools
+            ],
+        }
+
+
+def _pool(item: Mapping[str, Any]) -> Pool:
+    rtt = item.get("rtt_ms")
+    status = item.get("status")
+    return Pool(
+        region=str(item.get("region") or "?"),
+        healthy=item.get("healthy") is True,
+        rtt_ms=float(rtt) if isinstance(rtt, int | float) and not isinstance(rtt, bool) else None,
+        serving=item.get("serving") is True,
+        status=status if isinstance(status, str) else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse(answer: Any) -> list[PopService]:
+    """One entry per (PoP, service), sorted by service then PoP."""
+    if not isinstance(answer, list):
+        raise ProtocolError("GET /v1/glb answered no list")
+    found = []
+    for entry in answer:
+        if not isinstance(entry, Mapping) or not entry.get("pop"):
+            continue
+        reported_at = parse_time(entry.get("reported_at"))
+        for service in entry.get("services") or []:
+            if not isinstance(service, Mapping) or not service.get("service"):
+                continue
+            pools = service.get("pools") or []
+            found.append(
+                PopService(
+                    pop=str(entry["pop"]),
+                    service=str(service["service"]),
+                    steering=_text(service.get("steering")),
+                    fallback_region=_text(service.get("fallback_region")),
+                    pools=tuple(_pool(p) for p in pools if isinstance(p, Mapping)),
+                    reported_at=reported_at,
+                )
+            )
+    return sorted(found, key=lambda s: (s.service, s.pop))
+
+
+def fetch(cp: ControlPlane, service: str | None = None) -> list[PopService]:
+    return parse(cp.get("/v1/glb", service=service))

@@ -1,0 +1,175 @@
+"""One PoP's edge: its parts wired together, started and stopped as a whole.
+
+``taxiway edge`` builds an :class:`Edge` from its settings and calls :meth:`Edge.start`;
+tests do the same in-thread. :meth:`Edge.start` loads the cached config, picks (or finds
+again) the listening ports, and runs one controller step before it returns, so HAProxy
+serves the cached config — started anew, or the one left running by the previous edge
+process, adopted without a restart — before the control plane was even asked. Then three
+threads, each independent of the others' progress:
+
+- **puller** — long-polls the PoP's config, caches it first, hands it to the controller
+  (:mod:`taxiway.edge.puller`);
+- **controller** — measures, steers, renders and applies; the only one that touches
+  HAProxy (:mod:`taxiway.edge.controller`);
+- **reporter** — PUTs the latest status on a period and on change
+  (:mod:`taxiway.edge.reporter`).
+
+:meth:`Edge.stop` stops the threads only: HAProxy keeps serving, by design, as a
+satellite's instances do, until an edge started later adopts it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from taxiway.client import http
+from taxiway.edge import cache, controller, listeners, puller, report, reporter
+from taxiway.edge.settings import EdgeSettings
+from taxiway.errors import ConfigurationError
+from taxiway.haproxy import layout, process
+
+log = logging.getLogger(__name__)
+PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+"""All HAProxy sees of the edge's environment: never its token (``TAXIWAY_TOKEN``)."""
+JOIN_SECONDS = 5.0
+PULLER_JOIN_SECONDS = 0.2
+PULLER = "edge-puller"
+
+
+class Edge:
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.settings = settings
+        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        self.haproxy = process.Haproxy(
+            layout.Layout(settings.haproxy_dir), binary=settings.haproxy_binary, env=env
+        )
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._snapshot: report.Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        settings = self.settings
+        settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(settings.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigurationError(
+                f"{settings.state_dir}: another edge runs with this state directory"
+            ) from None
+        self._lock_fd = fd
+
+    def start(self) -> None:
+        """Serve the cached config (or none yet), then start pulling, steering and reporting."""
+        settings = self.settings
+        self._take_lock()
+        try:
+            self.haproxy.executable()  # a missing binary is a clear error now, not a log line later
+            adopted = self.haproxy.master_pid()
+            self.addresses = listeners.resolve(
+                settings.listeners_file,
+                settings.pop,
+                (settings.listen_host, settings.listen_port),
+                (settings.metrics_host, settings.metrics_port),
+                in_use=adopted is not None,
+            )
+            self.cache = cache.ConfigCache(settings.cache_file, settings.pop)
+            cached = self.cache.load()
+            self.controller = controller.Controller(settings, self.haproxy, self.addresses, cached)
+            self._publish(self.controller.step())
+            if not self.haproxy.running():
+                reason = self.controller.problem or "no reason given"
+                raise ConfigurationError(f"HAProxy did not start for PoP {settings.pop}: {reason}")
+            self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
+            self.puller = puller.Puller(
+                settings,
+                self.control_plane,
+                self.cache,
+                lambda: self.controller.config,
+                self.controller.set_config,
+            )
+            self.reporter = reporter.Reporter(settings, self.control_plane, self.snapshot)
+        except BaseException:
+            self._release_lock()
+            raise
+        self._spawn("edge-controller", self.controller.run, self._stop, self._publish)
+        self._spawn(PULLER, self.puller.run, self._stop)
+        self._spawn("edge-reporter", self.reporter.run, self._stop)
+        self._started = True
+        log.info(
+            "edge %s up: %s (metrics %s), HAProxy pid %s%s, %s, control plane %s, state in %s",
+            settings.pop,
+            self.url,
+            self.metrics_url,
+            self.haproxy.master_pid(),
+            " (adopted)" if adopted is not None else "",
+            f"cached config version {cached.version}" if cached is not None else "no cached config",
+            settings.control_plane,
+            settings.state_dir,
+        )
+
+    def _spawn(self, name: str, target: Callable[..., Any], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the edge's threads; HAProxy keeps serving."""
+        if not self._started:
+            return
+        self._started = False
+        self._stop.set()
+        self.controller.wake()
+        self.reporter.wake()
+        for thread in self._threads:
+            if thread.name != PULLER:
+                thread.join(JOIN_SECONDS)
+                if thread.is_alive():
+                    log.warning("%s did not stop within %.0fs", thread.name, JOIN_SECONDS)
+        # A long poll in flight cannot be interrupted; the puller stores nothing once the
+        # stop is set, and its thread ends when the poll returns (or with the process).
+        for thread in self._threads:
+            if thread.name == PULLER:
+                thread.join(PULLER_JOIN_SECONDS)
+        self.control_plane.close()
+        self.haproxy.detach()
+        self._release_lock()
+        log.info(
+            "edge %s stopped; HAProxy (pid %s) keeps serving", self.settings.pop, self.haproxy.master_pid()
+        )
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- what the threads share --------------------------------------------------------------
+
+    def _publish(self, snapshot: report.Snapshot) -> None:
+        with self._snapshot_lock:
+            previous, self._snapshot = self._snapshot, snapshot
+        if self._started and (previous is None or previous.fingerprint != snapshot.fingerprint):
+            self.reporter.wake()
+
+    def snapshot(self) -> report.Snapshot | None:
+        with self._snapshot_lock:
+            return self._snapshot
+
+    @property
+    def url(self) -> str:
+        return listeners.Listeners.url(self.addresses.listen)
+
+    @property
+    def metrics_url(self) -> str:
+        return listeners.Listeners.url(self.addresses.metrics) + "/metrics"

@@ -1,0 +1,132 @@
+"""Where the PoP's HAProxy listens, chosen once and kept in the state directory.
+
+``--listen 127.0.0.1:0`` (and ``--metrics-listen``) mean "any free port": the first start
+picks one and writes it to ``edge.json``; every later start with ``:0`` and the same host
+reuses it, so a restarted edge adopts its running HAProxy without moving it, and whoever
+sends traffic to the PoP (the dev world, a test) reads the port from that file. If no
+HAProxy of ours runs and another program took a kept port meanwhile, a new one is
+chosen (with a warning). An explicit port always wins and is written down in turn.
+
+``edge.json``::
+
+    {"pop": "iad", "listen": {"host": "127.0.0.1", "port": 41234},
+     "metrics": {"host": "127.0.0.1", "port": 41235},
+     "url": "http://127.0.0.1:41234", "metrics_url": "http://127.0.0.1:41235/metrics"}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from taxiway.errors import ConfigurationError
+from taxiway.haproxy import config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listeners:
+    listen: config.Endpoint
+    metrics: config.Endpoint
+
+    @staticmethod
+    def url(endpoint: config.Endpoint) -> str:
+        host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+        return f"http://{host}:{endpoint.port}"
+
+    def to_json(self, pop: str) -> dict[str, Any]:
+        return {
+            "pop": pop,
+            "listen": {"host": self.listen.host, "port": self.listen.port},
+            "metrics": {"host": self.metrics.host, "port": self.metrics.port},
+            "url": self.url(self.listen),
+            "metrics_url": self.url(self.metrics) + "/metrics",
+        }
+
+
+def _saved(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _saved_port(saved: dict[str, Any], key: str, host: str) -> int | None:
+    entry = saved.get(key)
+    if not isinstance(entry, dict) or entry.get("host") != host:
+        return None
+    port = entry.get("port")
+    return port if isinstance(port, int) and 0 < port < 65536 else None
+
+
+def _free_ports(hosts: list[str]) -> list[int]:
+    """One free port per host, all distinct (every socket stays bound until all are found)."""
+    sockets: list[socket.socket] = []
+    try:
+        for host in hosts:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind((host, 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    except OSError as exc:
+        raise ConfigurationError(f"cannot find a free port on {', '.join(hosts)}: {exc}") from exc
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Nothing listens there (HAProxy binds with SO_REUSEADDR, so TIME_WAIT is no obstacle)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def resolve(
+    path: Path, pop: str, listen: tuple[str, int], metrics: tuple[str, int], *, in_use: bool = False
+) -> Listeners:
+    """The addresses to use, written to ``path``; ``in_use``: our HAProxy runs and holds
+    the kept ports. See the module docstring."""
+    saved = _saved(path)
+    wanted = {"listen": listen, "metrics": metrics}
+    ports: dict[str, int | None] = {}
+    for key, (host, port) in wanted.items():
+        kept = None if port else _saved_port(saved, key, host)
+        if kept is not None and not in_use and not _bindable(host, kept):
+            log.warning(
+                "%s port %d of PoP %s is taken by another program now; choosing another", key, kept, pop
+            )
+            kept = None
+        ports[key] = port or kept
+    missing = [key for key, port in ports.items() if not port]
+    for key, port in zip(missing, _free_ports([wanted[k][0] for k in missing]), strict=True):
+        ports[key] = port
+    chosen = Listeners(
+        listen=config.Endpoint(listen[0], int(ports["listen"] or 0)),
+        metrics=config.Endpoint(metrics[0], int(ports["metrics"] or 0)),
+    )
+    if chosen.listen == chosen.metrics:
+        raise ConfigurationError(f"--listen and --metrics-listen are both {listen[0]}:{listen[1]}")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(chosen.to_json(pop), indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise ConfigurationError(f"{path}: cannot record the PoP's addresses ({exc})") from exc
+    return chosen

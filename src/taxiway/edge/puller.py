@@ -1,0 +1,127 @@
+"""The puller: long-polls the PoP's config and saves every change to the cache before handing it on.
+
+Runs in a thread of its own. ``GET /v1/pops/{pop}/config?after=VERSION&wait=SECONDS``
+answers at once when the config's version differs from ``after`` (the one this PoP holds),
+else when it changes or the wait ends. Each answer is checked
+(:func:`taxiway.edge.popconfig.parse`), merged with what the PoP routes
+(:func:`taxiway.edge.popconfig.merge`), written to the cache, and only then given to the
+controller (``on_config``), so nothing is acted on that a restart could forget.
+
+When the control plane is down, unreachable, refusing the token or failing, the puller
+retries with exponential backoff capped at ``retry_max_seconds`` and does nothing else:
+HAProxy keeps routing the last known config. The first poll after a failure does not
+wait, so a control plane that came back is read at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from urllib.parse import quote
+
+from taxiway.client import http
+from taxiway.edge import cache, popconfig
+from taxiway.edge.settings import EdgeSettings
+from taxiway.errors import TaxiwayError
+from taxiway.runtime import supervision
+
+log = logging.getLogger(__name__)
+
+POLL_SLACK_SECONDS = 15.0
+"""A long poll may take ``wait`` seconds by design; past this much more, the call is dead."""
+
+
+class Puller:
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        control_plane: http.ControlPlane,
+        store: cache.ConfigCache,
+        current: Callable[[], popconfig.PopConfig | None],
+        on_config: Callable[[popconfig.PopConfig], None],
+    ) -> None:
+        self._settings = settings
+        self._cp = control_plane
+        self._cache = store
+        self._current = current
+        self._on_config = on_config
+        self._retry = supervision.BackoffPolicy(
+            initial_seconds=settings.retry_initial_seconds, factor=2.0, max_seconds=settings.retry_max_seconds
+        )
+        self._stop = threading.Event()
+        self._last_notes: tuple[str, ...] = ()
+        self.reachable = False
+        """The control plane answered the last poll."""
+        self.answers = 0
+        """Polls answered (observability, and tests wait on it)."""
+
+    def pull_once(self, wait: float) -> bool:
+        """Poll once (waiting up to ``wait`` s for a change); True when the config changed."""
+        pop = self._settings.pop
+        held = self._current()
+        # Without a config to compare with, the control plane answers at once anyway.
+        params = {} if held is None else {"after": held.version, "wait": wait}
+        response = self._cp.request(
+            "GET",
+            f"/v1/pops/{quote(pop, safe='')}/config",
+            params=params,
+            timeout=wait + POLL_SLACK_SECONDS,
+        )
+        if self._stop.is_set():  # the edge stopped during the long poll: store nothing
+            return False
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise http.ProtocolError(f"the config of PoP {pop}: the answer is not JSON") from exc
+        parsed = popconfig.parse(answer, pop)
+        self.answers += 1
+        if held is not None and parsed.config.version == held.version:
+            return False
+        for problem in parsed.problems:
+            log.warning("config version %d: %s", parsed.config.version, problem)
+        merged = popconfig.merge(held, parsed.config)
+        if merged.notes != self._last_notes:
+            for note in merged.notes:
+                log.warning("%s", note)
+            self._last_notes = merged.notes
+        self._cache.save(merged.config)
+        names = ", ".join(s.service for s in merged.config.services) or "none"
+        log.info("stored config version %d (services: %s)", merged.config.version, names)
+        self._on_config(merged.config)
+        return True
+
+    def run(self, stop: threading.Event) -> None:
+        self._stop = stop
+        failures = 0
+        last_problem = ""
+        while not stop.is_set():
+            wait = 0.0 if failures or self._current() is None else self._settings.poll_wait_seconds
+            try:
+                self.pull_once(wait)
+            except TaxiwayError as exc:
+                if stop.is_set():
+                    return
+                failures += 1
+                self.reachable = not isinstance(exc, http.Unreachable)
+                if str(exc) != last_problem:
+                    log.warning(
+                        "cannot pull the PoP's config: %s; routing the last known config, "
+                        "retrying every %.1fs at most",
+                        exc,
+                        self._settings.retry_max_seconds,
+                    )
+                    last_problem = str(exc)
+                stop.wait(supervision.next_restart(0.0, failures, self._retry))
+                continue
+            except Exception:  # a bug here must not end the pulling; the cache is intact
+                if stop.is_set():
+                    return
+                failures += 1
+                log.exception("pulling the PoP's config failed")
+                stop.wait(supervision.next_restart(0.0, failures, self._retry))
+                continue
+            if failures:
+                log.info("the control plane answers again (after %d failed polls)", failures)
+            failures, last_problem = 0, ""
+            self.reachable = True

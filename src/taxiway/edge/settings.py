@@ -1,0 +1,151 @@
+"""The edge process's typed settings, and the checks that turn bad flags into clear errors.
+
+Built once by ``taxiway edge`` from its flags (or by a test directly) and passed to every
+part of the edge; nothing reads flags or the environment after that. The bearer token is
+a field like any other but never appears in a ``repr`` or a log line.
+
+The state directory holds everything the edge keeps across restarts::
+
+    <state_dir>/edge.lock          one edge per state directory (flock)
+    <state_dir>/pop-config.json    the last config acknowledged, written before acting on it
+    <state_dir>/edge.json          the addresses HAProxy listens on (a port chosen once stays)
+    <state_dir>/haproxy/           the PoP's HAProxy: config, sockets, pid, log, server state
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from taxiway.errors import ConfigurationError
+from taxiway.haproxy import config, rtt
+from taxiway.spec import topology
+
+TOKEN_ENV = "TAXIWAY_TOKEN"
+DEFAULT_DOMAIN = "taxiway.test"
+DEFAULT_RTT_ALPHA = 0.3
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    pop: str
+    control_plane: str
+    token: str = field(repr=False)
+    state_dir: Path
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 0
+    """``0``: a free port chosen at the first start and kept in ``edge.json`` after that."""
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+    """HAProxy's Prometheus exporter (``/metrics``); ``0`` as for ``listen_port``."""
+    domain: str = DEFAULT_DOMAIN
+    """Services answer at ``<service>.<domain>``."""
+    rtt_alpha: float = DEFAULT_RTT_ALPHA
+    """Weight of the newest RTT sample in the moving average."""
+    band: rtt.Band = field(default_factory=rtt.Band)
+    """How much faster a pool must be to overtake the one ahead (every reorder is a reload)."""
+    poll_wait_seconds: float = 25.0
+    """How long one long poll of the PoP's config may wait (the control plane caps it at 30)."""
+    retry_initial_seconds: float = 0.25
+    retry_max_seconds: float = 5.0
+    """Cap on the wait between control-plane retries, so a restarted control plane is seen quickly."""
+    report_every_seconds: float = 2.0
+    connect_timeout_seconds: float = 2.0
+    """How long the PoP waits for a pool's TCP connect (a silent region's first requests)."""
+    response_timeout_seconds: float = 30.0
+    """How long the PoP waits for a pool to answer before an idempotent request is retried."""
+    haproxy_binary: str = "haproxy"
+    pool_addresses: Mapping[str, config.Endpoint] = field(default_factory=dict)
+    """Per region, the address to reach its ingress at instead of the one the control plane
+    gives (``--pool-address``; the dev world points these at its WAN emulator's links)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.rtt_alpha <= 1.0:
+            raise ConfigurationError(f"--rtt-alpha {self.rtt_alpha}: expected a weight in (0, 1]")
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "edge.lock"
+
+    @property
+    def cache_file(self) -> Path:
+        return self.state_dir / "pop-config.json"
+
+    @property
+    def listeners_file(self) -> Path:
+        return self.state_dir / "edge.json"
+
+    @property
+    def haproxy_dir(self) -> Path:
+        return self.state_dir / "haproxy"
+
+
+def control_plane_url(text: str) -> str:
+    """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(f"--control-plane {text!r}: expected a URL such as http://127.0.0.1:7700")
+    return text.rstrip("/")
+
+
+def parse_listen(text: str, flag: str = "--listen") -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port)."""
+    host, colon, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigurationError(f"{flag} {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
+    return host, int(port_text)
+
+
+def parse_pool_address(text: str) -> tuple[str, config.Endpoint]:
+    """``--pool-address REGION=IP:PORT`` -> (region, endpoint); the host must be an IP literal."""
+    region, equals, address = text.partition("=")
+    host, colon, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    problem = f"--pool-address {text!r}: expected REGION=IP:PORT, such as europe-west1=127.0.0.1:7801"
+    if not equals or not region.strip() or not colon or not port_text.isdigit():
+        raise ConfigurationError(problem)
+    if not 0 < int(port_text) <= 65535:
+        raise ConfigurationError(problem)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigurationError(f"{problem} (the host must be an IP address)") from None
+    return region.strip(), config.Endpoint(host, int(port_text))
+
+
+def read_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str:
+    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN``.
+
+    Never from the command line: argv is visible to every user of the machine.
+    """
+    environ = os.environ if environ is None else environ
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
+            raise ConfigurationError(f"{token_file}: cannot read the token file ({reason})") from exc
+        if not token:
+            raise ConfigurationError(f"{token_file}: the token file is empty")
+        return token
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigurationError(f"no token: pass --token-file PATH or set {TOKEN_ENV}")
+    return token
+
+
+def pop_of(topology_model: topology.Topology, name: str, source: str) -> topology.Pop:
+    """The PoP from the topology, or a clear error naming the ones there are.
+
+    Only the name is checked: steering never reads the topology's latency table.
+    """
+    for pop in topology_model.pops:
+        if pop.name == name:
+            return pop
+    known = ", ".join(p.name for p in topology_model.pops) or "none"
+    raise ConfigurationError(f"PoP {name!r} is not in the topology {source}; its PoPs: {known}")

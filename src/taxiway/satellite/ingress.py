@@ -1,0 +1,342 @@
+"""The region ingress: one HAProxy per region, started or adopted by its satellite.
+
+:class:`Ingress` is the real :class:`~taxiway.satellite.rotation.Dataplane`: the
+satellite opens it at start, and the reconciler's :class:`~taxiway.satellite.rotation.Gate`
+drives it on every tick through the runtime API (servers in and out, drains) and, when a
+service's backend comes or goes, a hitless reload (:mod:`taxiway.haproxy.process`).
+
+Like the instances, HAProxy runs detached, in a session of its own: it serves on when the
+satellite stops, is killed or loses its control plane, and the next satellite on the same
+state directory *adopts* it (the pid file names a live HAProxy on this directory's
+config) without a reload, so its membership and connections are untouched. The satellite
+never stops it; :func:`stop` is for ``taxiway dev down`` and tests. Everything lives in
+``<state_dir>/ingress/``::
+
+    haproxy.cfg  haproxy.pid  haproxy.log  server-state   see taxiway.haproxy.layout
+    admin.sock   master.sock                              the runtime API and master CLI
+    ports.json   the listen and metrics addresses, chosen once
+    shape.json   the backends (and checks) of the installed config
+
+``--ingress-listen HOST:PORT`` picks the address; with port ``0`` a free port is chosen
+the first time and kept in ``ports.json``, so a restarted satellite (and the edges that
+learned the address from its status) keep it. HAProxy's Prometheus exporter gets a port
+the same way, on the same host. Unix socket paths are limited to 107 bytes: when the
+state directory is too deep for that, the two sockets go to a private directory
+``$TMPDIR/taxiway-<uid>/<hash of the ingress directory>/`` instead (:func:`layout_for`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import stat
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from taxiway.errors import ConfigurationError, TaxiwayError
+from taxiway.haproxy import answers, config, layout, membership, process, tokens
+from taxiway.haproxy.errors import HaproxyMissing
+from taxiway.satellite import rotation
+from taxiway.satellite.settings import SatelliteSettings
+
+log = logging.getLogger(__name__)
+
+PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+"""All HAProxy sees of the satellite's environment: never its token."""
+PORTS_FILE = "ports.json"
+SHAPE_FILE = "shape.json"
+
+
+# ---------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class IngressLayout(layout.Layout):
+    """:class:`~taxiway.haproxy.layout.Layout` with the sockets possibly elsewhere."""
+
+    socket_dir: Path | None = None
+
+    @property
+    def stats_socket(self) -> Path:
+        return (self.socket_dir or self.state_dir) / "admin.sock"
+
+    @property
+    def master_socket(self) -> Path:
+        return (self.socket_dir or self.state_dir) / "master.sock"
+
+
+def layout_for(state_dir: Path) -> IngressLayout:
+    """Where the ingress of the satellite with this state directory keeps its files."""
+    directory = state_dir / "ingress"
+    if len(os.fsencode(directory / "master.sock")) <= tokens.UNIX_SOCKET_PATH_MAX:
+        return IngressLayout(directory)
+    return IngressLayout(directory, _private_socket_dir(directory))
+
+
+def _private_socket_dir(directory: Path) -> Path:
+    base = Path(tempfile.gettempdir()) / f"taxiway-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        base.mkdir(mode=0o700)
+    info = os.lstat(base)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ConfigurationError(
+            f"{directory}: too deep for HAProxy's unix sockets, and {base} is not a private "
+            "directory of this user to put them in; use a shorter --state-dir"
+        )
+    private = base / hashlib.sha256(os.fsencode(directory.absolute())).hexdigest()[:16]
+    private.mkdir(mode=0o700, exist_ok=True)
+    return private
+
+
+def stop(state_dir: Path, *, graceful: bool = True) -> None:
+    """Stop the ingress of the satellite with this state directory (``dev down``, tests)."""
+    where = layout_for(state_dir)
+    proxy = process.Haproxy(where)
+    proxy.stop(graceful=graceful)
+    if where.socket_dir is not None and not proxy.running():
+        for leftover in (where.stats_socket, where.master_socket):
+            leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            where.socket_dir.rmdir()
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+# ---------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class Ports:
+    listen: config.Endpoint
+    metrics: config.Endpoint
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Nothing listens there (HAProxy binds with SO_REUSEADDR, so TIME_WAIT is no obstacle)."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _endpoint(text: object) -> config.Endpoint | None:
+    if not isinstance(text, str):
+        return None
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    return config.Endpoint(host, int(port)) if host and port.isdigit() and 0 < int(port) < 65536 else None
+
+
+def _text(endpoint: config.Endpoint) -> str:
+    return (
+        f"[{endpoint.host}]:{endpoint.port}" if ":" in endpoint.host else f"{endpoint.host}:{endpoint.port}"
+    )
+
+
+def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Ports:
+    """The listen and metrics addresses: ``port`` if given, else the ones kept in
+    ``ports.json`` for this host, else free ones; kept for next time. ``in_use``: a
+    running HAProxy holds them already, so they are not checked for being free."""
+    kept = _read(directory / PORTS_FILE) or {}
+    old_listen, old_metrics = _endpoint(kept.get("listen")), _endpoint(kept.get("metrics"))
+    if port:
+        listen = config.Endpoint(host, port)
+        if not in_use and not _bindable(host, port) and listen != old_listen:
+            raise ConfigurationError(f"--ingress-listen {_text(listen)}: something else listens there")
+    elif old_listen is not None and old_listen.host == host:
+        listen = old_listen
+    else:
+        listen = config.Endpoint(host, _free_port(host))
+    if old_metrics is not None and old_metrics.host == host and old_metrics.port != listen.port:
+        metrics = old_metrics
+    else:
+        metrics = config.Endpoint(host, _free_port(host))
+    if not in_use:
+        # A port kept from before that another program took meanwhile: choose again (the
+        # status tells the edges the new address). An explicit port is the user's word.
+        if not port and not _bindable(listen.host, listen.port):
+            log.warning("ingress port %d is taken now; choosing another", listen.port)
+            listen = config.Endpoint(host, _free_port(host))
+        while metrics.port == listen.port or not _bindable(metrics.host, metrics.port):
+            metrics = config.Endpoint(host, _free_port(host))
+    chosen = Ports(listen, metrics)
+    if (old_listen, old_metrics) != (listen, metrics):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
+    return chosen
+
+
+def _url(endpoint: config.Endpoint) -> str:
+    """A wildcard bind is reached through loopback on this machine."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(endpoint.host, endpoint.host)
+    return f"http://[{host}]:{endpoint.port}" if ":" in host else f"http://{host}:{endpoint.port}"
+
+
+# ---------------------------------------------------------------------------- the ingress
+
+
+class Ingress:
+    """The region's HAProxy, as the :class:`~taxiway.satellite.rotation.Gate` drives it."""
+
+    def __init__(self, settings: SatelliteSettings) -> None:
+        self._settings = settings
+        self.layout = layout_for(settings.state_dir)
+        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        self.haproxy = process.Haproxy(self.layout, binary=settings.haproxy_binary, env=env)
+        self._ports: Ports | None = None
+
+    @property
+    def ports(self) -> Ports:
+        if self._ports is None:
+            raise RuntimeError("the ingress is not open")
+        return self._ports
+
+    @property
+    def url(self) -> str:
+        return _url(self.ports.listen)
+
+    @property
+    def metrics_url(self) -> str:
+        return _url(self.ports.metrics) + "/metrics"
+
+    def open(self) -> None:
+        """Choose the ports, then adopt the HAProxy that runs for this directory or start
+        one with no backends (the reconcile loop adds them). A missing ``haproxy`` binary
+        or a taken ``--ingress-listen`` port is a configuration error; any other failure
+        to start is logged and tried again by the loop."""
+        settings = self._settings
+        self.haproxy.executable()  # HaproxyMissing names the apt-get command
+        pid = self.haproxy.master_pid()
+        self._ports = choose_ports(
+            self.layout.state_dir, settings.ingress_host, settings.ingress_port, in_use=pid is not None
+        )
+        if pid is not None:
+            log.info("adopted the ingress HAProxy (pid %d) at %s", pid, self.url)
+            return
+        try:
+            self.install(())
+        except HaproxyMissing:
+            raise
+        except TaxiwayError as exc:
+            log.error("cannot start the ingress HAProxy: %s; the reconcile loop tries again", exc)
+            return
+        log.info("started the ingress HAProxy (pid %s) at %s", self.haproxy.master_pid(), self.url)
+
+    def close(self) -> None:
+        """The satellite stops: HAProxy serves on (reaped by a thread should it exit)."""
+        self.haproxy.detach()
+
+    def health(self) -> dict[str, Any]:
+        pid = self.haproxy.master_pid()
+        return {
+            "ingress": self.url,
+            "ingress_running": pid is not None,
+            "ingress_pid": pid,
+            "ingress_metrics": self.metrics_url,
+        }
+
+    # -- rotation.Dataplane
+
+    def running(self) -> bool:
+        return self.haproxy.running()
+
+    def servers(self) -> rotation.Backends:
+        api = self.haproxy.api
+        rows = api.show_stat()
+        states = api.show_servers_state()
+        backends: dict[str, dict[str, rotation.Server]] = {
+            row.proxy: {}
+            for row in rows
+            # Taxiway's own proxies have a '_' in their names, which no service can.
+            if row.kind is answers.ProxyKind.BACKEND and "_" not in row.proxy
+        }
+        sessions = {
+            (row.proxy, row.name): row.current_sessions
+            for row in rows
+            if row.kind is answers.ProxyKind.SERVER
+        }
+        for state in states:
+            members = backends.get(state.backend)
+            if members is not None:
+                members[state.server] = rotation.Server(
+                    state.address,
+                    state.port,
+                    state.admin,
+                    state.up,
+                    sessions.get((state.backend, state.server), 0),
+                )
+        return backends
+
+    def apply(self, backend: str, check: config.InstanceCheck, actions: Sequence[membership.Action]) -> None:
+        membership.apply(self.haproxy.api, backend, check, actions)
+
+    def reloading(self) -> bool:
+        return bool(self.haproxy.processes().old_workers)
+
+    def _header(self) -> dict[str, Any]:
+        settings = self._settings
+        return {
+            "region": settings.region,
+            "domain": settings.domain,
+            "listen": _text(self.ports.listen),
+            "metrics": _text(self.ports.metrics),
+        }
+
+    def shape(self) -> rotation.Shape | None:
+        document = _read(self.layout.state_dir / SHAPE_FILE)
+        if document is None or document.get("header") != self._header():
+            return None
+        try:
+            return tuple((str(name), config.InstanceCheck(**check)) for name, check in document["services"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def install(self, services: Sequence[config.IngressService]) -> None:
+        settings = self._settings
+        text = config.render(
+            config.Ingress(
+                region=settings.region,
+                domain=settings.domain,
+                bind=self.ports.listen,
+                control=self.layout.control(self.ports.metrics),
+                services=tuple(services),
+            )
+        )
+        self.haproxy.apply(text)
+        _write(
+            self.layout.state_dir / SHAPE_FILE,
+            {"header": self._header(), "services": [[s.name, asdict(s.check)] for s in services]},
+        )
