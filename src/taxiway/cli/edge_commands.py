@@ -17,55 +17,27 @@ from __future__ import annotations
 import datetime
 import itertools
 import logging
-import signal
-import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from taxiway.cli import platform_files, remote, table_view
+from taxiway.cli import agent_options, agent_process, platform_files, remote, table_view
+from taxiway.client import agent_token
 from taxiway.client import glb as glb_client
 from taxiway.edge import app
 from taxiway.edge import settings as edge_settings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 out = Console(highlight=False, soft_wrap=True)
-
-
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    for noisy in ("httpx", "httpcore"):  # one line per long poll would drown the edge's own events
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.command()
 @click.option("--pop", required=True, help="The PoP this edge runs (a PoP of the topology).")
-@click.option("--control-plane", "control_plane", required=True, metavar="URL", help="Control plane URL.")
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the PoP's edge token [else env TAXIWAY_TOKEN].",
-)
-@click.option(
-    "--state-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the edge keeps its cached config, its ports and its HAProxy (keep the path short).",
-)
-@click.option(
-    "--topology",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Topology file [env TAXIWAY_TOPOLOGY, or 'topology:' in the platform config].",
+@agent_options.control_plane_and_state(
+    token_help="File holding the PoP's edge token [else env TAXIWAY_TOKEN].",
+    state_dir_help="Where the edge keeps its cached config, its ports and its HAProxy (keep the path short).",
 )
 @click.option(
     "--listen",
@@ -94,22 +66,8 @@ def _configure_logging() -> None:
     show_default=True,
     help="Weight of the newest check duration in each pool's RTT moving average.",
 )
-@click.option(
-    "--report-every",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=2.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Status heartbeat period (a change of serving pool is reported at once).",
-)
-@click.option(
-    "--poll-wait",
-    type=click.FloatRange(min=0.0, max=30.0),
-    default=25.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Longest wait of one long poll of the PoP's config.",
-)
+@agent_options.report_every("Status heartbeat period (a change of serving pool is reported at once).")
+@agent_options.poll_wait("Longest wait of one long poll of the PoP's config.")
 @click.option(
     "--response-timeout",
     type=click.FloatRange(min=0.001),
@@ -156,7 +114,7 @@ def edge(
     settings = edge_settings.EdgeSettings(
         pop=pop,
         control_plane=edge_settings.control_plane_url(control_plane),
-        token=edge_settings.read_token(token_file),
+        token=agent_token.read(token_file),
         state_dir=state_dir.resolve(),
         listen_host=listen_host,
         listen_port=listen_port,
@@ -169,25 +127,11 @@ def edge(
         response_timeout_seconds=response_timeout,
         pool_addresses=overrides,
     )
-    _configure_logging()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info(
-            "%s: stopping the edge; HAProxy keeps serving", signal.Signals(signum).name
-        )
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    running = app.Edge(settings)
-    try:
-        running.start()
-        while not stop.wait(0.5):  # a bounded wait, so the signal handler runs promptly
-            pass
-    finally:
-        running.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    agent_process.run(
+        lambda: app.Edge(settings),
+        stopping="stopping the edge; HAProxy keeps serving",
+        log=logging.getLogger(__name__),
+    )
 
 
 # ---------------------------------------------------------------------------- glb status

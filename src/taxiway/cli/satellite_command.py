@@ -11,50 +11,21 @@ Logs go to stderr, one line per event, never a secret.
 from __future__ import annotations
 
 import logging
-import signal
-import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
-from taxiway.cli import platform_files
+from taxiway.cli import agent_options, agent_process, platform_files
+from taxiway.client import agent_token
 from taxiway.satellite import app, runtimes
 from taxiway.satellite import settings as satellite_settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    # One line per request at INFO would drown the satellite's own events.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.command()
 @click.option("--region", required=True, help="The region this satellite runs.")
-@click.option("--control-plane", "control_plane", required=True, metavar="URL", help="Control plane URL.")
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the satellite's bearer token [else env TAXIWAY_TOKEN].",
-)
-@click.option(
-    "--state-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the satellite keeps its store, key, artifacts and instances.",
-)
-@click.option(
-    "--topology",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Topology file [env TAXIWAY_TOPOLOGY, or 'topology:' in the platform config].",
+@agent_options.control_plane_and_state(
+    token_help="File holding the satellite's bearer token [else env TAXIWAY_TOKEN].",
+    state_dir_help="Where the satellite keeps its store, key, artifacts and instances.",
 )
 @click.option(
     "--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT", help="Satellite API."
@@ -108,14 +79,7 @@ def _configure_logging() -> None:
     metavar="SECONDS",
     help="How often every instance is observed (and a crash noticed).",
 )
-@click.option(
-    "--report-every",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=2.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Status heartbeat period (a change is reported at once).",
-)
+@agent_options.report_every("Status heartbeat period (a change is reported at once).")
 @click.option(
     "--backoff-initial",
     type=click.FloatRange(min=0.0),
@@ -124,14 +88,7 @@ def _configure_logging() -> None:
     metavar="SECONDS",
     help="First restart delay of a crashed instance (doubles per crash in a row).",
 )
-@click.option(
-    "--poll-wait",
-    type=click.FloatRange(min=0.0, max=30.0),
-    default=25.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Longest wait of one long poll of the definitions feed.",
-)
+@agent_options.poll_wait("Longest wait of one long poll of the definitions feed.")
 def satellite(
     region: str,
     control_plane: str,
@@ -164,7 +121,7 @@ def satellite(
     settings = satellite_settings.SatelliteSettings(
         region=region,
         control_plane=satellite_settings.control_plane_url(control_plane),
-        token=satellite_settings.read_token(token_file),
+        token=agent_token.read(token_file),
         state_dir=state_dir.resolve(),
         listen_host=host,
         listen_port=port,
@@ -180,20 +137,8 @@ def satellite(
         domain=satellite_settings.domain(domain),
         drain_grace_seconds=drain_grace,
     )
-    _configure_logging()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info("%s: stopping the satellite", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    running = app.Satellite(settings, region_model, runtimes.build(settings))
-    try:
-        running.start()
-        while not stop.wait(0.5):  # a bounded wait, so the signal handler runs promptly
-            pass
-    finally:
-        running.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    agent_process.run(
+        lambda: app.Satellite(settings, region_model, runtimes.build(settings)),
+        stopping="stopping the satellite",
+        log=logging.getLogger(__name__),
+    )

@@ -20,14 +20,10 @@ satellite's instances do, until an edge started later adopts it.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import threading
-from collections.abc import Callable
-from typing import Any
 
-from taxiway.client import http
+from taxiway.client import http, latest, state_lock, thread_group
 from taxiway.edge import cache, controller, listeners, puller, report, reporter
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError
@@ -36,9 +32,6 @@ from taxiway.haproxy import layout, process
 log = logging.getLogger(__name__)
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 """All HAProxy sees of the edge's environment: never its token (``TAXIWAY_TOKEN``)."""
-JOIN_SECONDS = 5.0
-PULLER_JOIN_SECONDS = 0.2
-PULLER = "edge-puller"
 
 
 class Edge:
@@ -48,32 +41,17 @@ class Edge:
         self.haproxy = process.Haproxy(
             layout.Layout(settings.haproxy_dir), binary=settings.haproxy_binary, env=env
         )
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._snapshot: report.Snapshot | None = None
-        self._snapshot_lock = threading.Lock()
-        self._lock_fd: int | None = None
+        self._threads = thread_group.ThreadGroup()
+        self._snapshot: latest.Latest[report.Snapshot] = latest.Latest()
+        self._lock = state_lock.StateLock(settings.lock_file, "edge")
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _take_lock(self) -> None:
-        settings = self.settings
-        settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(settings.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ConfigurationError(
-                f"{settings.state_dir}: another edge runs with this state directory"
-            ) from None
-        self._lock_fd = fd
-
     def start(self) -> None:
         """Serve the cached config (or none yet), then start pulling, steering and reporting."""
         settings = self.settings
-        self._take_lock()
+        self._lock.take(settings.state_dir, mode=0o700)
         try:
             self.haproxy.executable()  # a missing binary is a clear error now, not a log line later
             adopted = self.haproxy.master_pid()
@@ -101,11 +79,11 @@ class Edge:
             )
             self.reporter = reporter.Reporter(settings, self.control_plane, self.snapshot)
         except BaseException:
-            self._release_lock()
+            self._lock.release()
             raise
-        self._spawn("edge-controller", self.controller.run, self._stop, self._publish)
-        self._spawn(PULLER, self.puller.run, self._stop)
-        self._spawn("edge-reporter", self.reporter.run, self._stop)
+        self._threads.spawn("edge-controller", self.controller.run, self._publish)
+        self._threads.spawn("edge-puller", self.puller.run, long_poll=True)
+        self._threads.spawn("edge-reporter", self.reporter.run)
         self._started = True
         log.info(
             "edge %s up: %s (metrics %s), HAProxy pid %s%s, %s, control plane %s, state in %s",
@@ -119,52 +97,28 @@ class Edge:
             settings.state_dir,
         )
 
-    def _spawn(self, name: str, target: Callable[..., Any], *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
         """Stop the edge's threads; HAProxy keeps serving."""
         if not self._started:
             return
         self._started = False
-        self._stop.set()
-        self.controller.wake()
-        self.reporter.wake()
-        for thread in self._threads:
-            if thread.name != PULLER:
-                thread.join(JOIN_SECONDS)
-                if thread.is_alive():
-                    log.warning("%s did not stop within %.0fs", thread.name, JOIN_SECONDS)
-        # A long poll in flight cannot be interrupted; the puller stores nothing once the
-        # stop is set, and its thread ends when the poll returns (or with the process).
-        for thread in self._threads:
-            if thread.name == PULLER:
-                thread.join(PULLER_JOIN_SECONDS)
+        self._threads.stop(self.controller.wake, self.reporter.wake)
         self.control_plane.close()
         self.haproxy.detach()
-        self._release_lock()
+        self._lock.release()
         log.info(
             "edge %s stopped; HAProxy (pid %s) keeps serving", self.settings.pop, self.haproxy.master_pid()
         )
 
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
     # -- what the threads share --------------------------------------------------------------
 
     def _publish(self, snapshot: report.Snapshot) -> None:
-        with self._snapshot_lock:
-            previous, self._snapshot = self._snapshot, snapshot
-        if self._started and (previous is None or previous.fingerprint != snapshot.fingerprint):
+        # The first step runs inside start(), before there is a reporter to wake.
+        if self._snapshot.publish(snapshot) and self._started:
             self.reporter.wake()
 
     def snapshot(self) -> report.Snapshot | None:
-        with self._snapshot_lock:
-            return self._snapshot
+        return self._snapshot.get()
 
     @property
     def url(self) -> str:

@@ -10,7 +10,8 @@ controller (``on_config``), so nothing is acted on that a restart could forget.
 When the control plane is down, unreachable, refusing the token or failing, the puller
 retries with exponential backoff capped at ``retry_max_seconds`` and does nothing else:
 HAProxy keeps routing the last known config. The first poll after a failure does not
-wait, so a control plane that came back is read at once.
+wait, so a control plane that came back is read at once. The loop is the satellite's
+too: :class:`taxiway.client.long_poll.LongPoll`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
-from taxiway.client import http
+from taxiway.client import http, long_poll
 from taxiway.edge import cache, popconfig
 from taxiway.edge.settings import EdgeSettings
-from taxiway.errors import TaxiwayError
 from taxiway.runtime import supervision
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,21 @@ class Puller:
         self._cache = store
         self._current = current
         self._on_config = on_config
-        self._retry = supervision.BackoffPolicy(
+        retry = supervision.BackoffPolicy(
             initial_seconds=settings.retry_initial_seconds, factor=2.0, max_seconds=settings.retry_max_seconds
+        )
+        self._loop = long_poll.LongPoll(
+            retry, what="the PoP's config", meanwhile="routing the last known config", log=log
         )
         self._stop = threading.Event()
         self._last_notes: tuple[str, ...] = ()
-        self.reachable = False
-        """The control plane answered the last poll."""
         self.answers = 0
         """Polls answered (observability, and tests wait on it)."""
+
+    @property
+    def reachable(self) -> bool:
+        """The control plane answered the last poll."""
+        return self._loop.reachable
 
     def pull_once(self, wait: float) -> bool:
         """Poll once (waiting up to ``wait`` s for a change); True when the config changed."""
@@ -93,35 +99,8 @@ class Puller:
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        failures = 0
-        last_problem = ""
-        while not stop.is_set():
-            wait = 0.0 if failures or self._current() is None else self._settings.poll_wait_seconds
-            try:
-                self.pull_once(wait)
-            except TaxiwayError as exc:
-                if stop.is_set():
-                    return
-                failures += 1
-                self.reachable = not isinstance(exc, http.Unreachable)
-                if str(exc) != last_problem:
-                    log.warning(
-                        "cannot pull the PoP's config: %s; routing the last known config, "
-                        "retrying every %.1fs at most",
-                        exc,
-                        self._settings.retry_max_seconds,
-                    )
-                    last_problem = str(exc)
-                stop.wait(supervision.next_restart(0.0, failures, self._retry))
-                continue
-            except Exception:  # a bug here must not end the pulling; the cache is intact
-                if stop.is_set():
-                    return
-                failures += 1
-                log.exception("pulling the PoP's config failed")
-                stop.wait(supervision.next_restart(0.0, failures, self._retry))
-                continue
-            if failures:
-                log.info("the control plane answers again (after %d failed polls)", failures)
-            failures, last_problem = 0, ""
-            self.reachable = True
+        self._loop.run(stop, self.pull_once, self._poll_wait)
+
+    def _poll_wait(self) -> float:
+        # Without a config the control plane answers at once anyway; ask again at once too.
+        return 0.0 if self._current() is None else self._settings.poll_wait_seconds

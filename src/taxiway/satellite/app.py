@@ -25,13 +25,10 @@ and the ingress keep running, by design, until an explicit change removes them.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import threading
 from typing import Any
 
-from taxiway.client import http
+from taxiway.client import http, latest, state_lock, thread_group
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import (
     access,
@@ -50,9 +47,6 @@ from taxiway.sealing.keys import Sealer
 from taxiway.spec import topology
 
 log = logging.getLogger(__name__)
-JOIN_SECONDS = 5.0
-PULLER_JOIN_SECONDS = 0.2
-PULLER = "satellite-puller"
 
 
 class Satellite:
@@ -69,33 +63,18 @@ class Satellite:
         self.settings = settings
         self.region = region
         self.runtime = runtime
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._snapshot: reconciler.Snapshot | None = None
-        self._snapshot_lock = threading.Lock()
-        self._lock_fd: int | None = None
+        self._threads = thread_group.ThreadGroup()
+        self._snapshot: latest.Latest[reconciler.Snapshot] = latest.Latest()
+        self._lock = state_lock.StateLock(settings.lock_file, "satellite")
         self._started = False
         self.ingress: ingress.Ingress | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _take_lock(self) -> None:
-        settings = self.settings
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(settings.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ConfigurationError(
-                f"{settings.state_dir}: another satellite runs with this state directory"
-            ) from None
-        self._lock_fd = fd
-
     def start(self) -> None:
         """Open the store, re-adopt instances, bind the API and start every thread."""
         settings = self.settings
-        self._take_lock()
+        self._lock.take(settings.state_dir)
         try:
             sealer = Sealer.from_file(settings.key_file, create=True)
             self.store = localstore.LocalStore(settings.database, sealer)
@@ -131,7 +110,7 @@ class Satellite:
                 instances=self.instances,
                 runtime=self.runtime,
                 access=self.access,
-                stop=self._stop,
+                stop=self._threads.stopping,
             )
             self.api = api.Api(settings.listen_host, settings.listen_port, backend)
             self.reporter = reporter.Reporter(
@@ -143,12 +122,12 @@ class Satellite:
                 self.ingress.url if self.ingress is not None else None,
             )
         except BaseException:
-            self._release_lock()
+            self._lock.release()
             raise
         self.api.start()
-        self._spawn("satellite-reconciler", self.reconciler.run, self._stop, self._publish)
-        self._spawn(PULLER, self.puller.run, self._stop)
-        self._spawn("satellite-reporter", self.reporter.run, self._stop)
+        self._threads.spawn("satellite-reconciler", self.reconciler.run, self._publish)
+        self._threads.spawn("satellite-puller", self.puller.run, long_poll=True)
+        self._threads.spawn("satellite-reporter", self.reporter.run)
         self._started = True
         log.info(
             "satellite for %s up: api %s, ingress %s, control plane %s, cursor %d, state in %s",
@@ -160,59 +139,32 @@ class Satellite:
             settings.state_dir,
         )
 
-    def _spawn(self, name: str, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
         """Stop the satellite's threads; every instance keeps running."""
         if not self._started:
             return
         self._started = False
-        self._stop.set()
-        self.reconciler.wake()
-        self.reporter.wake()
-        self.api.close()
-        for thread in self._threads:
-            if thread.name == PULLER:
-                continue
-            thread.join(JOIN_SECONDS)
-            if thread.is_alive():
-                log.warning("%s did not stop within %.0fs", thread.name, JOIN_SECONDS)
-        # A long poll in flight cannot be interrupted; the puller stores nothing once the
-        # stop is set, and its thread ends when the poll returns (or with the process).
-        for thread in self._threads:
-            if thread.name == PULLER:
-                thread.join(PULLER_JOIN_SECONDS)
+        self._threads.stop(self.reconciler.wake, self.reporter.wake, self.api.close)
         self.control_plane.close()
         self.access.close()
         if self.ingress is not None:
             self.ingress.close()
         self.store.close()
-        self._release_lock()
+        self._lock.release()
         log.info(
             "satellite for %s stopped; its instances keep running%s",
             self.settings.region,
             ", and so does its ingress" if self.ingress is not None else "",
         )
 
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
     # -- what the threads share --------------------------------------------------------------
 
     def _publish(self, snapshot: reconciler.Snapshot) -> None:
-        with self._snapshot_lock:
-            previous, self._snapshot = self._snapshot, snapshot
-        if previous is None or previous.fingerprint != snapshot.fingerprint:
+        if self._snapshot.publish(snapshot):
             self.reporter.wake()
 
     def snapshot(self) -> reconciler.Snapshot | None:
-        with self._snapshot_lock:
-            return self._snapshot
+        return self._snapshot.get()
 
     def instances(self) -> tuple[Any, ...]:
         snapshot = self.snapshot()

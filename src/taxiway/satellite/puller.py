@@ -8,8 +8,9 @@ artifacts the stored definitions need are fetched after each answer.
 When the control plane is down, unreachable or failing, the puller retries with
 exponential backoff capped at ``retry_max_seconds`` (so a restarted control plane is seen
 within seconds) and does nothing else: the reconciler keeps running the last desired
-state. The first poll after a failure does not wait, so a control plane whose cursor went
-backwards (restored from a backup, or reset) is noticed at once; the satellite then keeps
+state (the loop is the edge's too: :class:`taxiway.client.long_poll.LongPoll`). The first
+poll after a failure does not wait, so a control plane whose cursor went backwards
+(restored from a backup, or reset) is noticed at once; the satellite then keeps
 everything running and reads the whole feed again (see :meth:`LocalStore.begin_resync`).
 """
 
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from taxiway.client import http
+from taxiway.client import http, long_poll
 from taxiway.errors import TaxiwayError
 from taxiway.runtime import supervision
 from taxiway.satellite import artifacts, feed, localstore
@@ -62,10 +63,18 @@ class Puller:
         )
         self._artifact_failures: dict[str, tuple[int, float]] = {}
         """digest -> (failures in a row, when to try again)."""
-        self.reachable = False
-        """The control plane answered the last poll."""
+        self._loop = long_poll.LongPoll(
+            self._retry, what="definitions", meanwhile="running the last known desired state", log=log
+        )
+        self._artifact_retry: float | None = None
+        """Seconds until an artifact download is due again, as of the last poll."""
         self._resync = False
         self._stop = threading.Event()
+
+    @property
+    def reachable(self) -> bool:
+        """The control plane answered the last poll."""
+        return self._loop.reachable
 
     # -- one poll --------------------------------------------------------------------
 
@@ -167,44 +176,14 @@ class Puller:
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        failures = 0
-        last_problem = ""
-        artifact_retry: float | None = None
-        while not stop.is_set():
-            wait = self._settings.poll_wait_seconds
-            if failures or self._resync:
-                wait = 0.0
-            elif artifact_retry is not None:
-                wait = min(wait, artifact_retry)
-            try:
-                self.pull_once(wait)
-            except TaxiwayError as exc:
-                if stop.is_set():
-                    return
-                failures += 1
-                self.reachable = not isinstance(exc, http.Unreachable)
-                delay = supervision.next_restart(0.0, failures, self._retry)
-                if str(exc) != last_problem:
-                    log.warning(
-                        "cannot pull definitions: %s; running the last known desired state, "
-                        "retrying every %.1fs at most",
-                        exc,
-                        self._settings.retry_max_seconds,
-                    )
-                    last_problem = str(exc)
-                stop.wait(delay)
-                continue
-            except Exception:  # a bug here must not end the pulling; the store is intact
-                if stop.is_set():
-                    return
-                failures += 1
-                log.exception("pulling definitions failed")
-                stop.wait(supervision.next_restart(0.0, failures, self._retry))
-                continue
-            if failures:
-                log.info("the control plane answers again (after %d failed polls)", failures)
-            failures, last_problem = 0, ""
-            self.reachable = True
-            if stop.is_set():
-                return
-            artifact_retry = self.fetch_artifacts()
+        self._loop.run(stop, self.pull_once, self._poll_wait, self._fetch_after_poll)
+
+    def _poll_wait(self) -> float:
+        if self._resync:
+            return 0.0
+        if self._artifact_retry is not None:
+            return min(self._settings.poll_wait_seconds, self._artifact_retry)
+        return self._settings.poll_wait_seconds
+
+    def _fetch_after_poll(self) -> None:
+        self._artifact_retry = self.fetch_artifacts()

@@ -17,19 +17,19 @@ The state directory holds everything the satellite keeps across restarts::
 from __future__ import annotations
 
 import ipaddress
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from taxiway.client import agent_token
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue
 from taxiway.spec import topology
 
 DriverName = Literal["local", "fake"]
-TOKEN_ENV = "TAXIWAY_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -134,25 +134,12 @@ def domain(text: str) -> str:
         raise ConfigurationError(f"--domain {text!r}: expected a DNS name such as taxiway.test") from None
 
 
-def read_token(token_file: Path | None, environ: dict[str, str] | None = None) -> str:
-    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN``.
+def read_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str:
+    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN`` (never argv).
 
-    Never from the command line: argv is visible to every user of the machine.
+    The same rule as the edge's; :func:`taxiway.client.agent_token.read` holds it.
     """
-    environ = dict(os.environ) if environ is None else environ
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-            raise ConfigurationError(f"{token_file}: cannot read the token file ({reason})") from exc
-        if not token:
-            raise ConfigurationError(f"{token_file}: the token file is empty")
-        return token
-    token = environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise ConfigurationError(f"no token: pass --token-file PATH or set {TOKEN_ENV}")
-    return token
+    return agent_token.read(token_file, environ)
 
 
 def region_of(topology_model: topology.Topology, name: str, source: str) -> topology.Region:
