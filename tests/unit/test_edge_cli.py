@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from taxiway.cli import edge_commands
-from taxiway.client import glb
+from taxiway.client import agent_flags, agent_token, glb
 from taxiway.client.http import ProtocolError
 from taxiway.edge import listeners
 from taxiway.edge import settings as edge_settings
@@ -99,13 +99,13 @@ def test_the_glb_answer_must_be_a_list() -> None:
 def test_the_token_comes_from_its_file_or_the_environment_never_argv(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("twy_x_y\n")
-    assert edge_settings.read_token(token, {}) == "twy_x_y"
-    assert edge_settings.read_token(None, {"TAXIWAY_TOKEN": " twy_env "}) == "twy_env"
+    assert agent_token.read(token, {}) == "twy_x_y"
+    assert agent_token.read(None, {"TAXIWAY_TOKEN": " twy_env "}) == "twy_env"
     with pytest.raises(ConfigurationError, match="--token-file PATH or set TAXIWAY_TOKEN"):
-        edge_settings.read_token(None, {})
+        agent_token.read(None, {})
     token.write_text("")
     with pytest.raises(ConfigurationError, match="is empty"):
-        edge_settings.read_token(token, {})
+        agent_token.read(token, {})
     settings = edge_settings.EdgeSettings(
         pop="iad", control_plane="http://x", token="twy_secret", state_dir=tmp_path
     )
@@ -113,13 +113,13 @@ def test_the_token_comes_from_its_file_or_the_environment_never_argv(tmp_path: P
 
 
 def test_flags_are_checked_with_clear_errors() -> None:
-    assert edge_settings.parse_listen("127.0.0.1:0") == ("127.0.0.1", 0)
-    assert edge_settings.parse_listen("[::1]:8080") == ("::1", 8080)
+    assert agent_flags.parse_listen("127.0.0.1:0") == ("127.0.0.1", 0)
+    assert agent_flags.parse_listen("[::1]:8080") == ("::1", 8080)
     with pytest.raises(ConfigurationError, match="--metrics-listen 'nope'"):
-        edge_settings.parse_listen("nope", "--metrics-listen")
-    assert edge_settings.control_plane_url("http://127.0.0.1:7700/") == "http://127.0.0.1:7700"
+        agent_flags.parse_listen("nope", "--metrics-listen")
+    assert agent_flags.control_plane_url("http://127.0.0.1:7700/") == "http://127.0.0.1:7700"
     with pytest.raises(ConfigurationError):
-        edge_settings.control_plane_url("127.0.0.1:7700")
+        agent_flags.control_plane_url("127.0.0.1:7700")
     topology = platform.load_topology(EXAMPLES / "topology.yaml")
     assert edge_settings.pop_of(topology, "fra", "topology.yaml").location == "Frankfurt, DE"
     with pytest.raises(ConfigurationError, match="its PoPs: iad, fra, icn"):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from taxiway.client import agent_flags, agent_token
 from taxiway.client.http import ProtocolError
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import feed, settings
@@ -84,15 +85,15 @@ def test_a_bad_artifact_digest_is_refused() -> None:
 def test_the_token_comes_from_the_file_else_the_environment(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("twy_a_b\n")
-    assert settings.read_token(token_file, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_a_b"
-    assert settings.read_token(None, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_c_d"
+    assert agent_token.read(token_file, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_a_b"
+    assert agent_token.read(None, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_c_d"
     with pytest.raises(ConfigurationError, match="no token"):
-        settings.read_token(None, {})
+        agent_token.read(None, {})
     with pytest.raises(ConfigurationError, match="cannot read the token file"):
-        settings.read_token(tmp_path / "missing", {})
+        agent_token.read(tmp_path / "missing", {})
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ConfigurationError, match="empty"):
-        settings.read_token(tmp_path / "empty", {})
+        agent_token.read(tmp_path / "empty", {})
 
 
 def test_the_token_never_shows_in_a_repr(tmp_path: Path) -> None:
@@ -105,13 +106,13 @@ def test_the_token_never_shows_in_a_repr(tmp_path: Path) -> None:
     [("127.0.0.1:0", ("127.0.0.1", 0)), ("[::1]:8080", ("::1", 8080)), ("0.0.0.0:7701", ("0.0.0.0", 7701))],
 )
 def test_listen_addresses_parse(text: str, expected: tuple[str, int]) -> None:
-    assert settings.parse_listen(text) == expected
+    assert agent_flags.parse_listen(text) == expected
 
 
 @pytest.mark.parametrize("text", ["7701", "localhost:", ":80", "host:99999"])
 def test_bad_listen_addresses_are_clear_errors(text: str) -> None:
     with pytest.raises(ConfigurationError, match="HOST:PORT"):
-        settings.parse_listen(text)
+        agent_flags.parse_listen(text)
 
 
 def test_an_unknown_region_names_the_known_ones() -> None:

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from taxiway.cli import agent_options, agent_process, platform_files, remote, table_view
-from taxiway.client import agent_token
+from taxiway.client import agent_flags, agent_token
 from taxiway.client import glb as glb_client
 from taxiway.edge import app
 from taxiway.edge import settings as edge_settings
@@ -108,12 +108,12 @@ def edge(
     topology_model = files.require_topology()
     source = str(platform_files.resolve(topology, "TAXIWAY_TOPOLOGY", "topology"))
     edge_settings.pop_of(topology_model, pop, source)
-    listen_host, listen_port = edge_settings.parse_listen(listen)
-    metrics_host, metrics_port = edge_settings.parse_listen(metrics_listen, "--metrics-listen")
+    listen_host, listen_port = agent_flags.parse_listen(listen)
+    metrics_host, metrics_port = agent_flags.parse_listen(metrics_listen, "--metrics-listen")
     overrides = dict(edge_settings.parse_pool_address(text) for text in pool_addresses)
     settings = edge_settings.EdgeSettings(
         pop=pop,
-        control_plane=edge_settings.control_plane_url(control_plane),
+        control_plane=agent_flags.control_plane_url(control_plane),
         token=agent_token.read(token_file),
         state_dir=state_dir.resolve(),
         listen_host=listen_host,

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from taxiway.cli import agent_options, agent_process, platform_files
-from taxiway.client import agent_token
+from taxiway.client import agent_flags, agent_token
 from taxiway.satellite import app, runtimes
 from taxiway.satellite import settings as satellite_settings
 
@@ -116,11 +116,11 @@ def satellite(
     topology_model = files.require_topology()
     source = str(platform_files.resolve(topology, "TAXIWAY_TOPOLOGY", "topology"))
     region_model = satellite_settings.region_of(topology_model, region, source)
-    host, port = satellite_settings.parse_listen(listen)
+    host, port = agent_flags.parse_listen(listen)
     ingress_host, ingress_port = satellite_settings.parse_ingress_listen(ingress_listen)
     settings = satellite_settings.SatelliteSettings(
         region=region,
-        control_plane=satellite_settings.control_plane_url(control_plane),
+        control_plane=agent_flags.control_plane_url(control_plane),
         token=agent_token.read(token_file),
         state_dir=state_dir.resolve(),
         listen_host=host,

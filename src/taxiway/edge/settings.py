@@ -15,11 +15,9 @@ The state directory holds everything the edge keeps across restarts::
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config, rtt
@@ -84,23 +82,6 @@ class EdgeSettings:
         return self.state_dir / "haproxy"
 
 
-def control_plane_url(text: str) -> str:
-    """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigurationError(f"--control-plane {text!r}: expected a URL such as http://127.0.0.1:7700")
-    return text.rstrip("/")
-
-
-def parse_listen(text: str, flag: str = "--listen") -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port)."""
-    host, colon, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigurationError(f"{flag} {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
-    return host, int(port_text)
-
-
 def parse_pool_address(text: str) -> tuple[str, config.Endpoint]:
     """``--pool-address REGION=IP:PORT`` -> (region, endpoint); the host must be an IP literal."""
     region, equals, address = text.partition("=")
@@ -116,27 +97,6 @@ def parse_pool_address(text: str) -> tuple[str, config.Endpoint]:
     except ValueError:
         raise ConfigurationError(f"{problem} (the host must be an IP address)") from None
     return region.strip(), config.Endpoint(host, int(port_text))
-
-
-def read_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str:
-    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN``.
-
-    Never from the command line: argv is visible to every user of the machine.
-    """
-    environ = os.environ if environ is None else environ
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-            raise ConfigurationError(f"{token_file}: cannot read the token file ({reason})") from exc
-        if not token:
-            raise ConfigurationError(f"{token_file}: the token file is empty")
-        return token
-    token = environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise ConfigurationError(f"no token: pass --token-file PATH or set {TOKEN_ENV}")
-    return token
 
 
 def pop_of(topology_model: topology.Topology, name: str, source: str) -> topology.Pop:

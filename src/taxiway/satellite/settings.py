@@ -17,13 +17,11 @@ The state directory holds everything the satellite keeps across restarts::
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
-from taxiway.client import agent_token
+from taxiway.client.agent_flags import parse_listen
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue
@@ -95,23 +93,6 @@ class SatelliteSettings:
         return self.state_dir / "ingress"
 
 
-def control_plane_url(text: str) -> str:
-    """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigurationError(f"--control-plane {text!r}: expected a URL such as http://127.0.0.1:7700")
-    return text.rstrip("/")
-
-
-def parse_listen(text: str, flag: str = "--listen") -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port)."""
-    host, colon, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigurationError(f"{flag} {text!r}: expected HOST:PORT, such as 127.0.0.1:0")
-    return host, int(port_text)
-
-
 def parse_ingress_listen(text: str) -> tuple[str, int]:
     """``--ingress-listen``: like ``--listen``, and the host must be a literal IP address
     (HAProxy would resolve a name once, at start)."""
@@ -132,14 +113,6 @@ def domain(text: str) -> str:
         return tokens.domain(name)
     except UnsafeValue:
         raise ConfigurationError(f"--domain {text!r}: expected a DNS name such as taxiway.test") from None
-
-
-def read_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str:
-    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN`` (never argv).
-
-    The same rule as the edge's; :func:`taxiway.client.agent_token.read` holds it.
-    """
-    return agent_token.read(token_file, environ)
 
 
 def region_of(topology_model: topology.Topology, name: str, source: str) -> topology.Region:
