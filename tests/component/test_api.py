@@ -74,6 +74,29 @@ def api(store_url: str) -> Iterator[Api]:
     store.close()
 
 
+class ParkedPoll:
+    """A long poll sent from a thread; ``started`` returns once the server parks it."""
+
+    def __init__(self, api: Api, path: str, who: str) -> None:
+        self.body: dict[str, Any] = {}
+        self.answered_at = 0.0
+
+        def run() -> None:
+            self.body = api.call("GET", path, who).json()
+            self.answered_at = time.monotonic()
+
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while api.app.state.changes.waiting == 0:  # the poll is parked, waiting for a change
+            assert time.monotonic() < deadline, "the long poll never started waiting"
+            time.sleep(0.005)
+
+    def answer(self) -> dict[str, Any]:
+        self._thread.join(timeout=15)
+        return self.body
+
+
 ROUTES = [
     ("GET", "/v1/whoami", None),
     ("GET", "/v1/regions", None),
@@ -146,19 +169,7 @@ def test_deploy_publishes_to_satellites_and_stale_writes_conflict(api: Api) -> N
     cursor = first.json()["cursor"]
     assert first.json()["items"] == []
 
-    answered: dict[str, Any] = {}
-
-    def long_poll() -> None:
-        response = api.call("GET", f"/v1/regions/us-east1/definitions?after={cursor}&wait=10", "us")
-        answered["at"] = time.monotonic()
-        answered["body"] = response.json()
-
-    poller = threading.Thread(target=long_poll)
-    poller.start()
-    deadline = time.monotonic() + 10
-    while api.app.state.changes.waiting == 0:  # the poll is parked, waiting for a change
-        assert time.monotonic() < deadline, "the long poll never started waiting"
-        time.sleep(0.005)
+    poll = ParkedPoll(api, f"/v1/regions/us-east1/definitions?after={cursor}&wait=10", "us")
     published = time.monotonic()
     deployed = api.call(
         "PUT",
@@ -168,13 +179,12 @@ def test_deploy_publishes_to_satellites_and_stale_writes_conflict(api: Api) -> N
     )
     assert deployed.status_code == 200, deployed.text
     assert deployed.json()["version"] == 1
-    poller.join(timeout=15)
-    body = answered["body"]
+    body = poll.answer()
     assert [(i["service"], i["environment"], i["revision"]) for i in body["items"]] == [
         ("hello", "production", number)
     ]
     assert body["items"][0]["definition"]["spec"]["env"]["TAXIWAY_REGION"] == "us-east1"
-    assert answered["at"] - published < 1.0, "a change must reach a waiting satellite in well under 1 s"
+    assert poll.answered_at - published < 1.0, "a change must reach a waiting satellite in well under 1 s"
 
     stale = api.call(
         "PUT",
@@ -282,26 +292,12 @@ def test_artifacts_are_stored_once_and_read_only_by_who_may(api: Api) -> None:
 
 def test_node_state_reaches_the_region_feed_and_wakes_its_long_poll(api: Api) -> None:
     cursor = api.call("GET", "/v1/regions/us-east1/definitions", "us").json()["cursor"]
-    answered: dict[str, Any] = {}
-
-    def long_poll() -> None:
-        answered["body"] = api.call(
-            "GET", f"/v1/regions/us-east1/definitions?after={cursor}&wait=10", "us"
-        ).json()
-        answered["at"] = time.monotonic()
-
-    poller = threading.Thread(target=long_poll)
-    poller.start()
-    deadline = time.monotonic() + 10
-    while api.app.state.changes.waiting == 0:
-        assert time.monotonic() < deadline, "the long poll never started waiting"
-        time.sleep(0.005)
+    poll = ParkedPoll(api, f"/v1/regions/us-east1/definitions?after={cursor}&wait=10", "us")
     changed = time.monotonic()
     done = api.call("PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-1", "admin", json={"state": "failed"})
     assert done.status_code == 200, done.text
-    poller.join(timeout=15)
-    assert answered["body"]["failed_nodes"] == [["us-east1-b", "node-1"]]
-    assert answered["at"] - changed < 1.0
+    assert poll.answer()["failed_nodes"] == [["us-east1-b", "node-1"]]
+    assert poll.answered_at - changed < 1.0
     eu = api.call("GET", "/v1/regions/europe-west1/definitions", "eu").json()
     assert eu["failed_nodes"] == []
     unknown = api.call(
@@ -354,27 +350,14 @@ def test_each_pop_gets_the_global_load_balancing_config_and_its_changes(api: Api
     ]
     assert api.call("GET", "/v1/pops/fra/config", "iad").status_code == 403
 
-    answered: dict[str, Any] = {}
-
-    def long_poll() -> None:
-        answered["body"] = api.call(
-            "GET", f"/v1/pops/iad/config?after={config['version']}&wait=10", "iad"
-        ).json()
-        answered["at"] = time.monotonic()
-
-    poller = threading.Thread(target=long_poll)
-    poller.start()
-    deadline = time.monotonic() + 10
-    while api.app.state.changes.waiting == 0:
-        assert time.monotonic() < deadline, "the long poll never started waiting"
-        time.sleep(0.005)
+    poll = ParkedPoll(api, f"/v1/pops/iad/config?after={config['version']}&wait=10", "iad")
     reported = time.monotonic()
     body = {"cursor": 1, "ingress": "http://127.0.0.1:8103", "reports": []}
     api.call("PUT", "/v1/regions/asia-northeast3/status", "admin", json=body)
-    poller.join(timeout=15)
-    assert answered["body"]["version"] != config["version"]
-    assert answered["body"]["services"][0]["pools"][2]["ingress"] == "http://127.0.0.1:8103"
-    assert answered["at"] - reported < 2.0
+    changed = poll.answer()
+    assert changed["version"] != config["version"]
+    assert changed["services"][0]["pools"][2]["ingress"] == "http://127.0.0.1:8103"
+    assert poll.answered_at - reported < 2.0
 
 
 def test_pop_status_is_shown_only_to_who_may_read_the_service(api: Api) -> None:

@@ -25,8 +25,6 @@ import contextlib
 import datetime
 import http.server
 import json
-import socket
-import socketserver
 import threading
 import time
 from collections import Counter
@@ -40,7 +38,7 @@ from taxiway.edge import app
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import layout, process, rtt
-from tests.component.test_haproxy_world import Reply, World, request, wait_for, world
+from tests.component.test_haproxy_world import CuttableServer, Reply, World, request, wait_for, world
 
 LOCAL = "127.0.0.1"
 DOMAIN = "taxiway.test"
@@ -51,44 +49,7 @@ REGION_HEADER = "x-taxiway-region"
 # ---------------------------------------------------------------------------- regions
 
 
-class _Tracked(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    """A threaded HTTP server that can cut its open connections, as a dying process does
-    (``shutdown`` alone stops accepting but keeps serving keep-alive connections)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: type[http.server.BaseHTTPRequestHandler]) -> None:
-        self.connections: set[socket.socket] = set()
-        self.lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Connections cut mid-answer; that is expected here."""
-
-    def cut(self) -> None:
-        """Close the listener and every open connection."""
-        self.server_close()
-        with self.lock:
-            connections = list(self.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                connection.close()
-
-
-class _Server(_Tracked):
+class _Server(CuttableServer):
     request_queue_size = 128  # a blackholed region keeps completing connects, as a silent host does
 
     def __init__(self, address: tuple[str, int], region: Region) -> None:
@@ -235,7 +196,7 @@ MONITOR: dict[str, Any] = {
 service_config = _service
 
 
-class _CpServer(_Tracked):
+class _CpServer(CuttableServer):
     def __init__(self, address: tuple[str, int], stub: StubControlPlane) -> None:
         self.stub = stub
         super().__init__(address, _CpHandler)

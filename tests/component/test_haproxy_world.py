@@ -69,15 +69,17 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------- origins
 
 
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+class CuttableServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """A threaded HTTP server that can cut its open connections, as a dying process does
+    (``shutdown`` alone stops accepting but keeps serving keep-alive connections)."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], origin: Origin) -> None:
-        self.origin = origin
+    def __init__(self, address: tuple[str, int], handler: type[http.server.BaseHTTPRequestHandler]) -> None:
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.lock:
@@ -91,6 +93,23 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Checks and kills cut connections mid-answer; that is expected here."""
+
+    def cut(self) -> None:
+        """Close the listener and every open connection."""
+        self.server_close()
+        with self.lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                connection.close()
+
+
+class _Server(CuttableServer):
+    def __init__(self, address: tuple[str, int], origin: Origin) -> None:
+        self.origin = origin
+        super().__init__(address, _Handler)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -175,14 +194,7 @@ class Origin:
         if server is None:
             return
         server.shutdown()
-        server.server_close()
-        with server.lock:
-            connections = list(server.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                connection.close()
+        server.cut()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -17,10 +17,9 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +30,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import process as haproxy_process
 from taxiway.haproxy import tokens
-from taxiway.runtime import local, process
 from taxiway.satellite import ingress
 from tests.component.test_haproxy_world import Reply, request, require_haproxy, wait_for
 from tests.component.test_satellite import ControlPlane, Satellites, hello_files
-from tests.component.test_satellite_local import hello_artifact
-from tests.conftest import EXAMPLES
+from tests.component.test_satellite_local import Region as SatelliteProcess
+from tests.component.test_satellite_local import hello_artifact, satellite_world
 
 HOST = "hello.taxiway.test"
 MAX_REQUESTS = 20_000
@@ -44,39 +42,10 @@ MAX_REQUESTS = 20_000
 
 
 @dataclass
-class Region:
+class Region(SatelliteProcess):
     """us-east1: one satellite process at a time, its ingress and instances, and a control plane."""
 
-    control_plane: ControlPlane
-    root: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "satellite.log"
-
-    def start(self) -> subprocess.Popen[bytes]:
-        token_file = self.root / "token"
-        token_file.write_text(self.control_plane.tokens["us-east1"])
-        token_file.chmod(0o600)
-        argv = [
-            sys.executable, "-m", "taxiway.cli.main", "satellite",
-            "--region", "us-east1",
-            "--control-plane", self.control_plane.url,
-            "--token-file", str(token_file),
-            "--state-dir", str(self.state_dir),
-            "--topology", str(EXAMPLES / "topology.yaml"),
-            "--tick", "0.2", "--report-every", "0.3", "--backoff-initial", "0.2", "--poll-wait", "2",
-            "--drain-grace", "10",
-        ]  # fmt: skip
-        with open(self.log, "ab") as log:
-            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        self.processes.append(child)
-        return child
+    timings: tuple[str, ...] = ("--report-every", "0.3", "--drain-grace", "10")
 
     def health(self) -> dict[str, Any]:
         api = self.control_plane.region("us-east1")["api"]
@@ -130,46 +99,12 @@ class Region:
             return None
         return found
 
-    def leftovers(self) -> list[process.ProcessId]:
-        """Live processes of this test: instances (cwd in the state dir), shims and HAProxy."""
-        found = []
-        marker = str(self.state_dir)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cwd = Path(entry / "cwd").readlink()
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if str(cwd).startswith(marker) or marker in cmdline:
-                pid = process.identify(int(entry.name))
-                if pid is not None and process.alive(pid):
-                    found.append(pid)
-        return found
-
 
 @pytest.fixture
 def region(tmp_path: Path) -> Iterator[Region]:
     require_haproxy()
-    plane = ControlPlane(f"sqlite:///{tmp_path / 'control-plane.db'}")
-    plane.start()
-    world = Region(plane, tmp_path)
-    yield world
-    for child in world.processes:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
-    if world.state_dir.exists():
-        ingress.stop(world.state_dir, graceful=False)
-        cleanup = local.LocalDriver(local.LocalSettings(state_dir=world.state_dir / "runtime"))
-        for instance in cleanup.list():
-            cleanup.stop(instance.instance_id, grace_seconds=1.0)
-    left = world.leftovers()
-    for leftover in left:
-        process.signal_group(leftover, signal.SIGKILL)
-    plane.stop()
-    assert not left, f"processes left behind: {left}"
+    with satellite_world(Region, tmp_path) as world:
+        yield world
 
 
 class Load:

@@ -11,6 +11,7 @@ instance through the local driver and fails if any process of the test is left.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import signal
@@ -21,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -55,6 +56,8 @@ class Region:
     control_plane: ControlPlane
     root: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    timings: tuple[str, ...] = ("--report-every", "0.5")
+    """Flags on top of the common short timings (subclasses add their own)."""
 
     @property
     def state_dir(self) -> Path:
@@ -75,7 +78,8 @@ class Region:
             "--token-file", str(token_file),
             "--state-dir", str(self.state_dir),
             "--topology", str(EXAMPLES / "topology.yaml"),
-            "--tick", "0.2", "--report-every", "0.5", "--backoff-initial", "0.2", "--poll-wait", "2",
+            "--tick", "0.2", "--backoff-initial", "0.2", "--poll-wait", "2",
+            *self.timings,
         ]  # fmt: skip
         with open(self.log, "ab") as log:
             child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
@@ -104,11 +108,16 @@ class Region:
         return found
 
 
-@pytest.fixture
-def region(tmp_path: Path) -> Iterator[Region]:
+R = TypeVar("R", bound=Region)
+
+
+@contextlib.contextmanager
+def satellite_world(kind: type[R], tmp_path: Path) -> Iterator[R]:
+    """A control plane in-thread and room for satellite processes; on the way out, every
+    satellite killed, the ingress and every instance stopped, and none of them left."""
     plane = ControlPlane(f"sqlite:///{tmp_path / 'control-plane.db'}")
     plane.start()
-    world = Region(plane, tmp_path)
+    world = kind(plane, tmp_path)
     yield world
     for child in world.processes:
         if child.poll() is None:
@@ -124,6 +133,12 @@ def region(tmp_path: Path) -> Iterator[Region]:
         process.signal_group(leftover, signal.SIGKILL)
     plane.stop()
     assert not left, f"processes left behind: {left}"
+
+
+@pytest.fixture
+def region(tmp_path: Path) -> Iterator[Region]:
+    with satellite_world(Region, tmp_path) as world:
+        yield world
 
 
 def answer(endpoint: str) -> dict[str, Any]:
