@@ -1,7 +1,9 @@
 """hello: the example service Taxiway deploys. Standard library only.
 
 Serves ``/`` with a greeting naming the region and revision it runs in, and ``/health``
-for probes and edge monitors. Listens on 127.0.0.1:$PORT, as the local runtime expects.
+for probes and edge monitors; any other path is 404, and an HTTP/1.1 request without a
+``Host`` header is 400, as RFC 9112 requires (and as uvicorn and gunicorn answer).
+Listens on 127.0.0.1:$PORT, as the local runtime expects.
 """
 
 import json
@@ -17,9 +19,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         region = os.environ.get("TAXIWAY_REGION", "unknown")
-        if self.path == "/health":
+        path = self.path.split("?", 1)[0]
+        if self.request_version == "HTTP/1.1" and "Host" not in self.headers:
+            self.send_error(400, "HTTP/1.1 requests must carry a Host header")
+            return
+        if path == "/health":
             body = b"ok\n"
             content_type = "text/plain"
+        elif path != "/":
+            self.send_error(404)
+            return
         else:
             payload = {
                 "greeting": os.environ.get("GREETING", "hello"),

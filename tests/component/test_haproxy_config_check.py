@@ -73,8 +73,14 @@ SHAPES: dict[str, Callable[[config.Control], config.Ingress | config.Edge]] = {
     "ingress with stderr log, no metrics": lambda control: replace(
         _ingress(control), control=replace(control, metrics=None, log_to_stderr=True)
     ),
+    "ingress with a check path per server": lambda control: replace(
+        _ingress(control), check_map=control.server_state_file.with_name("checks.map")
+    ),
     "edge": _edge,
     "edge without services": lambda control: replace(_edge(control), services=()),
+    "edge with a monitor path per pool": lambda control: replace(
+        _edge(control), monitor_map=control.server_state_file.with_name("monitors.map")
+    ),
 }
 
 
@@ -85,7 +91,12 @@ def test_rendered_config_passes_haproxy_check_without_warnings(shape: str) -> No
         proxy.prepare()
         control = proxy.layout.control(config.Endpoint(LOCAL, 18099))
         path = proxy.layout.state_dir / "candidate.cfg"
-        path.write_text(config.render(SHAPES[shape](control)))
+        rendered = SHAPES[shape](control)
+        if isinstance(rendered, config.Ingress) and rendered.check_map is not None:
+            rendered.check_map.write_text(config.check_map_text(config.check_paths(rendered)))
+        if isinstance(rendered, config.Edge) and rendered.monitor_map is not None:
+            rendered.monitor_map.write_text(config.check_map_text(config.monitor_paths(rendered)))
+        path.write_text(config.render(rendered))
         assert proxy.check(path) == ()
 
 

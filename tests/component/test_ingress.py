@@ -267,6 +267,47 @@ def test_a_rollout_a_node_failure_and_a_scale_in_under_load_drop_no_request(regi
 
 
 @pytest.mark.slow
+def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision_serving(
+    region: Region,
+) -> None:
+    """The new revision's readiness path is one the app does not serve: its instances never
+    pass, the deploy fails, and the old revision's instances go on being checked on their
+    own path, so not one request fails and nothing of the old revision is drained."""
+    region.start()
+    first = region.deploy()
+    wait_for(lambda: region.serving(first, 2), within=30, what="the first revision in rotation")
+    proxy = region.haproxy()
+    old = {f"hello-production-r{first}-0", f"hello-production-r{first}-1"}
+    files = hello_files()
+    files["service.yaml"] = files["service.yaml"].replace(
+        "readiness: {path: /health, period_seconds: 2}",
+        "readiness: {path: /ready-v2, period_seconds: 1}\n    startup: {period_seconds: 1, failure_threshold: 3}",
+    )
+    assert "/ready-v2" in files["service.yaml"]
+
+    def failed(revision: int) -> dict[str, Any] | None:
+        found = region.control_plane.report("us-east1")
+        return found if found and found["revision"] == revision and found["phase"] == "failed" else None
+
+    with Load(region.ingress_port) as load:
+        load.more(50)
+        second = region.deploy(files)
+        report = wait_for(lambda: failed(second), within=45, what="the second revision to fail")
+        load.more(100)
+    assert load.failures() == [], f"{len(load.failures())} of {len(load.replies)} failed: {load.failures()[:3]}"
+    assert load.revisions() == {str(first)}
+    assert "startup probe failed" in report["message"]
+    assert "/ready-v2" in report["message"]
+    rows = proxy.api.servers("hello")
+    assert set(rows) == old, "no instance of the failed revision ever entered rotation"
+    assert all(row.status == "UP" and row.check_passed for row in rows.values())
+    checks = (proxy.layout.state_dir / ingress.CHECKS_FILE).read_text()
+    assert sorted(checks.splitlines()) == sorted(f"{name} /health" for name in old)
+    kept = [i for i in report["instances"] if i["revision"] == first]
+    assert len(kept) == 2 and all(i["in_rotation"] for i in kept)
+
+
+@pytest.mark.slow
 def test_the_ingress_outlives_a_killed_satellite_and_the_next_one_adopts_it(region: Region) -> None:
     first = region.start()
     number = region.deploy()

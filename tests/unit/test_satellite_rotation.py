@@ -173,7 +173,9 @@ def test_a_rollout_drains_the_old_revision_and_stops_it_only_once_its_sessions_e
     world.want(revision=2)
     world.step()  # r2 starts beside r1
     world.ingress.sessions["hello-production-r1-0"] = 1  # a request still running there
-    world.step()  # r2 ready: in; r1 drains
+    world.step()  # r2 ready: in rotation beside r1
+    assert world.ingress.members() == serving(*ids(2, 2), *ids(1, 2))
+    world.step()  # r2 serves at the ingress: r1 drains
     assert world.ingress.members() == {**serving(*ids(2, 2)), **dict.fromkeys(ids(1, 2), "draining")}
     assert stops(world) == [], "nothing stops while it is a server of the ingress"
     assert world.rotation_of("hello-production-r1-0") == (False, report.DRAINING)
@@ -447,3 +449,45 @@ def test_who_is_wanted(
     assert rotation.wanted(desired, [instance], frozenset({"hello-production-r1-0"}), backends, HOST) == {
         "hello": ()
     }
+
+
+def test_a_revision_the_ingress_check_turns_away_never_replaces_the_one_that_serves() -> None:
+    """Ready by the satellite's probe is not enough: the old revision leaves only once the
+    ingress's own check passes on the new one, and status never says ready before."""
+    world = IngressWorld()
+    world.want(revision=1)
+    world.settle()
+    assert world.status()["phase"] == "ready"
+    world.want(revision=2)
+    world.step()  # r2 starts
+    world.step()  # r2 ready by the driver: added to the ingress
+    for name in ids(2, 2):  # HAProxy's check fails there (an app that answers 400 to it)
+        world.ingress.backends["hello"][name] = replace(world.ingress.backends["hello"][name], checked=False)
+    for _ in range(5):
+        world.step()
+        for name in ids(2, 2):
+            server = world.ingress.backends["hello"][name]
+            world.ingress.backends["hello"][name] = replace(server, checked=False)
+    assert stops(world) == []
+    assert {k: v for k, v in world.ingress.members().items() if k in ids(1, 2)} == serving(*ids(1, 2))
+    status = world.status()
+    assert status["phase"] == "progressing"
+    assert "not in rotation at the region ingress" in status["message"]
+    assert world.rotation_of("hello-production-r2-0") == (False, None)
+
+
+def test_wanted_servers_carry_the_check_path_of_their_own_revision() -> None:
+    world = IngressWorld()
+    world.want(revision=1)
+    world.settle()
+    observed = world.driver.list()
+    members = rotation.wanted(world.desired, observed, frozenset(), {}, HOST)
+    paths = {i.name: i.check_path for i in members["hello"]}
+    expected = {i.instance_id: driver.check_path(i_spec.probes) for i, i_spec in _specs(world)}
+    assert paths == expected
+    assert set(paths.values()) == {"/health"}
+
+
+def _specs(world: IngressWorld) -> list[tuple[driver.Instance, driver.InstanceSpec]]:
+    managed = world.executor.managed
+    return [(i, managed[i.instance_id]) for i in world.driver.list() if i.instance_id in managed]

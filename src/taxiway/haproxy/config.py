@@ -21,7 +21,8 @@ through :mod:`taxiway.haproxy.tokens` first, so no input can add a line or an ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -112,6 +113,10 @@ class Instance:
     port: int
     host: str = "127.0.0.1"
     weight: int = 100
+    check_path: str | None = None
+    """The readiness path of the revision this instance runs: the ingress checks each
+    server on its own path (:data:`Ingress.check_map`), so a new revision's path never
+    judges the old revision's instances."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,9 @@ class Ingress:
     timeouts: Timeouts = field(default_factory=Timeouts)
     balance: Literal["leastconn", "roundrobin"] = "leastconn"
     """Both are dynamic algorithms, which ``add server`` requires."""
+    check_map: Path | None = None
+    """The map file of each server's check path (:func:`check_map_text`); ``None``: every
+    server of a backend is checked on the backend's path."""
 
 
 # ---------------------------------------------------------------------------- edge
@@ -176,6 +184,8 @@ class Pool:
     region: str
     host: str
     port: int
+    monitor_path: str | None = None
+    """The monitor path of the revision the region serves; ``None``: the service's."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,52 @@ class Edge:
     control: Control
     services: tuple[EdgeService, ...] = ()
     timeouts: Timeouts = field(default_factory=Timeouts)
+    monitor_map: Path | None = None
+    """The map file of each pool's monitor path, keyed ``service/region``
+    (:func:`monitor_paths`); ``None``: every pool is checked on the service's path."""
+
+
+# ---------------------------------------------------------------------------- check paths
+
+CHECK_HEADERS = f"hdr User-Agent {manifest.CHECK_USER_AGENT}"
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+
+
+def check_map_text(paths: Mapping[str, str]) -> str:
+    """A map file from key (server, or ``service/region``) to request path."""
+    return "".join(
+        f"{tokens.map_key(key)} {tokens.http_path(path, f'check path of {key}')}\n"
+        for key, path in sorted(paths.items())
+    )
+
+
+def check_paths(ingress: Ingress) -> dict[str, str]:
+    """Each server of the ingress that has a check path of its own, with that path."""
+    return {
+        instance.name: instance.check_path
+        for service in ingress.services
+        if service.check.path is not None
+        for instance in service.instances
+        if instance.check_path is not None
+    }
+
+
+def monitor_paths(edge: Edge) -> dict[str, str]:
+    """Each pool of the PoP (``service/region``) with the path its monitor requests."""
+    return {
+        f"{service.name}/{pool.region}": pool.monitor_path or service.monitor.path
+        for service in edge.services
+        if service.monitor.protocol in ("http", "https")
+        for pool in service.pools
+    }
+
+
+def _mapped_uri(key: str, map_file: Path, default: str) -> str:
+    """``uri-lf`` that looks the path up by ``key`` (a sample) in ``map_file``; a key the
+    map lacks gets ``default`` (or ``/``, where the default would not survive a
+    log-format string: ``%``, ``,`` and ``)`` mean something there)."""
+    fallback = default if _PLAIN_PATH.fullmatch(default) else "/"
+    return f"uri-lf %[{key},map({tokens.file_path(map_file, 'check map')},{fallback})]"
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -339,12 +395,12 @@ def _render_ingress(config: Ingress) -> str:
         f"    http-after-response set-header {REGION_HEADER} {region}",
     ]
     for service in services:
-        out += _ingress_backend(service, config.balance)
+        out += _ingress_backend(service, config.balance, domain, config.check_map)
     out += _metrics_and_unknown(config.control)
     return "\n".join(out) + "\n"
 
 
-def _ingress_backend(service: IngressService, balance: str) -> list[str]:
+def _ingress_backend(service: IngressService, balance: str, domain: str, check_map: Path | None) -> list[str]:
     _unique((tokens.object_name(i.name, "instance id") for i in service.instances), "instance")
     check = service.check
     out = [
@@ -355,9 +411,13 @@ def _ingress_backend(service: IngressService, balance: str) -> list[str]:
         f"    timeout check {tokens.duration(check.timeout, 'check timeout')}",
     ]
     if check.path is not None:
+        # A proper HTTP/1.1 request: uvicorn and others answer 400 to one without Host.
+        path = tokens.http_path(check.path, "readiness path")
+        uri = f"uri {path}" if check_map is None else _mapped_uri("srv_name", check_map, path)
         out += [
             "    option httpchk",
-            f"    http-check send meth GET uri {tokens.http_path(check.path, 'readiness path')} ver HTTP/1.1",
+            f"    http-check send meth GET {uri} ver HTTP/1.1 hdr Host {service_host(service.name, domain)} "
+            f"{CHECK_HEADERS}",
         ]
     for instance in service.instances:
         address = tokens.endpoint(instance.host, instance.port, f"instance {instance.name}")
@@ -382,9 +442,10 @@ def _render_edge(config: Edge) -> str:
     for service in services:
         if service.block_health_endpoint:
             # Public requests only: the backend's checks go straight to the pools.
-            path = tokens.http_path(service.monitor.path, "monitor path").split("?", 1)[0]
+            wanted = [service.monitor.path, *(p.monitor_path for p in service.pools if p.monitor_path)]
+            paths = sorted({tokens.http_path(path, "monitor path").split("?", 1)[0] for path in wanted})
             deny = f"http-request deny deny_status 404 if host_{service.name}"
-            out.append(f"    {deny} {{ path,url_dec -m str {path} }}")
+            out.append(f"    {deny} {{ path,url_dec -m str {' '.join(paths)} }}")
     for service in services:
         out.append(f"    use_backend {service.name} if host_{service.name}")
     out += [
@@ -392,12 +453,12 @@ def _render_edge(config: Edge) -> str:
         f"    http-after-response set-header {POP_HEADER} {pop}",
     ]
     for service in services:
-        out += _edge_backend(service, domain)
+        out += _edge_backend(service, domain, config.monitor_map)
     out += _metrics_and_unknown(config.control)
     return "\n".join(out) + "\n"
 
 
-def _edge_backend(service: EdgeService, domain: str) -> list[str]:
+def _edge_backend(service: EdgeService, domain: str, monitor_map: Path | None) -> list[str]:
     """One backend per service; servers are region pools in steering order.
 
     Zero failed idempotent requests when the serving region dies rests on four facts:
@@ -458,10 +519,20 @@ def _edge_backend(service: EdgeService, domain: str) -> list[str]:
         f"    timeout check {tokens.duration(monitor.timeout, 'monitor timeout')}",
     ]
     if monitor.protocol in ("http", "https"):
+        path = tokens.http_path(monitor.path, "monitor path")
+        out.append("    option httpchk")
+        if monitor_map is None:
+            uri = f"uri {path}"
+        else:
+            # Each pool is checked on the path of the revision its region serves.
+            out += [
+                "    http-check set-var(check.taxiway_pool) srv_name",
+                "    http-check set-var(check.taxiway_pool) be_name,concat(/,check.taxiway_pool)",
+            ]
+            uri = _mapped_uri("var(check.taxiway_pool)", monitor_map, path)
         out += [
-            "    option httpchk",
-            f"    http-check send meth GET uri {tokens.http_path(monitor.path, 'monitor path')} ver HTTP/1.1 "
-            f"hdr Host {host} hdr {SERVICE_HEADER} {name}",
+            f"    http-check send meth GET {uri} ver HTTP/1.1 hdr Host {host} hdr {SERVICE_HEADER} {name} "
+            f"{CHECK_HEADERS}",
             f"    http-check expect status {tokens.expected_codes(monitor.expected_codes)}",
         ]
     elif monitor.protocol != "tcp":

@@ -174,6 +174,21 @@ class RuntimeApi:
     def disable_health(self, backend: str, server: str) -> None:
         self._silent(f"disable health {_target(backend, server)}")
 
+    # -- maps
+
+    def set_map_entry(self, map_file: Path, key: str, value: str, *, new: bool) -> None:
+        """Set ``key`` in a map the config loads (``new``: it has no entry yet). Only the
+        running workers see it; whoever reloads must write the file too."""
+        target = tokens.file_path(map_file, "map file")
+        verb = "add" if new else "set"
+        self._silent(f"{verb} map {target} {tokens.map_key(key)} {tokens.http_path(value, 'map value')}")
+
+    def del_map_entry(self, map_file: Path, key: str) -> None:
+        target = tokens.file_path(map_file, "map file")
+        answer = self.execute(f"del map {target} {tokens.map_key(key)}")
+        if answer.strip() and "not found" not in answer.lower():
+            raise RuntimeApiError(f"del map {target} {key}", answer.strip())
+
     def shutdown_sessions(self, backend: str, server: str) -> None:
         """Close every connection the server still has (the end of a drain's grace)."""
         self._silent(f"shutdown sessions server {_target(backend, server)}")

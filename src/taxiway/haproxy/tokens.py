@@ -65,6 +65,15 @@ def object_name(value: object, what: str = "server name") -> str:
     return _match(_OBJECT_NAME, value, what, "a name of letters, digits, '.', '_' or '-'")
 
 
+def map_key(value: object, what: str = "map key") -> str:
+    """A map file key: a server name, or ``backend/server``."""
+    if not isinstance(value, str):
+        raise UnsafeValue(f"{what} {value!r}: expected a server name or backend/server")
+    for part in value.split("/", 1):
+        object_name(part, what)
+    return value
+
+
 def http_path(value: object, what: str = "path") -> str:
     """An absolute request path, optionally with a query string."""
     return _match(_HTTP_PATH, value, what, "an absolute URL path without quotes, spaces, '#' or '$'")

@@ -122,6 +122,15 @@ class Instance:
     """The driver's last readiness verdict; ``False`` until probes pass after (re)adoption."""
     exit_code: int | None = None
     """For ``EXITED``: the exit status, negative for a signal, ``None`` when unknown."""
+    check_path: str | None = None
+    """The readiness path of the spec it runs (``None``: a TCP readiness probe): what the
+    region ingress checks this instance on, whatever revision the others run."""
+
+
+def check_path(probes: manifest.Probes) -> str | None:
+    """The path the ingress checks an instance with these probes on."""
+    readiness = probes.readiness
+    return readiness.path if readiness.protocol == "http" else None
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,7 @@ class LocalDriver:
             restarts=state["restarts"],
             ready=ready,
             exit_code=None if running else record.exit_code,
+            check_path=_check_path(state.get("probes")),
         )
 
     def list(self) -> list[driver.Instance]:
@@ -373,3 +374,13 @@ class LocalDriver:
         if not (directory / STATE_FILE).exists():
             raise driver.InstanceNotFound(f"no instance {instance_id}")
         return logfile.tail(directory / shim.LOG_NAME, self._settings.rotation.keep, tail)
+
+
+def _check_path(probes: object) -> str | None:
+    """:func:`driver.check_path` of a state file's probes, read without validating them
+    all again on every ``list``."""
+    readiness = probes.get("readiness") if isinstance(probes, dict) else None
+    if not isinstance(readiness, dict) or readiness.get("protocol", "http") != "http":
+        return None
+    path = readiness.get("path")
+    return path if isinstance(path, str) else None

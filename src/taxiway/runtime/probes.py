@@ -35,7 +35,7 @@ def check(probe: manifest.Probe, host: str, port: int) -> ProbeResult:
     url = f"http://{host}:{port}{probe.path}"
     try:
         with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
-            response = client.get(url, headers={"User-Agent": "taxiway-probe"})
+            response = client.get(url, headers={"User-Agent": manifest.CHECK_USER_AGENT})
     except httpx.TimeoutException:
         return ProbeResult(ok=False, error=f"GET {url}: no answer within {timeout:g}s")
     except httpx.HTTPError as exc:

@@ -64,6 +64,8 @@ class Executor:
         self._templates: dict[reconcile.Key, tuple[reconcile.Desired, reconcile.MemoSpec | str]] = {}
         self._last: tuple[tuple[Any, ...], reconcile.Plan] | None = None
         """The last plan and its inputs: the plan is pure, so equal inputs give it again."""
+        self._serving: frozenset[str] | None = None
+        """Who the ingress took traffic to at the last step (``None``: no ingress, or unread)."""
 
     @property
     def managed(self) -> Mapping[str, driver.InstanceSpec]:
@@ -76,11 +78,14 @@ class Executor:
         failed_nodes: Collection[placement.NodeRef] = frozenset(),
     ) -> Step:
         observed = self._runtime.list()
-        inputs = (dict(desired), tuple(observed), dict(self._managed), region, frozenset(failed_nodes))
+        serving = self._serving
+        inputs = (dict(desired), tuple(observed), dict(self._managed), region, frozenset(failed_nodes), serving)
         if self._last is not None and self._last[0] == inputs:
             plan = self._last[1]  # a quiet tick: nothing the plan depends on changed
         else:
-            plan = reconcile.plan(desired, observed, self._managed, region, failed_nodes, self._templates)
+            plan = reconcile.plan(
+                desired, observed, self._managed, region, failed_nodes, self._templates, serving
+            )
             self._last = (inputs, plan)
             for gone in set(self._templates) - set(desired):
                 del self._templates[gone]
@@ -89,6 +94,7 @@ class Executor:
         if self._gate is not None:
             going = rotation.leaving(plan, observed)
             seen = self._gate.converge(desired, observed, going, self._clock())
+            self._serving = seen.serving if seen.known else None
         changed = self.act(plan, seen, going)
         tick = self.supervisor.tick()
         for action in tick.actions:

@@ -16,6 +16,13 @@ never stops it; :func:`stop` is for ``taxiway dev down`` and tests. Everything l
     admin.sock   master.sock                              the runtime API and master CLI
     ports.json   the listen and metrics addresses, chosen once
     shape.json   the backends (and checks) of the installed config
+    checks.map   each server's check path: the readiness path of the revision it runs
+
+Each instance is checked on its own revision's readiness path: the config looks the path
+up by server name in ``checks.map`` (``uri-lf %[srv_name,map(...)]``), and a server's
+entry is set through the runtime API before the server is added, and written to the file
+for the next reload. So a deploy that changes the path, and then fails, leaves the old
+revision's instances checked exactly as before.
 
 ``--ingress-listen HOST:PORT`` picks the address; with port ``0`` a free port is chosen
 the first time and kept in ``ports.json``, so a restarted satellite (and the edges that
@@ -36,7 +43,7 @@ import socket
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +59,7 @@ PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 """All HAProxy sees of the satellite's environment: never its token."""
 PORTS_FILE = "ports.json"
 SHAPE_FILE = "shape.json"
+CHECKS_FILE = "checks.map"
 
 
 # ---------------------------------------------------------------------------- files
@@ -108,9 +116,22 @@ def stop(state_dir: Path, *, graceful: bool = True) -> None:
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(document, sort_keys=True) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+def _read_map(path: Path) -> dict[str, str]:
+    """A map file written by :func:`taxiway.haproxy.config.check_map_text` (missing: empty)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    return dict(line.split(" ", 1) for line in lines if " " in line)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -217,6 +238,8 @@ class Ingress:
         env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
         self.haproxy = process.Haproxy(self.layout, binary=settings.haproxy_binary, env=env)
         self._ports: Ports | None = None
+        self._paths: dict[str, str] | None = None
+        """Server -> check path, as the running workers and ``checks.map`` hold them."""
 
     @property
     def ports(self) -> Ports:
@@ -283,25 +306,56 @@ class Ingress:
             # Taxiway's own proxies have a '_' in their names, which no service can.
             if row.kind is answers.ProxyKind.BACKEND and "_" not in row.proxy
         }
-        sessions = {
-            (row.proxy, row.name): row.current_sessions
-            for row in rows
-            if row.kind is answers.ProxyKind.SERVER
-        }
+        stats = {(row.proxy, row.name): row for row in rows if row.kind is answers.ProxyKind.SERVER}
         for state in states:
             members = backends.get(state.backend)
             if members is not None:
+                row = stats.get((state.backend, state.server))
                 members[state.server] = rotation.Server(
                     state.address,
                     state.port,
                     state.admin,
                     state.up,
-                    sessions.get((state.backend, state.server), 0),
+                    row.current_sessions if row is not None else 0,
+                    checked=row is not None and (row.check_passed or not row.check_status),
                 )
         return backends
 
     def apply(self, backend: str, check: config.InstanceCheck, actions: Sequence[membership.Action]) -> None:
+        if check.path is not None:
+            for action in actions:
+                if isinstance(action, membership.Add) and action.instance.check_path is not None:
+                    self._set_path(action.instance.name, action.instance.check_path)
         membership.apply(self.haproxy.api, backend, check, actions)
+        for action in actions:
+            if isinstance(action, membership.Remove) and action.server in self._known_paths():
+                self.haproxy.api.del_map_entry(self._checks_file, action.server)
+                del self._known_paths()[action.server]
+                self._save_paths()
+
+    # -- check paths
+
+    @property
+    def _checks_file(self) -> Path:
+        return self.layout.state_dir / CHECKS_FILE
+
+    def _known_paths(self) -> dict[str, str]:
+        if self._paths is None:
+            self._paths = _read_map(self._checks_file)
+        return self._paths
+
+    def _save_paths(self) -> None:
+        text = config.check_map_text(self._known_paths())
+        _write_text(self._checks_file, text)
+
+    def _set_path(self, server: str, path: str) -> None:
+        """Before the server is added, so its very first check asks for its own path."""
+        known = self._known_paths()
+        if known.get(server) == path:
+            return
+        self.haproxy.api.set_map_entry(self._checks_file, server, path, new=server not in known)
+        known[server] = path
+        self._save_paths()
 
     def reloading(self) -> bool:
         return bool(self.haproxy.processes().old_workers)
@@ -326,16 +380,37 @@ class Ingress:
 
     def install(self, services: Sequence[config.IngressService]) -> None:
         settings = self._settings
-        text = config.render(
-            config.Ingress(
-                region=settings.region,
-                domain=settings.domain,
-                bind=self.ports.listen,
-                control=self.layout.control(self.ports.metrics),
-                services=tuple(services),
+        known = self._known_paths()
+        # Servers carried over from the running config keep the path they are checked on.
+        services = [
+            replace(
+                service,
+                instances=tuple(
+                    replace(i, check_path=i.check_path or known.get(i.name)) for i in service.instances
+                ),
             )
+            for service in services
+        ]
+        ingress = config.Ingress(
+            region=settings.region,
+            domain=settings.domain,
+            bind=self.ports.listen,
+            control=self.layout.control(self.ports.metrics),
+            services=tuple(services),
+            check_map=self._checks_file,
         )
-        self.haproxy.apply(text)
+        text = config.render(ingress)
+        self.layout.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        previous = dict(known)
+        self._paths = config.check_paths(ingress)
+        self._save_paths()
+        try:
+            self.haproxy.apply(text)
+        except TaxiwayError:
+            # The running workers keep the old entries; so must the file they reload from.
+            self._paths = previous
+            self._save_paths()
+            raise
         _write(
             self.layout.state_dir / SHAPE_FILE,
             {"header": self._header(), "services": [[s.name, asdict(s.check)] for s in services]},

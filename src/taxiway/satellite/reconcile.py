@@ -24,7 +24,8 @@ The rules:
   spec then names the new node, so the supervisor replaces it at once), or, if no node
   has room, stopped and reported.
 - Surge rollout: a new revision's instances start beside the old ones; the old revision's
-  instances are removed only once *every* new one is ready. While a new revision cannot
+  instances are removed only once *every* new one is ready (and, in production, in the
+  region ingress's rotation: its check passes too). While a new revision cannot
   start (it fails, it has no room, its artifact is still on the way) the old keep running.
 - Only an explicit change removes anything: a tombstone removes all instances of its
   (service, environment); a newer definition removes what it no longer asks for. An
@@ -46,6 +47,8 @@ from taxiway.satellite import feed
 from taxiway.spec import manifest, topology
 
 Key = feed.Key
+ROUTED_ENVIRONMENT = "production"
+"""The environment the region ingress serves (see :mod:`taxiway.satellite.rotation`)."""
 DEFAULT_RESOURCES = manifest.Resources()
 """Size assumed for an instance whose definition is gone (an old revision, an orphan)."""
 
@@ -236,8 +239,14 @@ def plan(
     region: topology.Region,
     failed_nodes: Collection[placement.NodeRef] = frozenset(),
     cache: MutableMapping[Key, tuple[Desired, MemoSpec | str]] | None = None,
+    serving: Collection[str] | None = None,
 ) -> Plan:
     """Decide what to ensure and what to remove; see the module docstring.
+
+    ``serving``: the instances the region ingress takes traffic to (``None``: there is no
+    ingress, or it could not be read). A production revision then replaces the one before
+    only once every one of its instances is in it too: ready by the satellite's probe is
+    not enough when the ingress's own check turns the instance away.
 
     A spec in ``managed`` that is still what the plan asks for is handed back as the same
     object, so its digest is computed once (:class:`MemoSpec`). ``cache`` is one a
@@ -306,6 +315,8 @@ def plan(
         ready = frozenset(i for i, spec in specs.items() if is_ready(observed_by_id.get(i), spec))
         key_unplaced = tuple(i for i in ids if i in unplaced)
         all_ready = template is not None and not key_unplaced and len(ready) == len(ids)
+        if serving is not None and key[1] == ROUTED_ENVIRONMENT:
+            all_ready = all_ready and all(i in serving for i in ids)
         stale = []
         for member in sorted(members.get(key, set()) - set(ids)):
             running = observed_by_id.get(member)

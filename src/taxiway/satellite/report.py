@@ -137,6 +137,10 @@ def _one(
 
     desired_count = item.instances
     ready_count = len(key_plan.ready)
+    # Ready means serving: where the ingress routes this environment, an instance its own
+    # check turns away (an app that answers the satellite's probe but not HAProxy's) is not.
+    routed = seen.known and item.environment == rotation.ENVIRONMENT
+    outside = [i for i in key_plan.wanted if routed and i not in seen.serving]
     if item.removed:
         phase = "removed"
         message = "removed" if not members else f"removing {len(members)} instances"
@@ -153,6 +157,12 @@ def _one(
         message = "; ".join(f"{instance_id}: {why}" for instance_id, why in sorted(failing.items()))
     elif item.waiting:
         phase, message = "progressing", item.waiting
+    elif ready_count == desired_count and outside:
+        phase = "progressing"
+        message = (
+            f"{ready_count}/{desired_count} instances ready, {len(outside)} not in rotation at the "
+            f"region ingress yet (its check of {outside[0]} has not passed)"
+        )
     elif ready_count == desired_count and not key_plan.stale:
         phase, message = "ready", f"{ready_count}/{desired_count} instances ready"
     else:

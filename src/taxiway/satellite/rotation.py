@@ -51,7 +51,7 @@ from taxiway.satellite import reconcile
 
 log = logging.getLogger(__name__)
 
-ENVIRONMENT = "production"
+ENVIRONMENT = reconcile.ROUTED_ENVIRONMENT
 """The one environment the region ingress routes to."""
 RETRY_SECONDS = 5.0
 """How long after a failed start or reload of the ingress the gate tries again."""
@@ -70,6 +70,9 @@ class Server:
     up: bool
     """HAProxy's checks say it is up."""
     sessions: int
+    checked: bool = True
+    """Its last check passed (or it has none): a server HAProxy added is ``up`` before
+    its first check, and only a passed one shows the instance answers the ingress."""
 
     @property
     def observed(self) -> membership.Observed:
@@ -98,7 +101,7 @@ class Seen:
     present: frozenset[str] = frozenset()
     """Servers of a backend, in any state: the instances that must not be stopped yet."""
     serving: frozenset[str] = frozenset()
-    """Admitted, not draining, and up by HAProxy's checks: taking traffic."""
+    """Admitted, not draining, up, and its last check passed: taking traffic."""
     draining: frozenset[str] = frozenset()
 
     @classmethod
@@ -107,7 +110,7 @@ class Seen:
         return cls(
             known=True,
             present=frozenset(name for name, _ in servers),
-            serving=frozenset(name for name, s in servers if s.admitted and s.up),
+            serving=frozenset(name for name, s in servers if s.admitted and s.up and s.checked),
             draining=frozenset(name for name, s in servers if s.draining),
         )
 
@@ -216,7 +219,9 @@ def wanted(
             server is not None and server.admitted and (server.address, server.port) == (host, instance.port)
         )
         if instance.ready or admitted:
-            result[instance.service].append(config.Instance(instance.instance_id, instance.port, host))
+            result[instance.service].append(
+                config.Instance(instance.instance_id, instance.port, host, check_path=instance.check_path)
+            )
     return {name: tuple(members) for name, members in result.items()}
 
 

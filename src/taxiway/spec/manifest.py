@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    model_validator,
     create_model,
 )
 
@@ -139,6 +140,11 @@ def _probe(**defaults: Any) -> Any:
 
 
 class Probes(Model):
+    """The three probes. One the owner leaves out, or sets without a ``path``, checks what
+    the owner's own probes check: the protocol and path of the first of readiness,
+    startup and liveness that names them. An app that answers only ``/ready`` is then
+    never restarted for failing a ``/health`` nobody asked for."""
+
     startup: Probe = Field(
         default_factory=lambda: Probe(period_seconds=1, failure_threshold=30),
         description="Must pass once before the others start.",
@@ -151,6 +157,38 @@ class Probes(Model):
         default_factory=lambda: Probe(period_seconds=10),
         description="Restarts the instance on failure.",
     )
+
+    @model_validator(mode="after")
+    def _follow_the_owner(self) -> Probes:
+        explicit = self.model_fields_set
+        target = next(
+            (
+                getattr(self, name)
+                for name in PROBE_PRECEDENCE
+                if name in explicit and {"protocol", "path"} & getattr(self, name).model_fields_set
+            ),
+            None,
+        )
+        if target is None:
+            return self
+        for name in PROBE_PRECEDENCE:
+            probe: Probe = getattr(self, name)
+            named = probe.model_fields_set if name in explicit else set()
+            if "path" in named or ("protocol" in named and probe.protocol == "tcp"):
+                continue
+            update: dict[str, Any] = {"path": target.path}
+            if "protocol" not in named:
+                update["protocol"] = target.protocol
+            # Frozen models: the validator may still settle its own fields once.
+            object.__setattr__(self, name, probe.model_copy(update=update))
+        return self
+
+
+PROBE_PRECEDENCE = ("readiness", "startup", "liveness")
+CHECK_USER_AGENT = "Taxiway-check/1"
+"""The User-Agent of every probe, ingress check and PoP monitor, so an app (and
+``taxiway logs``) can tell the platform's checks from its users' requests."""
+"""Whose path an unset probe takes, first to last."""
 
 
 class Analysis(Model):
