@@ -281,7 +281,8 @@ def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision
     files = hello_files()
     files["service.yaml"] = files["service.yaml"].replace(
         "readiness: {path: /health, period_seconds: 2}",
-        "readiness: {path: /ready-v2, period_seconds: 1}\n    startup: {period_seconds: 1, failure_threshold: 3}",
+        "readiness: {path: /ready-v2, period_seconds: 1}\n"
+        "    startup: {period_seconds: 1, failure_threshold: 3}",
     )
     assert "/ready-v2" in files["service.yaml"]
 
@@ -294,7 +295,8 @@ def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision
         second = region.deploy(files)
         report = wait_for(lambda: failed(second), within=45, what="the second revision to fail")
         load.more(100)
-    assert load.failures() == [], f"{len(load.failures())} of {len(load.replies)} failed: {load.failures()[:3]}"
+    failures = load.failures()
+    assert failures == [], f"{len(failures)} of {len(load.replies)} failed: {failures[:3]}"
     assert load.revisions() == {str(first)}
     assert "startup probe failed" in report["message"]
     assert "/ready-v2" in report["message"]
@@ -304,7 +306,8 @@ def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision
     checks = (proxy.layout.state_dir / ingress.CHECKS_FILE).read_text()
     assert sorted(checks.splitlines()) == sorted(f"{name} /health" for name in old)
     kept = [i for i in report["instances"] if i["revision"] == first]
-    assert len(kept) == 2 and all(i["in_rotation"] for i in kept)
+    assert len(kept) == 2
+    assert all(i["in_rotation"] for i in kept)
 
 
 @pytest.mark.slow

@@ -123,7 +123,8 @@ backend hello
     http-request disable-l7-retry unless idempotent
     timeout check 1s
     option httpchk
-    http-check send meth GET uri /ready ver HTTP/1.1 hdr Host hello.example.test hdr User-Agent Taxiway-check/1
+    http-check send meth GET uri /ready ver HTTP/1.1 hdr Host hello.example.test hdr User-Agent \
+Taxiway-check/1
     server hello-production-r3-0 127.0.0.1:41001 check inter 2s rise 1 fall 2 observe layer4 error-limit 1 \
 on-error mark-down weight 100
     server hello-production-r3-1 127.0.0.1:41002 check inter 2s rise 1 fall 2 observe layer4 error-limit 1 \
@@ -157,7 +158,8 @@ backend hello
     http-response set-header X-Taxiway-Pool %s
     timeout check 2s
     option httpchk
-    http-check send meth GET uri /health ver HTTP/1.1 hdr Host hello.example.test hdr X-Taxiway-Service hello hdr User-Agent Taxiway-check/1
+    http-check send meth GET uri /health ver HTTP/1.1 hdr Host hello.example.test \
+hdr X-Taxiway-Service hello hdr User-Agent Taxiway-check/1
     http-check expect status 200-299
     server us-east1 127.0.0.1:8081 {check}
     server europe-west1 127.0.0.1:8082 {check} backup

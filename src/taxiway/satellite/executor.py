@@ -79,7 +79,8 @@ class Executor:
     ) -> Step:
         observed = self._runtime.list()
         serving = self._serving
-        inputs = (dict(desired), tuple(observed), dict(self._managed), region, frozenset(failed_nodes), serving)
+        managed = dict(self._managed)
+        inputs = (dict(desired), tuple(observed), managed, region, frozenset(failed_nodes), serving)
         if self._last is not None and self._last[0] == inputs:
             plan = self._last[1]  # a quiet tick: nothing the plan depends on changed
         else:

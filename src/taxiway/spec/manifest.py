@@ -18,8 +18,8 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
-    model_validator,
     create_model,
+    model_validator,
 )
 
 from taxiway.spec import units
