@@ -51,6 +51,8 @@ adopts a running HAProxy waits the same: it cannot tell how recently that one re
 MIN_TICK_SECONDS = 0.05
 MAX_TICK_SECONDS = 1.0
 RESTART_SECONDS = 2.0
+MONITORS_FILE = "monitors.map"
+"""Each pool's monitor path, ``service/region path``, beside haproxy.cfg."""
 """Least time between two attempts to start or reload HAProxy after one failed."""
 
 
@@ -76,6 +78,7 @@ class Controller:
                 connect=settings.connect_timeout_seconds, server=settings.response_timeout_seconds
             ),
             pool_addresses=settings.pool_addresses,
+            monitor_map=haproxy.layout.state_dir / MONITORS_FILE,
         )
         self._listen_url = addresses.url(addresses.listen)
         self._lock = threading.Lock()
@@ -178,23 +181,40 @@ class Controller:
         self._steering = states
         return {name: state.order for name, state in states.items()}
 
-    def _apply(self, text: str, pop_config: popconfig.PopConfig | None, now: float) -> None:
+    def _apply(
+        self, translation: translate.Translation, pop_config: popconfig.PopConfig | None, now: float
+    ) -> None:
+        edge = translation.edge
         haproxy = self._haproxy
         running = haproxy.running()
         if pop_config is None and running:
             return  # never replace a running HAProxy by an empty one (see the module docstring)
+        text = config.render(edge)
+        paths = config.check_map_text(config.monitor_paths(edge))
         live = haproxy.layout.config_file
-        if running and live.exists() and live.read_text(encoding="utf-8") == text:
+        monitors = self._frame.monitor_map
+        if (
+            running
+            and live.exists()
+            and live.read_text(encoding="utf-8") == text
+            and monitors is not None
+            and monitors.exists()
+            and monitors.read_text(encoding="utf-8") == paths
+        ):
             self.applied = pop_config
             return
-        if text == self._failed_text and now - self._failed_at < RESTART_SECONDS:
+        if text + paths == self._failed_text and now - self._failed_at < RESTART_SECONDS:
             return
         try:
+            if monitors is not None:
+                # Read at the (re)load that follows; the running workers keep their copy.
+                haproxy.prepare()
+                process.write_atomically(monitors, paths)
             outcome = haproxy.apply(text)
         except TaxiwayError as exc:
-            if text != self._failed_text:
+            if text + paths != self._failed_text:
                 log.error("HAProxy did not take the new config: %s; it serves the previous one", exc)
-            self._failed_text, self._failed_at = text, now
+            self._failed_text, self._failed_at = text + paths, now
             self.problem = str(exc)
             return
         self._failed_text = self.problem = None
@@ -216,7 +236,7 @@ class Controller:
             for problem in translation.problems:
                 log.warning("%s", problem)
             self._last_problems = translation.problems
-        self._apply(config.render(translation.edge), pop_config, now)
+        self._apply(translation, pop_config, now)
         pid = self._haproxy.master_pid()
         haproxy: dict[str, Any] = {
             "pid": pid,

@@ -8,7 +8,8 @@
        "fallback_region": "us-east1", "block_health_endpoint": true,
        "monitor": {"protocol", "path", "interval", "timeout", "consecutive_up",
                    "consecutive_down", "expected_codes"},          (durations in seconds)
-       "pools": [{"region": "us-east1", "ingress": "http://127.0.0.1:PORT" | null}]}]}
+       "pools": [{"region": "us-east1", "ingress": "http://127.0.0.1:PORT" | null,
+                  "monitor_path": "/health"}]}]}   (monitor_path only where it differs)
 
 :func:`parse` turns that into a :class:`PopConfig`. A malformed answer as a whole is a
 :class:`~taxiway.client.http.ProtocolError`; one malformed service is left out with a
@@ -51,6 +52,15 @@ class Pool:
     region: str
     ingress: str | None
     """``http://IP:PORT`` of the region's ingress HAProxy; ``None`` until one is known."""
+    monitor_path: str | None = None
+    """The monitor path of the revision the region serves, where it is not the service's
+    (a new revision changed it and does not serve there yet)."""
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"region": self.region, "ingress": self.ingress}
+        if self.monitor_path is not None:
+            document["monitor_path"] = self.monitor_path
+        return document
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ class Service:
                 "expected_codes": monitor.expected_codes,
             },
             "block_health_endpoint": self.block_health_endpoint,
-            "pools": [{"region": p.region, "ingress": p.ingress} for p in self.pools],
+            "pools": [p.to_json() for p in self.pools],
         }
 
 
@@ -183,7 +193,13 @@ def _pools(data: Any) -> tuple[Pool, ...]:
         ingress = item.get("ingress")
         if ingress is not None and not isinstance(ingress, str):
             raise _Bad(f"pools[{index}].ingress: expected a URL or null, got {ingress!r}")
-        pools.append(Pool(region, ingress or None))
+        monitor_path = item.get("monitor_path")
+        if monitor_path is not None:
+            try:
+                tokens.http_path(monitor_path, f"pools[{index}].monitor_path")
+            except UnsafeValue as exc:
+                raise _Bad(str(exc)) from None
+        pools.append(Pool(region, ingress or None, monitor_path))
     return tuple(pools)
 
 
@@ -285,7 +301,7 @@ def merge(previous: PopConfig | None, answer: PopConfig) -> Merged:
                     f"{service.service}: no ingress address for {pool.region} in the answer; "
                     f"keeping the last known one, {kept}"
                 )
-                pool = Pool(pool.region, kept)
+                pool = replace(pool, ingress=kept)
             pools.append(pool)
         services.append(replace(service, pools=tuple(pools)))
     return Merged(replace(answer, services=tuple(services)), tuple(notes))

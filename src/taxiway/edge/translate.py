@@ -36,6 +36,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from taxiway.edge import popconfig
@@ -57,6 +58,8 @@ class Frame:
     timeouts: config.Timeouts = field(default_factory=config.Timeouts)
     pool_addresses: Mapping[str, config.Endpoint] = field(default_factory=dict)
     """Per region, the address that replaces the control plane's ingress address."""
+    monitor_map: Path | None = None
+    """Where the PoP's HAProxy reads each pool's monitor path (see ``config.Edge``)."""
 
 
 @dataclass(frozen=True)
@@ -98,14 +101,14 @@ def usable_pools(
             continue
         override = (overrides or {}).get(pool.region)
         if override is not None:
-            pools[pool.region] = config.Pool(pool.region, override.host, override.port)
+            pools[pool.region] = config.Pool(pool.region, override.host, override.port, pool.monitor_path)
             continue
         try:
             endpoint = ingress_endpoint(pool.ingress)
         except UnsafeValue as exc:
             problems.append(f"{service.service}: pool {pool.region} left out: {exc}")
             continue
-        pools[pool.region] = config.Pool(pool.region, endpoint.host, endpoint.port)
+        pools[pool.region] = config.Pool(pool.region, endpoint.host, endpoint.port, pool.monitor_path)
     return pools, problems
 
 
@@ -188,4 +191,5 @@ def _edge(frame: Frame, services: tuple[config.EdgeService, ...]) -> config.Edge
         control=frame.control,
         services=services,
         timeouts=frame.timeouts,
+        monitor_map=frame.monitor_map,
     )

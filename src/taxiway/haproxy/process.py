@@ -74,7 +74,7 @@ def alive(pid: int) -> bool:
     return state is not None and state not in ("Z", "X")
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "w", encoding="utf-8") as file:
         file.write(text)
@@ -132,7 +132,7 @@ class Haproxy:
         tokens.unix_socket_path(self.layout.stats_socket, "stats socket")
         tokens.unix_socket_path(self.layout.master_socket, "master socket")
         if not self.layout.server_state.exists():
-            _write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
+            write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
 
     def check(self, path: Path) -> tuple[str, ...]:
         """Run ``haproxy -c`` on ``path``; return its warnings, raise its alerts."""
@@ -161,7 +161,7 @@ class Haproxy:
         if self.layout.config_file.exists() and self.layout.config_file.read_text(encoding="utf-8") == text:
             return False
         candidate = self.layout.state_dir / "haproxy.cfg.new"
-        _write_atomically(candidate, text)
+        write_atomically(candidate, text)
         try:
             self.check(candidate)
         except BaseException:
@@ -224,7 +224,7 @@ class Haproxy:
         # Server state is carried across reloads only. A fresh start follows the config:
         # states saved before HAProxy went away are of unknown age, and the caller's
         # reconcile loop re-applies what still holds (drains, say).
-        _write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
+        write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
         self.layout.pid_file.unlink(missing_ok=True)
         self.detach()  # a previous child of ours died (or was stopped by another object)
         argv = [
@@ -264,7 +264,7 @@ class Haproxy:
         if pid is None:
             raise ProcessFailed(f"cannot reload: no HAProxy runs for {self.layout.config_file}")
         before = self.processes()
-        _write_atomically(self.layout.server_state, self.api.dump_servers_state())
+        write_atomically(self.layout.server_state, self.api.dump_servers_state())
         os.kill(pid, signal.SIGUSR2)
 
         def reloaded() -> int | None:
@@ -300,7 +300,7 @@ class Haproxy:
             # The running workers still serve the previous config; keep the file saying so,
             # so a later restart does not bring up the config that failed.
             if previous is not None:
-                _write_atomically(live, previous)
+                write_atomically(live, previous)
             raise
         return "reloaded"
 

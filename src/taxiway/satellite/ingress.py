@@ -116,13 +116,7 @@ def stop(state_dir: Path, *, graceful: bool = True) -> None:
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:
-    _write_text(path, json.dumps(document, sort_keys=True) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    process.write_atomically(path, json.dumps(document, sort_keys=True) + "\n")
 
 
 def _read_map(path: Path) -> dict[str, str]:
@@ -346,7 +340,7 @@ class Ingress:
 
     def _save_paths(self) -> None:
         text = config.check_map_text(self._known_paths())
-        _write_text(self._checks_file, text)
+        process.write_atomically(self._checks_file, text)
 
     def _set_path(self, server: str, path: str) -> None:
         """Before the server is added, so its very first check asks for its own path."""

@@ -403,8 +403,17 @@ def create_app(
         if pop not in pops:
             raise NotFound(f"no PoP {pop!r} in the topology")
 
+        def definition_of(service: str, number: int, region: str) -> dict[str, Any] | None:
+            try:
+                found = store.revision(service, number).definitions.get(glb.ENVIRONMENT, {}).get(region)
+            except NotFound:
+                return None
+            return found if isinstance(found, dict) else None
+
         def build() -> dict[str, Any]:
-            return glb.pop_config(pop, store.published(glb.ENVIRONMENT), store.heartbeats())
+            return glb.pop_config(
+                pop, store.published(glb.ENVIRONMENT), store.heartbeats(), store.statuses(), definition_of
+            )
 
         deadline = asyncio.get_running_loop().time() + wait
         while True:
