@@ -272,7 +272,9 @@ def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision
 ) -> None:
     """The new revision's readiness path is one the app does not serve: its instances never
     pass, the deploy fails, and the old revision's instances go on being checked on their
-    own path, so not one request fails and nothing of the old revision is drained."""
+    own path, so not one request fails and nothing of the old revision is drained. Once
+    the satellite gives up on them, the failed revision's instances stay stopped."""
+    region.timings = (*region.timings, "--backoff-initial", "0.2")
     region.start()
     first = region.deploy()
     wait_for(lambda: region.serving(first, 2), within=30, what="the first revision in rotation")
@@ -308,6 +310,19 @@ def test_a_deploy_that_changes_the_health_path_and_fails_leaves_the_old_revision
     kept = [i for i in report["instances"] if i["revision"] == first]
     assert len(kept) == 2
     assert all(i["in_rotation"] for i in kept)
+
+    def given_up() -> list[dict[str, Any]] | None:
+        found = failed(second)
+        new = [i for i in found["instances"] if i["revision"] == second] if found else []
+        done = new and all(
+            i["state"] == "exited" and "gave up after 5 failed starts" in i["reason"] for i in new
+        )
+        return new if done else None
+
+    stopped = wait_for(given_up, within=90, what="the satellite to give up on the failed revision")
+    assert all(i["log_tail"] for i in stopped), "their logs are kept"
+    assert "gave up after 5 failed starts" in (failed(second) or {})["message"]
+    assert set(proxy.api.servers("hello")) == old
 
 
 @pytest.mark.slow

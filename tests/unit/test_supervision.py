@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -97,9 +97,10 @@ def test_supervisor_restarts_a_crashed_instance_on_schedule() -> None:
     keeper.ensure(spec())
     keeper.tick()
     assert runtime.calls == [("start", "hello-1")]
+    keeper.tick()  # seen ready: an instance that served is restarted however often it fails
 
     restarts = []
-    for _ in range(5):
+    for _ in range(7):
         runtime.crash("hello-1")
         crashed_at = clock.now
         while runtime.list()[0].state is driver.InstanceState.EXITED:
@@ -107,8 +108,36 @@ def test_supervisor_restarts_a_crashed_instance_on_schedule() -> None:
             clock.now += 0.25
         restarts.append(clock.now - 0.25 - crashed_at)
         clock.now += 1.0  # up for a second: not long enough to be forgiven
-    assert restarts == [1.0, 2.0, 4.0, 8.0, 8.0]
-    assert runtime.list()[0].restarts == 5
+    assert restarts == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0]
+    assert runtime.list()[0].restarts == 7
+
+
+def test_an_instance_that_never_became_ready_is_left_stopped_after_its_failed_starts() -> None:
+    clock = Clock()
+    runtime = fake.FakeDriver(clock)
+    keeper = supervisor.Supervisor(runtime, POLICY, clock)
+    keeper.ensure(spec())
+    for _ in range(400):
+        keeper.tick()
+        if runtime.list()[0].state is driver.InstanceState.RUNNING:
+            runtime.crash("hello-1")  # dies at once, every time: never seen ready
+        clock.now += 0.25
+        if keeper.track("hello-1").gave_up:
+            break
+    track = keeper.track("hello-1")
+    assert track.gave_up
+    assert track.failures == POLICY.give_up_after
+    (instance,) = runtime.list()
+    assert instance.state is driver.InstanceState.EXITED, "stopped, and kept with its logs"
+    starts = runtime.calls.count(("start", "hello-1"))
+    clock.now += 3600
+    keeper.tick()
+    assert runtime.calls.count(("start", "hello-1")) == starts, "no restart once given up"
+    keeper.ensure(replace(spec(), argv=("python3", "fixed.py")))
+    keeper.tick()
+    clock.now += POLICY.initial_seconds
+    keeper.tick()
+    assert runtime.calls.count(("start", "hello-1")) == starts + 1, "a new spec starts afresh"
 
 
 def test_supervisor_kills_then_restarts_an_unhealthy_instance() -> None:

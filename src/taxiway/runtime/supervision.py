@@ -9,6 +9,11 @@ startup probe gave up) is restarted after ``initial_seconds``, then twice as lon
 each further failure, never waiting more than ``max_seconds``; once an instance has stayed
 up and healthy for ``reset_after_seconds`` its failures are forgotten. The first start of
 an instance never waits.
+
+An instance that has never been ready gets ``give_up_after`` starts: after that many
+failures in a row it is left stopped (its logs kept) instead of crash-looping beside the
+revision that serves, until its spec changes. One that has served is always restarted:
+a region never gives up on what its users were reaching.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ class BackoffPolicy:
     factor: float = 2.0
     max_seconds: float = 60.0
     reset_after_seconds: float = 120.0
+    give_up_after: int = 5
+    """Failed starts in a row after which an instance that never became ready stays stopped."""
 
 
 def next_restart(now: float, failures: int, policy: BackoffPolicy) -> float:
@@ -42,6 +49,10 @@ class Track:
     up_since: float | None = None
     """When the current process was first seen running and healthy."""
     last_reason: str | None = None
+    served: bool = False
+    """It has been ready at least once since its spec was ensured."""
+    gave_up: bool = False
+    """Left stopped after ``give_up_after`` failed starts (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class Observation:
     current: bool = True
     """The running instance was started from the desired spec (digests match)."""
     reason: str | None = None
+    ready: bool = False
+    """The driver's readiness verdict (only for a running, current instance)."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +97,29 @@ Action = Start | Kill | Replace
 def failed(track: Track, now: float, policy: BackoffPolicy, reason: str | None) -> Track:
     """Count one more failure and schedule the restart."""
     failures = track.failures + 1
-    return Track(failures=failures, restart_at=next_restart(now, failures, policy), last_reason=reason)
+    return Track(
+        failures=failures,
+        restart_at=next_restart(now, failures, policy),
+        last_reason=reason,
+        served=track.served,
+    )
+
+
+def _give_up(track: Track, policy: BackoffPolicy) -> bool:
+    return not track.served and track.failures >= policy.give_up_after
 
 
 def decide(
     instance_id: str, seen: Observation, track: Track, now: float, policy: BackoffPolicy
 ) -> tuple[list[Action], Track]:
     """What to do about one desired instance now, and what to remember for next time."""
+    if track.gave_up:
+        return [], track
+    if seen.running and seen.current and seen.ready and not track.served:
+        track = replace(track, served=True)
     if not seen.present:
+        if _give_up(track, policy):
+            return [], replace(track, gave_up=True, restart_at=None)
         if track.restart_at is not None and now < track.restart_at:
             return [], track
         return [Start(instance_id, restart=False)], replace(track, restart_at=None, up_since=None)
@@ -102,6 +130,8 @@ def decide(
     if not seen.running:
         if track.restart_at is None:  # a crash we have not counted yet
             track = failed(track, now, policy, seen.reason)
+        if _give_up(track, policy):
+            return [], replace(track, gave_up=True, restart_at=None)
         if track.restart_at is not None and now < track.restart_at:
             return [], track
         return [Start(instance_id, restart=True)], replace(track, restart_at=None, up_since=None)

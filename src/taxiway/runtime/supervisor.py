@@ -40,7 +40,11 @@ class Supervisor:
         self._tracks: dict[str, supervision.Track] = {}
 
     def ensure(self, spec: driver.InstanceSpec) -> None:
-        """Keep ``spec`` running from the next tick on (replacing an older spec of the id)."""
+        """Keep ``spec`` running from the next tick on (replacing an older spec of the id);
+        a new spec gets a fresh count of failed starts."""
+        before = self._desired.get(spec.instance_id)
+        if before is not None and before is not spec and before.digest() != spec.digest():
+            self._tracks.pop(spec.instance_id, None)
         self._desired[spec.instance_id] = spec
 
     def remove(self, instance_id: str, *, grace_seconds: float | None = None) -> None:
@@ -85,7 +89,7 @@ class Supervisor:
         except driver.RuntimeFailure as exc:  # it vanished between list() and now
             return supervision.Observation(present=True, running=False, reason=str(exc))
         return supervision.Observation(
-            present=True, running=True, healthy=verdict.healthy, reason=verdict.reason
+            present=True, running=True, healthy=verdict.healthy, reason=verdict.reason, ready=instance.ready
         )
 
     def _act(self, action: supervision.Action, spec: driver.InstanceSpec) -> None:

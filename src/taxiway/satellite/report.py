@@ -37,6 +37,11 @@ def failing_reason(instance: driver.Instance | None, track: supervision.Track, r
     if ready:
         return None
     reason = track.last_reason or "unknown reason"
+    if track.gave_up:
+        return (
+            f"gave up after {track.failures} failed starts, last: {reason}; stopped, its logs kept "
+            "(deploy again to retry)"
+        )
     if track.last_reason and track.last_reason.startswith(STARTUP_GAVE_UP):
         return reason
     if track.failures >= FAILURES_FOR_FAILED:
