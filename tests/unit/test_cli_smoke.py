@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,17 @@ def test_secret_values_never_printed() -> None:
 def test_usage_errors_exit_1_not_2() -> None:
     result = taxiway("plan", str(EXAMPLES / "hello"), "--env", "prod", *PLATFORM)
     assert result.returncode == 1
+
+
+def test_render_shows_the_effective_probes(tmp_path: Path) -> None:
+    service = tmp_path / "svc"
+    shutil.copytree(EXAMPLES / "hello", service)
+    manifest = service / ".taxiway" / "service.yaml"
+    text = manifest.read_text().replace("readiness: {path: /health,", "readiness: {path: /-/ready,")
+    manifest.write_text(text)
+    result = taxiway("render", str(service), "--env", "production", "--format", "json", *PLATFORM)
+    assert result.returncode == 0, result.stderr
+    probes = json.loads(result.stdout)["definitions"][0]["spec"]["probes"]
+    assert {name: probe["path"] for name, probe in probes.items()} == dict.fromkeys(
+        ("startup", "readiness", "liveness"), "/-/ready"
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from taxiway.errors import ValidationFailed
-from taxiway.spec import service_files
+from taxiway.spec import manifest, service_files
 from taxiway.spec.manifest import Manifest
 from taxiway.spec.problem import Problem
 from tests.unit import sample_manifest
@@ -372,3 +372,29 @@ def test_identity_fields(tmp_path: Path, text: str, path: tuple[str | int, ...])
     assert problem.path == path
     assert problem.expected is not None
     assert problem.found is not None
+
+
+# -- probes the owner leaves out check what the owner's probes check ----------------------
+
+
+def test_unset_probes_take_the_path_of_the_probes_the_owner_set() -> None:
+    probes = manifest.Probes.model_validate(
+        {"readiness": {"path": "/-/ready", "period_seconds": 2}, "startup": {"failure_threshold": 60}}
+    )
+    assert probes.liveness.path == "/-/ready", "never a /health nobody asked for"
+    assert probes.startup.path == "/-/ready"
+    assert probes.startup.failure_threshold == 60
+    assert probes.readiness.period_seconds == 2
+    assert manifest.Probes.model_validate(probes.model_dump(mode="json")) == probes
+
+
+def test_probes_the_owner_names_keep_their_own_paths_and_protocols() -> None:
+    probes = manifest.Probes.model_validate(
+        {"readiness": {"path": "/ready"}, "liveness": {"path": "/live"}, "startup": {"protocol": "tcp"}}
+    )
+    assert (probes.readiness.path, probes.liveness.path) == ("/ready", "/live")
+    assert probes.startup.protocol == "tcp"
+    tcp_only = manifest.Probes.model_validate({"readiness": {"protocol": "tcp"}})
+    assert tcp_only.liveness.protocol == tcp_only.startup.protocol == "tcp"
+    untouched = manifest.Probes.model_validate({})
+    assert {untouched.startup.path, untouched.readiness.path, untouched.liveness.path} == {"/health"}
