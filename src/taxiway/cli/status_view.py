@@ -59,11 +59,22 @@ def print_status(console: Console, rows: Sequence[RegionStatus], now: datetime.d
             ],
             indent="  ",
         )
-        instances = [(r.region, i) for r in members for i in r.instances]
+        # Only production goes through the region ingress: staging has nothing to serve from.
+        instances = [(r.region, r.environment == "production", i) for r in members for i in r.instances]
         if instances:
             table_view.print_table(
                 console,
-                ["INSTANCE", "REGION", "NODE", "ENDPOINT", "REVISION", "STATE", "READY", "RESTARTS"],
+                [
+                    "INSTANCE",
+                    "REGION",
+                    "NODE",
+                    "ENDPOINT",
+                    "REVISION",
+                    "STATE",
+                    "READY",
+                    "SERVING",
+                    "RESTARTS",
+                ],
                 [
                     [
                         i.id,
@@ -73,9 +84,10 @@ def print_status(console: Console, rows: Sequence[RegionStatus], now: datetime.d
                         table_view.count(i.revision),
                         i.state,
                         "yes" if i.ready else "no",
+                        ("yes" if i.in_rotation else "no") if routed else "-",
                         str(i.restarts),
                     ]
-                    for region, i in instances
+                    for region, routed, i in instances
                 ],
                 indent="  ",
             )

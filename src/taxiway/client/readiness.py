@@ -27,6 +27,7 @@ class Instance:
     state: str
     ready: bool
     restarts: int
+    in_rotation: bool
     reason: str | None
     log_tail: tuple[str, ...]
 
@@ -43,6 +44,7 @@ class Instance:
             pid=item["pid"] if isinstance(item.get("pid"), int) else None,
             state=str(item.get("state") or "unknown"),
             ready=item.get("ready") is True,
+            in_rotation=item.get("in_rotation") is True,
             restarts=int(item.get("restarts") or 0),
             reason=str(item["reason"]) if item.get("reason") else None,
             log_tail=tuple(str(line) for line in tail) if isinstance(tail, list) else (),

@@ -69,7 +69,9 @@ class RegionStatus:
                     "pid": i.pid,
                     "state": i.state,
                     "ready": i.ready,
+                    "in_rotation": i.in_rotation,
                     "restarts": i.restarts,
+                    "reason": i.reason,
                 }
                 for i in self.instances
             ],
