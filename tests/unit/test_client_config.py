@@ -148,4 +148,4 @@ def test_platform_files_fall_back_to_the_dev_world(places: dict[str, Path]) -> N
     assert files.topology is not None
     assert "us-east1" in files.topology.regions
     assert files.inventory is not None
-    assert [s.name for s in files.inventory.services] == ["hello"]
+    assert [s.name for s in files.inventory.services] == ["hello", "greeter", "guestbook"]

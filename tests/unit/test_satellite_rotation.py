@@ -491,3 +491,40 @@ def test_wanted_servers_carry_the_check_path_of_their_own_revision() -> None:
 def _specs(world: IngressWorld) -> list[tuple[driver.Instance, driver.InstanceSpec]]:
     managed = world.executor.managed
     return [(i, managed[i.instance_id]) for i in world.driver.list() if i.instance_id in managed]
+
+
+def _with_readiness_path(item: reconcile.Desired, path: str) -> reconcile.Desired:
+    """A definition as an older control plane could have stored it: a path no check can send
+    (built without validation, as nothing today would let it through)."""
+    assert item.definition is not None
+    spec = item.definition.spec
+    probes = spec.probes.model_copy(
+        update={"readiness": spec.probes.readiness.model_copy(update={"path": path})}
+    )
+    changed = item.definition.model_copy(update={"spec": spec.model_copy(update={"probes": probes})})
+    return replace(item, definition=changed)
+
+
+@pytest.mark.parametrize("path", ["/health\nX-Injected: 1", "/health check", "/health#deep"])
+def test_one_services_bad_check_path_is_held_back_and_the_rest_of_the_region_converges(path: str) -> None:
+    world = IngressWorld()
+    world.want(revision=1)
+    world.want(revision=1, service="other")
+    world.settle()
+    assert world.status()["phase"] == "ready"
+    world.want(revision=2, service="other")
+    world.desired[("other", "production")] = _with_readiness_path(
+        world.desired[("other", "production")], path
+    )
+    world.want(revision=2)  # another team deploys meanwhile
+    world.settle(6)
+    assert world.status()["phase"] == "ready", "hello rolled out beside the bad one"
+    assert world.ingress.members() == serving(*ids(2, 2))
+    other = world.status(("other", "production"))
+    assert other["phase"] == "failed"
+    assert "holds it back" in other["message"]
+    assert world.last is not None
+    assert dict(world.last.rotation.held if world.last.rotation else ()).keys() == {"other"}
+    checks = dict(world.ingress.declared or ())
+    assert checks["other"].path == "/health", "its previous check stays"
+    assert {i[:-2] for i in world.ingress.members("other")} == {"other-production-r1"}, "r1 serves on"

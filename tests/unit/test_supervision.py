@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from taxiway.runtime import driver, fake, supervision, supervisor
+from taxiway.runtime import driver, fake, probes, supervision, supervisor
+from taxiway.spec import manifest
 
 POLICY = supervision.BackoffPolicy(initial_seconds=1.0, factor=2.0, max_seconds=8.0, reset_after_seconds=30.0)
 
@@ -194,3 +195,33 @@ def test_a_failed_start_is_retried_with_backoff() -> None:
     clock.now += 1.0
     keeper.tick()
     assert len(runtime.calls) == 2
+
+
+def test_one_instance_whose_checks_raise_never_stops_the_others_supervision() -> None:
+    clock = Clock()
+
+    class Breaking(fake.FakeDriver):
+        def health(self, instance_id: str) -> driver.Health:
+            if instance_id == "bad-1":
+                raise ValueError("a probe path no HTTP client accepts")
+            return super().health(instance_id)
+
+    runtime = Breaking(clock)
+    keeper = supervisor.Supervisor(runtime, POLICY, clock)
+    keeper.ensure(spec("bad-1"))
+    keeper.ensure(spec("good-1"))
+    keeper.tick()
+    keeper.tick()
+    runtime.crash("good-1")
+    report = keeper.tick()
+    assert "ValueError" in report.errors["bad-1"]
+    clock.now += POLICY.initial_seconds
+    keeper.tick()
+    assert runtime.calls.count(("start", "good-1")) == 2, "good-1 was restarted all the same"
+
+
+def test_a_probe_on_a_path_no_client_can_send_fails_instead_of_raising() -> None:
+    bad = manifest.Probe.model_construct(protocol="http", path="/health\nX: 1", timeout_seconds=1)
+    result = probes.check(bad, "127.0.0.1", 9)
+    assert not result.ok
+    assert result.error is not None

@@ -37,9 +37,9 @@ def check(probe: manifest.Probe, host: str, port: int) -> ProbeResult:
         with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
             response = client.get(url, headers={"User-Agent": manifest.CHECK_USER_AGENT})
     except httpx.TimeoutException:
-        return ProbeResult(ok=False, error=f"GET {url}: no answer within {timeout:g}s")
-    except httpx.HTTPError as exc:
-        return ProbeResult(ok=False, error=f"GET {url}: {type(exc).__name__}: {exc}")
+        return ProbeResult(ok=False, error=f"GET {url!r}: no answer within {timeout:g}s")
+    except Exception as exc:  # an owner's probe (a path httpx refuses, say) never breaks a tick
+        return ProbeResult(ok=False, error=f"GET {url!r}: {type(exc).__name__}: {exc}")
     if 200 <= response.status_code < 400:
         return ProbeResult(ok=True)
     return ProbeResult(ok=False, error=f"GET {url}: HTTP {response.status_code}")

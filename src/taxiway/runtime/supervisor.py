@@ -11,11 +11,14 @@ desired state), so a supervisor that starts with an empty desired set harms noth
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from taxiway.runtime import driver, supervision
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,31 @@ class Supervisor:
         observed = {instance.instance_id: instance for instance in self._runtime.list()}
         report.unmanaged.extend(sorted(set(observed) - set(self._desired)))
         for instance_id, spec in sorted(self._desired.items()):
-            seen = self._observe(spec, observed.get(instance_id))
-            now = self._clock()
-            actions, track = supervision.decide(instance_id, seen, self.track(instance_id), now, self._policy)
-            for action in actions:
-                report.actions.append(action)
-                try:
-                    self._act(action, spec)
-                except driver.RuntimeFailure as exc:
-                    report.errors[instance_id] = str(exc)
-                    track = supervision.failed(track, self._clock(), self._policy, str(exc))
-            self._tracks[instance_id] = track
+            try:
+                self._one(instance_id, spec, observed.get(instance_id), report)
+            except Exception as exc:  # one instance's trouble never stops the others' supervision
+                log.exception("supervising %s failed", instance_id)
+                report.errors[instance_id] = f"{type(exc).__name__}: {exc}"
         return report
+
+    def _one(
+        self,
+        instance_id: str,
+        spec: driver.InstanceSpec,
+        instance: driver.Instance | None,
+        report: TickReport,
+    ) -> None:
+        seen = self._observe(spec, instance)
+        now = self._clock()
+        actions, track = supervision.decide(instance_id, seen, self.track(instance_id), now, self._policy)
+        for action in actions:
+            report.actions.append(action)
+            try:
+                self._act(action, spec)
+            except driver.RuntimeFailure as exc:
+                report.errors[instance_id] = str(exc)
+                track = supervision.failed(track, self._clock(), self._policy, str(exc))
+        self._tracks[instance_id] = track
 
     def _observe(
         self, spec: driver.InstanceSpec, instance: driver.Instance | None

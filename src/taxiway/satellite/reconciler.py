@@ -169,8 +169,8 @@ class Reconciler:
             return f"exited with status {code}"
         try:
             return self._runtime.health(instance.instance_id).reason
-        except driver.RuntimeFailure as exc:
-            return str(exc)
+        except Exception as exc:  # a reason, never a stopped tick
+            return f"{type(exc).__name__}: {exc}" if not isinstance(exc, driver.RuntimeFailure) else str(exc)
 
     def _log_tail(self, instance_id: str) -> list[str]:
         try:

@@ -19,11 +19,14 @@ or for staging, it is always false. An instance that drains says so in its ``rea
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from taxiway.runtime import driver, supervision
 from taxiway.satellite import reconcile, rotation
+
+log = logging.getLogger(__name__)
 
 FAILURES_FOR_FAILED = 3
 LOG_TAIL_LINES = 20
@@ -146,11 +149,15 @@ def _one(
     # check turns away (an app that answers the satellite's probe but not HAProxy's) is not.
     routed = seen.known and item.environment == rotation.ENVIRONMENT
     outside = [i for i in key_plan.wanted if routed and i not in seen.serving]
+    held = dict(seen.held).get(item.service) if item.environment == rotation.ENVIRONMENT else None
     if item.removed:
         phase = "removed"
         message = "removed" if not members else f"removing {len(members)} instances"
     elif item.problem or key_plan.problem:
         phase, message = "failed", f"cannot run revision {item.revision}: {item.problem or key_plan.problem}"
+    elif held:
+        phase = "failed"
+        message = f"the region ingress cannot check revision {item.revision}, so holds it back: {held}"
     elif key_plan.unplaced:
         phase = "failed"
         message = (
@@ -241,7 +248,11 @@ class ReportBuilder:
             if cached is not None and cached[0] == inputs:
                 body, text = cached[1], cached[2]
             else:
-                body = _one(item, key_plan, members, tracks, reasons, log_tail, self._host, seen)
+                try:
+                    body = _one(item, key_plan, members, tracks, reasons, log_tail, self._host, seen)
+                except Exception as exc:  # one service's report never stops the others'
+                    log.exception("reporting %s/%s failed", *key)
+                    body = _unreportable(item, exc)
                 text = json.dumps(body, sort_keys=True, separators=(",", ":"))
             if body["phase"] != "failed":
                 memo[key] = (inputs, body, text)
@@ -249,6 +260,17 @@ class ReportBuilder:
             texts.append(text)
         self._memo = memo
         return reports, tuple(texts)
+
+
+def _unreportable(item: reconcile.Desired, exc: Exception) -> dict[str, Any]:
+    return {
+        "revision": item.revision,
+        "desired_instances": item.instances,
+        "ready_instances": 0,
+        "phase": "failed",
+        "message": f"the satellite cannot report on revision {item.revision}: {type(exc).__name__}: {exc}",
+        "instances": [],
+    }
 
 
 def build(

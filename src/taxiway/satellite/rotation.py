@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import answers, config, membership
+from taxiway.haproxy import answers, config, membership, tokens
+from taxiway.haproxy.errors import UnsafeValue
 from taxiway.runtime import driver
 from taxiway.satellite import reconcile
 
@@ -103,6 +104,9 @@ class Seen:
     serving: frozenset[str] = frozenset()
     """Admitted, not draining, up, and its last check passed: taking traffic."""
     draining: frozenset[str] = frozenset()
+    held: tuple[tuple[str, str], ...] = ()
+    """(service, why): services whose new check the ingress cannot carry, held back so the
+    rest still converge (their previous check, if any, stays)."""
 
     @classmethod
     def of(cls, backends: Backends) -> Seen:
@@ -152,8 +156,11 @@ def check_for(item: reconcile.Desired | None, interval: float) -> config.Instanc
     if item is None or item.definition is None:
         return None
     readiness = item.definition.spec.probes.readiness
+    path = readiness.path if readiness.protocol == "http" else None
+    if path is not None:
+        tokens.http_path(path, f"{item.service}: readiness path")  # UnsafeValue: held back
     return config.InstanceCheck(
-        path=readiness.path if readiness.protocol == "http" else None,
+        path=path,
         interval=interval,
         timeout=float(readiness.timeout_seconds),
     )
@@ -178,9 +185,27 @@ def shape(
     names = set(services) | {name for name, members in backends.items() if members}
     result = []
     for name in sorted(names):
-        check = check_for(services.get(name), interval) or before.get(name)
+        try:
+            check = check_for(services.get(name), interval)
+        except UnsafeValue:
+            check = None  # see held_back()
+        check = check or before.get(name)
         result.append((name, check or config.InstanceCheck(interval=interval)))
     return tuple(result)
+
+
+def held_back(
+    desired: Mapping[reconcile.Key, reconcile.Desired], interval: float
+) -> tuple[tuple[str, str], ...]:
+    """The routed services whose check the ingress cannot carry, and why: one owner's bad
+    path must not leave the region's ingress unable to reload for everyone."""
+    problems = []
+    for name, item in sorted(routed(desired).items()):
+        try:
+            check_for(item, interval)
+        except UnsafeValue as exc:
+            problems.append((name, str(exc)))
+    return tuple(problems)
 
 
 def leaving(plan: reconcile.Plan, observed: Sequence[driver.Instance]) -> frozenset[str]:
@@ -218,11 +243,19 @@ def wanted(
         admitted = (
             server is not None and server.admitted and (server.address, server.port) == (host, instance.port)
         )
-        if instance.ready or admitted:
+        if (instance.ready or admitted) and _checkable(instance.check_path):
             result[instance.service].append(
                 config.Instance(instance.instance_id, instance.port, host, check_path=instance.check_path)
             )
     return {name: tuple(members) for name, members in result.items()}
+
+
+def _checkable(path: str | None) -> bool:
+    """The ingress can send a check on this path (an instance it cannot check stays out)."""
+    try:
+        return path is None or bool(tokens.http_path(path))
+    except UnsafeValue:
+        return False
 
 
 def services(
@@ -277,8 +310,13 @@ class Gate:
     ) -> Seen:
         """One round of membership changes (and a start or reload when needed)."""
         self._complained = False
+        held = held_back(desired, self.check_interval)
+        for name, problem in held:
+            if self._backend_problems.get(name) != problem:
+                log.warning("ingress %s: its new check is held back: %s", name, problem)
+                self._backend_problems[name] = problem
         try:
-            seen = self._converge(desired, observed, going, now)
+            seen = replace(self._converge(desired, observed, going, now), held=held)
         except TaxiwayError as exc:
             self._complain(f"cannot converge the ingress: {exc}")
             return UNKNOWN

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from taxiway.spec import units
+from taxiway.spec import patterns, units
 
 API_VERSION = "taxiway/v1"
 ENVIRONMENTS: tuple[str, ...] = ("staging", "production")
@@ -51,6 +51,14 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
 
+UrlPath = Annotated[
+    str,
+    Field(
+        pattern=patterns.URL_PATH,
+        max_length=1024,
+        json_schema_extra={"examples": ["/health", "/-/ready?deep=1"]},
+    ),
+]
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, min_length=1, max_length=63)]
 RegionName = Annotated[str, Field(pattern=REGION_NAME, min_length=1, max_length=63)]
 SecretName = Annotated[str, Field(pattern=SECRET_NAME, max_length=128)]
@@ -127,7 +135,7 @@ class EnvValue(Model):
 
 class Probe(Model):
     protocol: Literal["http", "tcp"] = Field(default="http", description="How to probe.")
-    path: str = Field(default="/health", pattern=r"^/", description="HTTP path (http only).")
+    path: UrlPath = Field(default="/health", description="HTTP path (http only).")
     initial_delay_seconds: int = Field(default=0, ge=0, le=3600, description="Wait before the first probe.")
     period_seconds: int = Field(default=10, ge=1, le=3600, description="Seconds between probes.")
     timeout_seconds: int = Field(default=1, ge=1, le=3600, description="Seconds before a probe fails.")
@@ -216,7 +224,7 @@ class Deployment(Model):
 
 class Monitor(Model):
     protocol: Literal["tcp", "http", "https"] = Field(default="tcp", description="Health check kind.")
-    path: str = Field(default="/health", pattern=r"^/", description="Path for http(s) monitors.")
+    path: UrlPath = Field(default="/health", description="Path for http(s) monitors.")
     interval: units.Duration = Field(default=10.0, description="Time between checks.")
     timeout: units.Duration = Field(default=3.0, description="Time before a check fails.")
     consecutive_up: int = Field(default=1, ge=1, le=100, description="Passes in a row to mark a pool up.")

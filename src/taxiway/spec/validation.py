@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from taxiway.errors import ValidationFailed
+from taxiway.spec import patterns
 from taxiway.spec.document import Document
 from taxiway.spec.problem import Path, Problem
 
@@ -77,7 +78,8 @@ def _expected(error: Any) -> str | None:
         bound = next(iter(ctx.values()))
         return f"a value {sign[kind]} {bound}"
     if kind == "string_pattern_mismatch":
-        return f"text matching {ctx.get('pattern')}"
+        pattern = ctx.get("pattern")
+        return patterns.NAMES.get(str(pattern), f"text matching {pattern}")
     if kind in {"string_too_long", "too_long"}:
         return f"at most {ctx.get('max_length')} {'characters' if kind == 'string_too_long' else 'items'}"
     if kind in {"string_too_short", "too_short"}:
