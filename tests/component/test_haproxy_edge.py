@@ -171,10 +171,21 @@ def test_the_health_endpoint_is_blocked_for_the_public_but_not_for_monitors(scen
     edge = Edge(scene, {"us-east1": east.port}, block_health_endpoint=True)
     wait_for(lambda: east.requests("/health") >= MONITOR.consecutive_up, within=5, what="monitor checks")
 
-    for path in ("/health", "/health?x=1", "/%68ealth"):
+    variants = (
+        "/health",
+        "/health?x=1",
+        "/%68ealth",
+        "//health",
+        "/health/",
+        "/Health",
+        "/./health",
+        "/health/.",
+    )
+    for path in variants:
         blocked = edge.get(path)
         assert (blocked.status, blocked.headers["x-taxiway-pop"]) == (404, "fra"), path
     assert east.public["GET", "/health"] == 0
+    assert not [key for key in east.public if key[1].split("?")[0].lower().strip("/.") == "health"]
     checks = east.requests("/health")
     wait_for(lambda: east.requests("/health") > checks, within=5, what="monitor checks to go on")
     assert edge.status("us-east1") == "UP"

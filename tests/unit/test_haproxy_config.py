@@ -142,7 +142,7 @@ frontend fe_main
     bind 127.0.0.1:8000
     http-request set-var(txn.host) req.hdr(host),field(1,:),lower
     acl host_hello var(txn.host) -m str hello.example.test
-    http-request deny deny_status 404 if host_hello {{ path,url_dec -m str /health }}
+    http-request deny deny_status 404 if host_hello {{ path,url_dec,lower -m reg ^/+(?:[.]/+)*health(?:/+[.]?)*$ }}
     use_backend hello if host_hello
     default_backend be_unknown
     http-after-response set-header X-Taxiway-Pop iad
@@ -205,7 +205,7 @@ def test_https_monitor_verifies_the_pool_certificate_against_the_service_name() 
 def test_block_rule_compares_the_path_without_its_query() -> None:
     service = replace(edge().services[0], monitor=config.Monitor(protocol="http", path="/healthz?deep=1"))
     text = config.render(edge(services=(service,)))
-    assert "if host_hello { path,url_dec -m str /healthz }" in text
+    assert "if host_hello { path,url_dec,lower -m reg ^/+(?:[.]/+)*healthz(?:/+[.]?)*$ }" in text
     assert "uri /healthz?deep=1 ver HTTP/1.1" in text
 
 

@@ -103,7 +103,13 @@ def test_the_pop_checks_each_pool_on_its_own_path() -> None:
     assert "http-check set-var(check.taxiway_pool) be_name,concat(/,check.taxiway_pool)" in text
     assert f"uri-lf %[var(check.taxiway_pool),map({config_path('m.map')},/v2/health)]" in text
     assert "hdr User-Agent Taxiway-check/1" in text
-    assert "path,url_dec -m str /health /v2/health" in text, "block_health_endpoint covers both paths"
+    assert (
+        "path,url_dec,lower -m reg "
+        + config.health_path_pattern("/health")
+        + " "
+        + config.health_path_pattern("/v2/health")
+        in text
+    ), "block_health_endpoint covers both paths"
 
 
 def test_a_malformed_monitor_path_leaves_only_that_service_out() -> None:

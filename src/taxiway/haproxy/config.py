@@ -249,6 +249,17 @@ def monitor_paths(edge: Edge) -> dict[str, str]:
     }
 
 
+def health_path_pattern(path: str) -> str:
+    """A regular expression for every spelling of ``path`` an app may serve as the same:
+    any case, percent-encoded (matched after ``url_dec``), doubled slashes, ``.``
+    segments and trailing slashes (``//health``, ``/Health``, ``/health/.``); the query
+    does not matter. Characters go in ``[...]``: HAProxy's parser eats backslashes."""
+    segments = [s for s in path.split("?", 1)[0].lower().split("/") if s]
+    separator = "/+(?:[.]/+)*"
+    body = separator.join("".join(c if c.isalnum() else f"[{c}]" for c in s) for s in segments)
+    return f"^{separator}{body}(?:/+[.]?)*$"
+
+
 def _mapped_uri(key: str, map_file: Path, default: str) -> str:
     """``uri-lf`` that looks the path up by ``key`` (a sample) in ``map_file``; a key the
     map lacks gets ``default`` (or ``/``, where the default would not survive a
@@ -443,9 +454,9 @@ def _render_edge(config: Edge) -> str:
         if service.block_health_endpoint:
             # Public requests only: the backend's checks go straight to the pools.
             wanted = [service.monitor.path, *(p.monitor_path for p in service.pools if p.monitor_path)]
-            paths = sorted({tokens.http_path(path, "monitor path").split("?", 1)[0] for path in wanted})
+            patterns = sorted({health_path_pattern(tokens.http_path(path, "monitor path")) for path in wanted})
             deny = f"http-request deny deny_status 404 if host_{service.name}"
-            out.append(f"    {deny} {{ path,url_dec -m str {' '.join(paths)} }}")
+            out.append(f"    {deny} {{ path,url_dec,lower -m reg {' '.join(patterns)} }}")
     for service in services:
         out.append(f"    use_backend {service.name} if host_{service.name}")
     out += [
