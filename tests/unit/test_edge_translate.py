@@ -156,8 +156,8 @@ def test_a_fallback_region_without_an_address_gives_no_fallback_and_says_so() ->
 def test_block_health_endpoint_denies_the_monitor_path_to_the_public() -> None:
     blocked = config.render(build(service(block_health_endpoint=True)).edge)
     assert (
-        "    http-request deny deny_status 404 if host_hello { path,url_dec,lower -m reg ^/+(?:[.]/+)*health(?:/+[.]?)*$ }"
-        in blocked
+        "    http-request deny deny_status 404 if host_hello "
+        "{ path,url_dec,lower -m reg ^/+(?:[.]/+)*health(?:/+[.]?)*$ }" in blocked
     )
     assert "deny" not in config.render(build(service()).edge)
 

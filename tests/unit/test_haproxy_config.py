@@ -142,7 +142,8 @@ frontend fe_main
     bind 127.0.0.1:8000
     http-request set-var(txn.host) req.hdr(host),field(1,:),lower
     acl host_hello var(txn.host) -m str hello.example.test
-    http-request deny deny_status 404 if host_hello {{ path,url_dec,lower -m reg ^/+(?:[.]/+)*health(?:/+[.]?)*$ }}
+    http-request deny deny_status 404 if host_hello {{ path,url_dec,lower -m reg \
+^/+(?:[.]/+)*health(?:/+[.]?)*$ }}
     use_backend hello if host_hello
     default_backend be_unknown
     http-after-response set-header X-Taxiway-Pop iad

@@ -454,7 +454,8 @@ def _render_edge(config: Edge) -> str:
         if service.block_health_endpoint:
             # Public requests only: the backend's checks go straight to the pools.
             wanted = [service.monitor.path, *(p.monitor_path for p in service.pools if p.monitor_path)]
-            patterns = sorted({health_path_pattern(tokens.http_path(path, "monitor path")) for path in wanted})
+            checked = {tokens.http_path(path, "monitor path") for path in wanted}
+            patterns = sorted({health_path_pattern(path) for path in checked})
             deny = f"http-request deny deny_status 404 if host_{service.name}"
             out.append(f"    {deny} {{ path,url_dec,lower -m reg {' '.join(patterns)} }}")
     for service in services:
