@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from taxiway.errors import ValidationFailed
-from taxiway.spec import document
+from taxiway.spec import document, service_files
 from taxiway.spec.problem import Location, Problem
 
 
@@ -135,3 +136,34 @@ def test_every_parse_problem_has_a_line_and_column() -> None:
         (problem,) = parse_problems(text)
         assert problem.location.line >= 1
         assert problem.location.column >= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 50_000 + "]" * 50_000,  # flow collections
+        "- " * 50_000 + "x\n",  # block sequences opened on one line
+        "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(1500)),  # block mappings by indentation
+    ],
+    ids=["flow", "dashes", "indentation"],
+)
+def test_deep_nesting_is_refused_before_the_yaml_library_spends_its_cpu_on_it(text: str) -> None:
+    started = time.process_time()
+    (problem,) = parse_problems(text)
+    assert problem.message == "invalid YAML: nested too deeply"
+    assert problem.expected == f"at most {document.MAX_DEPTH} levels of nesting"
+    assert time.process_time() - started < 1.0, "refused by the scan, not by parsing"
+
+
+def test_brackets_in_quotes_and_comments_do_not_count_as_nesting() -> None:
+    text = "a: '" + "[" * 100 + "'\nb: \"" + "{" * 100 + '"  # ' + "[" * 100 + "\n"
+    assert document.parse(text, "f.yaml").data == {"a": "[" * 100, "b": "{" * 100}
+
+
+def test_manifest_files_have_a_smaller_bound_than_platform_files(tmp_path: Path) -> None:
+    big = tmp_path / "service.yaml"
+    big.write_text("a: " + "x" * document.MAX_MANIFEST_BYTES + "\n")
+    assert service_files.read(big).data is not None, "a platform file may be that large"
+    with pytest.raises(ValidationFailed) as caught:
+        service_files.read(big, max_bytes=document.MAX_MANIFEST_BYTES)
+    assert caught.value.problems[0].message == "file too large"

@@ -9,6 +9,7 @@ escapes as anything but :class:`~taxiway.errors.ValidationFailed`.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,9 @@ from taxiway.spec.problem import Location, Path, Problem
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 # Deeply nested input would otherwise exhaust the recursion limit while converting.
 MAX_DEPTH = 64
+# A service's manifest files are a few kilobytes; the YAML library takes seconds of CPU
+# per megabyte, so the CLI and the control plane refuse more than this per file.
+MAX_MANIFEST_BYTES = 256 * 1024
 # Aliases share nodes, so a few hundred bytes can stand for billions of values ("billion
 # laughs"). Converting expands them; this bounds the values reached a second time through
 # an alias, far above what any real file repeats, without bounding large plain files.
@@ -75,11 +79,23 @@ def _problem(file: str, line: int, column: int, message: str, **kw: str | None) 
     return Problem(Location(file, line, column), (), message, **kw)
 
 
-def parse(text: str, file: str) -> Document:
+def parse(text: str, file: str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document:
     """Parse one YAML document from ``text``; ``file`` names it in every problem."""
-    if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
+    if len(text.encode("utf-8", errors="replace")) > max_bytes:
         raise ValidationFailed(
-            [_problem(file, 1, 1, "file too large", expected=f"at most {MAX_DOCUMENT_BYTES} bytes")]
+            [_problem(file, 1, 1, "file too large", expected=f"at most {max_bytes} bytes")]
+        )
+    deep = _too_deep(text)
+    if deep is not None:
+        raise ValidationFailed(
+            [
+                _problem(
+                    file,
+                    *deep,
+                    "invalid YAML: nested too deeply",
+                    expected=f"at most {MAX_DEPTH} levels of nesting",
+                )
+            ]
         )
     try:
         raw = _yaml().load(text)
@@ -130,6 +146,35 @@ def parse(text: str, file: str) -> Document:
     if problems:
         raise ValidationFailed(problems)
     return doc
+
+
+_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
+_FLOW = re.compile(r"[\[\]{}]")
+_LEADING_ENTRIES = re.compile(r"^[ \t]*(?:[-?:][ \t]+)+")
+MAX_INDENT = 1024
+"""No real document indents further; a deeper block structure is refused before parsing."""
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where ``text`` nests past :data:`MAX_DEPTH`, judged *before* parsing: the YAML
+    library spends seconds of CPU on a document 50,000 brackets deep before any check
+    after it could run. Counts flow brackets outside quotes and comments, entries that
+    open on one line (``- - - x``) and indentation; linear in the text."""
+    flow = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        leading = _LEADING_ENTRIES.match(line)
+        if leading is not None:
+            opened = sum(1 for char in leading.group() if char in "-?:")
+            if opened > MAX_DEPTH or len(leading.group()) > MAX_INDENT:
+                return number, 1
+        elif len(line) - len(line.lstrip(" \t")) > MAX_INDENT:
+            return number, 1
+        for bracket in _FLOW.finditer(_QUOTED_OR_COMMENT.sub("", line)):
+            flow += 1 if bracket.group() in "[{" else -1
+            if flow > MAX_DEPTH:
+                return number, bracket.start() + 1
+        flow = max(flow, 0)
+    return None
 
 
 class _TooLarge(Exception):

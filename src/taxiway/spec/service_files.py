@@ -91,7 +91,7 @@ def find(path: FsPath) -> ServiceFiles:
     return ServiceFiles(path, overlays, env_files)
 
 
-def read(path: FsPath) -> Document:
+def read(path: FsPath, *, max_bytes: int = document.MAX_DOCUMENT_BYTES) -> Document:
     """Parse one YAML file; unreadable or non-UTF-8 files are problems, not crashes."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -99,7 +99,7 @@ def read(path: FsPath) -> Document:
         raise _problem(path, "file is not UTF-8 text", found=f"byte at offset {exc.start}") from exc
     except OSError as exc:
         raise _problem(path, f"cannot read file: {exc.strerror}") from exc
-    return document.parse(text, str(path))
+    return document.parse(text, str(path), max_bytes=max_bytes)
 
 
 # An overlay tunes a service for one environment; it cannot make it another service.
@@ -229,11 +229,11 @@ def load(files: ServiceFiles, environment: str) -> Loaded:
             f"unknown environment {environment!r}",
             expected=f"one of {', '.join(ENVIRONMENTS)}",
         )
-    doc = read(files.manifest)
+    doc = read(files.manifest, max_bytes=document.MAX_MANIFEST_BYTES)
     if environment in files.overlays:
-        doc = _merge_documents(doc, read(files.overlays[environment]))
+        doc = _merge_documents(doc, read(files.overlays[environment], max_bytes=document.MAX_MANIFEST_BYTES))
     if environment in files.env_files:
-        doc = _with_env_file(doc, read(files.env_files[environment]))
+        doc = _with_env_file(doc, read(files.env_files[environment], max_bytes=document.MAX_MANIFEST_BYTES))
     value = validation.validate(manifest.Manifest, doc, checks=[checks.check_manifest])
     return Loaded(environment, value, doc)
 
