@@ -65,7 +65,7 @@ def service_upload(files: ServiceFiles, *, limit: int = artifacts.MAX_BYTES) -> 
         directory=directory,
         files={name: _read(path) for name, path in sorted(local_paths.items())},
         local_paths=local_paths,
-        artifact=artifacts.build(directory, limit=limit),
+        artifact=artifacts.build(directory, limit=limit, manifests=local_paths.values()),
     )
 
 

@@ -24,7 +24,7 @@ from taxiway import __version__
 from taxiway.errors import InvalidInput, NotFound, TaxiwayError
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
-from taxiway.server import auth, glb, problems, uploads
+from taxiway.server import auth, glb, problems, secret_routes, uploads
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.topology import Topology
@@ -154,6 +154,7 @@ def create_app(
     app.add_exception_handler(TaxiwayError, problems.taxiway_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)
+    app.include_router(secret_routes.router(store, sealer, changes.notify))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
