@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from taxiway.store.tables import secrets
-from tests.component.test_api import Api, _hello_files, api  # noqa: F401 - the fixture
+from tests.component import test_api
+from tests.component.test_api import Api, _hello_files
 
-pytestmark = pytest.mark.usefixtures("api")
+api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
 
 VALUE = "s3cr3t-value-4a7f9c"
 PATH = "/v1/services/hello/environments/production/secrets/DB_PASSWORD"

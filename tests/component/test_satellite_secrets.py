@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.client import artifact
-from tests.component.test_satellite import (  # noqa: F401 - fixtures
-    ControlPlane,
-    Satellites,
-    control_plane,
-    driver_of,
-    hello_files,
-    satellites,
-    wait_for,
-)
+from tests.component import test_satellite
+from tests.component.test_satellite import ControlPlane, Satellites, driver_of, hello_files, wait_for
 from tests.conftest import EXAMPLES
+
+# The fixtures: a control plane in-thread on SQLite, satellites in-thread with the recording driver.
+control_plane = test_satellite.control_plane
+satellites = test_satellite.satellites
 
 VALUE = "pa55-9f3e1c7b-secret"
 PATH = "/v1/services/hello/environments/production/secrets/DB_PASSWORD"
