@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from taxiway.client import regions
 from taxiway.client.http import ControlPlane, ProtocolError
 
 
@@ -36,7 +37,7 @@ class Secret:
                 version=int(item["version"]),
                 digest=None if item.get("digest") is None else str(item["digest"]),
                 set_by=str(item["set_by"]),
-                set_at=datetime.datetime.fromisoformat(str(item["set_at"])),
+                set_at=_time(item["set_at"]),
                 regions=tuple(str(r) for r in item.get("regions") or ()),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -52,6 +53,13 @@ class Secret:
             "set_by": self.set_by,
             "set_at": self.set_at.isoformat(),
         }
+
+
+def _time(value: Any) -> datetime.datetime:
+    parsed = regions.parse_time(value)
+    if parsed is None:
+        raise ValueError(f"not a time: {value!r}")
+    return parsed
 
 
 def _path(service: str, environment: str, name: str) -> str:
