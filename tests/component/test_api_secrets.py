@@ -157,3 +157,17 @@ def test_set_and_unset_reach_only_the_region_and_change_its_definition(api: Api)
     assert (unset["version"], unset["digest"]) == (3, None)
     gone, _ = env_of(api, "us", "DB_PASSWORD", after=later)
     assert gone is None
+
+
+def test_an_upload_for_an_environment_missing_a_secret_stores_nothing(api: Api) -> None:
+    path = "/v1/services/hello/revisions?environment=production"
+    refused = api.call("POST", path, "owner", json={"files": files_naming("DB_PASSWORD")})
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["message"].startswith(
+        "secret DB_PASSWORD has no value in production"
+    )
+    assert api.store.revisions("hello") == []
+    staging = api.call(
+        "POST", "/v1/services/hello/revisions?environment=staging", "owner", json={"files": _hello_files()}
+    )
+    assert staging.status_code == 201, "a manifest naming no secret needs none"

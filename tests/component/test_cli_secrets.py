@@ -53,6 +53,8 @@ def test_set_list_unset_and_a_deploy_that_needs_them(
     assert "taxiway secrets set hello API_KEY --env production" in refused.err
     assert "DB_PASSWORD has no value" not in refused.err
     assert world.store.desired("hello", "production") is None, "nothing changed"
+    assert world.store.revisions("hello") == [], "not even a revision was stored"
+    assert str(service / ".taxiway" / "service.yaml") in refused.err, "the problem names the local file"
 
     value_file = tmp_path / "api-key"
     value_file.write_text(VALUE + "-api\n")

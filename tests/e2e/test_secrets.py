@@ -95,6 +95,7 @@ def test_secrets_set_reaches_every_instance_rolls_on_change_and_is_nowhere_on_di
     assert f"secret {NAME} has no value in production" in refused.stderr
     assert f"taxiway secrets set hello {NAME} --env production" in refused.stderr
     assert world.status() == [], "nothing was deployed"
+    assert world.revisions() == [], "not even a revision was stored"
 
     done = cli(world, "secrets", "set", "hello", NAME, "--env", "production", stdin=VALUE + "\n")
     outputs.append(done.stdout + done.stderr)

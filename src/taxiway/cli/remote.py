@@ -203,7 +203,7 @@ def deploy(
     service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
     payload = upload.service_upload(found)
     with _connect(url, token_file) as (cp, _connection):
-        created = upload.create_revision(cp, service, payload)
+        created = upload.create_revision(cp, service, payload, environment)
         if not as_json:
             stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
             size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"

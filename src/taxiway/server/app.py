@@ -247,12 +247,21 @@ def create_app(
         ]
 
     @app.post("/v1/services/{service}/revisions", status_code=201)
-    def create_revision(service: str, upload: RevisionUpload, token: Principal) -> dict[str, Any]:
+    def create_revision(
+        service: str,
+        upload: RevisionUpload,
+        token: Principal,
+        environment: Annotated[
+            str | None, Query(description="Refuse (store nothing) if a secret is missing here.")
+        ] = None,
+    ) -> dict[str, Any]:
         auth.require_service(token, service)
         store.service(service)
         data = _artifact_bytes(upload.artifact) if upload.artifact else None
         artifact = "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else None
         derived = uploads.derive_upload(upload.files, service, topology, inventory, artifact)
+        if environment is not None:
+            store.check_secrets(service, environment, list(derived.definitions.get(environment, {}).values()))
         if data is not None:
             store.put_artifact(data)
         sealed = {

@@ -400,6 +400,13 @@ class SqlStore:
         with self.engine.connect() as c:
             return [s for s in secret_values.read(c, service, environment) if s.live]
 
+    def check_secrets(self, service: str, environment: str, documents: Sequence[Mapping[str, Any]]) -> None:
+        """Raise :class:`ValidationFailed` when ``documents`` name a secret with no value in
+        ``environment`` (a deploy checks before it stores anything)."""
+        with self.engine.connect() as c:
+            found = secret_values.live(c, service, environment)
+        secret_values.refuse_missing(service, environment, documents, found)
+
     def set_secret(
         self, service: str, environment: str, name: str, sealed: str, digest: str, actor: str
     ) -> tuple[records.Secret, list[str]]:
