@@ -29,22 +29,9 @@ PATH = "/v1/services/hello/environments/production/secrets/DB_PASSWORD"
 
 def deploy_naming_the_secret(plane: ControlPlane) -> int:
     files = hello_files()
-    files["service.yaml"] = files["service.yaml"].replace(
-        "  probes:\n", "  secrets: [DB_PASSWORD]\n  probes:\n"
-    )
-    built = artifact.build(EXAMPLES / "hello")
-    body = {"files": files, "artifact": {"format": "tar.gz", "data": base64.b64encode(built.data).decode()}}
-    created = plane.call("POST", "/v1/services/hello/revisions", "owner", json=body)
-    assert created.status_code == 201, created.text
-    number: int = created.json()["number"]
-    changed = plane.call(
-        "PUT",
-        "/v1/services/hello/environments/production",
-        "owner",
-        json={"revision": number, "expected_version": 0},
-    )
-    assert changed.status_code == 200, changed.text
-    return number
+    named = "  secrets: [DB_PASSWORD]\n  probes:\n"
+    files["service.yaml"] = files["service.yaml"].replace("  probes:\n", named, 1)
+    return plane.deploy(files, artifact=artifact.build(EXAMPLES / "hello").data)
 
 
 def mode(path: Path) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,14 +10,9 @@ import sqlalchemy as sa
 from taxiway.errors import NotFound, ValidationFailed
 from taxiway.store.sql import SqlStore
 from taxiway.store.tables import secrets
+from tests.component import test_store
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    opened = SqlStore.open(store_url)
-    opened.sync_services({"hello": {"owners": ["team-hello"]}}, actor="admin")
-    yield opened
-    opened.close()
+store = test_store.store  # the fixture: a store with service hello, on SQLite and PostgreSQL
 
 
 def definition(region: str, *names: str) -> dict[str, Any]:
