@@ -23,7 +23,6 @@ Which change wins (DESIGN principle 2: only an explicit, newer change removes an
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -36,6 +35,7 @@ from taxiway.errors import ConfigurationError, TaxiwayError
 from taxiway.satellite import feed
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
+from taxiway.store import sqlite_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS definitions (
@@ -53,16 +53,6 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
-
-
-def private_file(path: Path) -> None:
-    """Create ``path`` with mode 0600 (or narrow it to that); SQLite gives its -wal and -shm
-    files the database file's mode, so the whole store is readable by this user only."""
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot create the satellite's store ({exc.strerror})") from exc
 
 
 class StoreClosed(TaxiwayError):
@@ -115,8 +105,7 @@ class LocalStore:
     """The local store at ``path``; thread-safe (one connection behind a lock)."""
 
     def __init__(self, path: Path, sealer: Sealer) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        private_file(path)
+        sqlite_file.make_private(path, "the satellite's store")
         self._sealer = sealer
         self._lock = threading.Lock()
         self._closed = False

@@ -13,7 +13,6 @@ import dataclasses
 import datetime
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from taxiway.errors import ConfigurationError, Conflict, NotFound, TransientError
-from taxiway.store import migrate, records, secret_values
+from taxiway.errors import Conflict, NotFound, TransientError
+from taxiway.store import migrate, records, secret_values, sqlite_file
 from taxiway.store.tables import (
     artifacts,
     audit,
@@ -69,18 +68,9 @@ def engine_for(url: str) -> sa.Engine:
 
 
 def _private_sqlite_file(url: str) -> None:
-    """The store holds sealed secrets and token hashes: its file is 0600 and a directory
-    made for it 0700 (SQLite gives the -wal and -shm files the database file's mode)."""
     database = sa.engine.make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot create the database file ({exc.strerror})") from exc
+    if database and database != ":memory:" and not database.startswith("file:"):
+        sqlite_file.make_private(Path(database), "the database file")
 
 
 def _hash(secret: str) -> str:
