@@ -171,3 +171,15 @@ def test_an_upload_for_an_environment_missing_a_secret_stores_nothing(api: Api) 
         "POST", "/v1/services/hello/revisions?environment=staging", "owner", json={"files": _hello_files()}
     )
     assert staging.status_code == 201, "a manifest naming no secret needs none"
+
+
+def test_a_secret_for_an_environment_the_service_does_not_run_in_is_refused(api: Api) -> None:
+    entry = dict(api.store.service("hello").entry)
+    api.store.sync_services({"hello": {**entry, "environments": ["production"]}}, actor="test")
+    path = "/v1/services/hello/environments/staging/secrets/DB_PASSWORD"
+    refused = api.call("PUT", path, "owner", json={"value": VALUE})
+    assert refused.status_code == 404
+    assert refused.json()["detail"] == (
+        "hello does not run in staging; its environments in the inventory: production"
+    )
+    assert api.store.secrets("hello") == []

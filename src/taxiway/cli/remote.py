@@ -195,7 +195,8 @@ def deploy(
     """Upload a service as a new revision, point ENV at it and wait until every region runs it.
 
     PATH is the service directory holding .taxiway/ (or its manifest file). The directory
-    travels with the revision as a tar.gz (without .git, __pycache__, .venv, node_modules).
+    travels with the revision as a tar.gz (without .taxiway/, .git, __pycache__, .venv,
+    node_modules).
     Deploying unchanged files finds the same revision again.
     """
     started = time.monotonic()

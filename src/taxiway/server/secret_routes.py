@@ -77,6 +77,12 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
     ) -> dict[str, Any]:
         auth.require_service(token, service)
         _environment(environment)
+        allowed = store.service(service).entry.get("environments")
+        if isinstance(allowed, list) and environment not in allowed:
+            raise NotFound(
+                f"{service} does not run in {environment}; its environments in the inventory: "
+                f"{', '.join(map(str, allowed))}"
+            )
         sealed, digest = sealer.seal(body.value), sealer.keyed_digest(body.value)
         secret, regions = await run_in_threadpool(
             store.set_secret, service, environment, name, sealed, digest, auth.actor(token)
