@@ -82,6 +82,7 @@ def _print_change(what: str, secret: secrets.Secret, as_json: bool) -> None:
     )
     if secret.regions:
         out.print(f"  its instances roll in {len(secret.regions)} regions: {', '.join(secret.regions)}")
+        out.print(f"  follow it with `taxiway status {escape(secret.service)} --env {secret.environment}`")
     else:
         out.print(
             f"  no instance changes: nothing deployed to {secret.environment} names it with another value"
