@@ -8,6 +8,7 @@ A stub control plane (standard library) plays the faulty one: silent, empty, res
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -109,10 +110,13 @@ class ControlPlane:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"}
         return httpx.request(method, self.url + path, headers=headers, timeout=10, trust_env=False, **kw)
 
-    def deploy(self, files: dict[str, str] | None = None, environment: str = "production") -> int:
-        created = self.call(
-            "POST", "/v1/services/hello/revisions", "owner", json={"files": files or hello_files()}
-        )
+    def deploy(
+        self, files: dict[str, str] | None = None, environment: str = "production", artifact: bytes = b""
+    ) -> int:
+        body: dict[str, Any] = {"files": files or hello_files()}
+        if artifact:
+            body["artifact"] = {"format": "tar.gz", "data": base64.b64encode(artifact).decode()}
+        created = self.call("POST", "/v1/services/hello/revisions", "owner", json=body)
         assert created.status_code == 201, created.text
         number: int = created.json()["number"]
         current = self.call("GET", f"/v1/services/hello/environments/{environment}", "owner")

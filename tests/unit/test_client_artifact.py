@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.client import artifact
+from taxiway.client import artifact, upload
+from taxiway.spec import service_files
 from tests.conftest import EXAMPLES
 
 
@@ -62,8 +63,6 @@ def test_contents_sorted_owned_by_nobody_at_time_zero(tmp_path: Path) -> None:
     found = members(built.data)
     names = [m.name for m in found]
     assert names == [
-        ".taxiway",
-        ".taxiway/service.yaml",
         "app.py",
         "lib",
         "lib/a.txt",
@@ -71,7 +70,7 @@ def test_contents_sorted_owned_by_nobody_at_time_zero(tmp_path: Path) -> None:
         "link",
         "run.sh",
     ]
-    assert built.files == 5
+    assert built.files == 4
     for member in found:
         assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (0, 0, 0, "", "")
     by_name = {m.name: m for m in found}
@@ -95,8 +94,32 @@ def test_over_the_cap_is_a_clear_error(tmp_path: Path) -> None:
     assert "node_modules" in message
 
 
-def test_the_example_service_fits_and_keeps_its_manifest() -> None:
-    built = artifact.build(EXAMPLES / "hello")
+def test_the_example_service_fits_without_its_manifests_or_their_secret_values() -> None:
+    """The manifests travel beside the artifact; the artifact sits on every region's disk and
+    owners may download it, so a ``secret: true`` value must never be inside it."""
+    found = upload.service_upload(service_files.find(EXAMPLES / "hello"))
+    built = found.artifact
     names = {m.name for m in members(built.data)}
-    assert {"app.py", ".taxiway/service.yaml"} <= names
+    assert "app.py" in names
+    assert not [n for n in names if n == ".taxiway" or n.startswith(".taxiway/")], names
+    secret = b"not-a-real-token"  # examples/hello's `secret: true` API_TOKEN
+    assert secret in (EXAMPLES / "hello" / ".taxiway" / "service.yaml").read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(built.data), mode="r:gz") as archive:
+        contents = b"".join(
+            handle.read()
+            for member in archive.getmembers()
+            if member.isfile() and (handle := archive.extractfile(member)) is not None
+        )
+    assert secret not in contents
     assert len(built.data) < artifact.MAX_BYTES
+
+
+def test_a_manifest_file_outside_taxiway_is_left_out_too(tmp_path: Path) -> None:
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "app.py").write_text("print('hello')\n")
+    (root / "svc.yaml").write_text("secret: in-here\n")
+    (root / "config").mkdir()
+    (root / "config" / "svc.yaml").write_text("kept: a file of the app with the same name\n")
+    built = artifact.build(root, manifests=[root / "svc.yaml", tmp_path / "elsewhere.yaml"])
+    assert [m.name for m in members(built.data)] == ["app.py", "config", "config/svc.yaml"]

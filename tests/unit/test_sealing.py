@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -66,3 +67,14 @@ def test_definitions_are_sealed_unsealed_and_stripped_without_mutation() -> None
     assert stripped["spec"]["env"]["GREETING"] == "hello"
     with pytest.raises(ConfigurationError, match="does not open"):
         unseal_values(sealed, Sealer.generate())
+
+
+def test_keyed_digests_name_a_value_without_revealing_it() -> None:
+    sealer = Sealer.generate()
+    digest = sealer.keyed_digest("s3cret")
+    assert digest.startswith("hmac-sha256:")
+    assert len(digest) == len("hmac-sha256:") + 64
+    assert digest == sealer.keyed_digest("s3cret")
+    assert digest != sealer.keyed_digest("s3cret2")
+    assert Sealer.generate().keyed_digest("s3cret") != digest, "without the key a digest cannot be guessed"
+    assert digest.removeprefix("hmac-sha256:") != hashlib.sha256(b"s3cret").hexdigest()

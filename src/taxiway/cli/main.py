@@ -26,6 +26,7 @@ from taxiway.cli import (
     problems_view,
     remote,
     satellite_command,
+    secrets_commands,
     server_commands,
 )
 from taxiway.errors import TaxiwayError, ValidationFailed
@@ -272,6 +273,7 @@ for _command in (
     *edge_commands.COMMANDS,
     dev_commands.dev,
     *remote.COMMANDS,
+    secrets_commands.secrets_group,
 ):
     cli.add_command(_command)
 

@@ -195,7 +195,8 @@ def deploy(
     """Upload a service as a new revision, point ENV at it and wait until every region runs it.
 
     PATH is the service directory holding .taxiway/ (or its manifest file). The directory
-    travels with the revision as a tar.gz (without .git, __pycache__, .venv, node_modules).
+    travels with the revision as a tar.gz (without .taxiway/, .git, __pycache__, .venv,
+    node_modules).
     Deploying unchanged files finds the same revision again.
     """
     started = time.monotonic()
@@ -203,7 +204,7 @@ def deploy(
     service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
     payload = upload.service_upload(found)
     with _connect(url, token_file) as (cp, _connection):
-        created = upload.create_revision(cp, service, payload)
+        created = upload.create_revision(cp, service, payload, environment)
         if not as_json:
             stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
             size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"

@@ -5,16 +5,22 @@ bytes (names sorted, modification times zero, no owners, fixed modes, a gzip hea
 without name or time), so deploying unchanged files again finds the existing revision
 instead of making a new one. Version-control data, caches, virtual environments and
 ``node_modules`` are left out; symbolic links are stored as links, never followed.
+
+The manifest files are left out too (``.taxiway/`` at the top, and any manifest file the
+caller names): they travel separately, and their ``secret: true`` values must never sit
+in an artifact, which every region keeps on disk and owners may download.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import os
 import stat
 import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +29,8 @@ from taxiway.errors import InvalidInput
 MAX_BYTES = 16 * 1024 * 1024
 """The control plane refuses larger artifacts (docs/protocol.md)."""
 EXCLUDED = frozenset({".git", "__pycache__", ".venv", "node_modules"})
+MANIFEST_DIR = ".taxiway"
+"""Left out at the top of the service directory: manifests travel beside the artifact."""
 
 
 class ArtifactTooLarge(InvalidInput):
@@ -39,8 +47,9 @@ class Artifact:
     files: int
 
 
-def _entries(root: Path) -> list[tuple[str, Path]]:
-    """Every path under ``root`` to archive, as (archive name, path), in sorted order."""
+def _entries(root: Path, leave_out: frozenset[str]) -> list[tuple[str, Path]]:
+    """Every path under ``root`` to archive, as (archive name, path), in sorted order;
+    ``leave_out`` names paths relative to ``root`` (``a/b.yaml``) not to archive."""
     found: list[tuple[str, Path]] = []
 
     def walk(directory: Path, prefix: str) -> None:
@@ -52,6 +61,8 @@ def _entries(root: Path) -> list[tuple[str, Path]]:
             if entry.name in EXCLUDED:
                 continue
             name = f"{prefix}{entry.name}"
+            if name in leave_out:
+                continue
             path = Path(entry.path)
             found.append((name, path))
             if entry.is_dir(follow_symlinks=False):
@@ -91,10 +102,16 @@ def _too_large(root: Path, detail: str) -> ArtifactTooLarge:
     )
 
 
-def build(root: Path, *, limit: int = MAX_BYTES) -> Artifact:
-    """Archive ``root``; :class:`ArtifactTooLarge` as soon as the compressed size passes ``limit``."""
+def build(root: Path, *, limit: int = MAX_BYTES, manifests: Iterable[Path] = ()) -> Artifact:
+    """Archive ``root`` without ``.taxiway/`` and without ``manifests`` (the manifest files,
+    wherever they are under ``root``); :class:`ArtifactTooLarge` as soon as the compressed
+    size passes ``limit``."""
     if not root.is_dir():
         raise InvalidInput(f"{root}: not a directory")
+    leave_out = {MANIFEST_DIR}
+    for path in manifests:
+        with contextlib.suppress(ValueError):  # a manifest outside root is not archived anyway
+            leave_out.add(path.resolve().relative_to(root.resolve()).as_posix())
     buffer = io.BytesIO()
     count = 0
     # filename="" and mtime=0 keep the gzip header identical from one run to the next.
@@ -102,7 +119,7 @@ def build(root: Path, *, limit: int = MAX_BYTES) -> Artifact:
         gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as compressed,
         tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as archive,
     ):
-        for name, path in _entries(root):
+        for name, path in _entries(root, frozenset(leave_out)):
             try:
                 info = _member(name, path)
                 if info is None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from taxiway.client import artifact as artifacts
 from taxiway.client.http import ControlPlane, ProtocolError
@@ -65,7 +66,7 @@ def service_upload(files: ServiceFiles, *, limit: int = artifacts.MAX_BYTES) -> 
         directory=directory,
         files={name: _read(path) for name, path in sorted(local_paths.items())},
         local_paths=local_paths,
-        artifact=artifacts.build(directory, limit=limit),
+        artifact=artifacts.build(directory, limit=limit, manifests=local_paths.values()),
     )
 
 
@@ -79,14 +80,23 @@ def _relabel(exc: ValidationFailed, local_paths: Mapping[str, Path]) -> Validati
     return ValidationFailed(problems)
 
 
-def create_revision(cp: ControlPlane, service: str, upload: ServiceUpload) -> Created:
-    """Store the upload as a revision (or find the identical one); problems name local files."""
+def create_revision(
+    cp: ControlPlane, service: str, upload: ServiceUpload, environment: str | None = None
+) -> Created:
+    """Store the upload as a revision (or find the identical one); problems name local files.
+
+    With ``environment``, the control plane stores nothing when a secret the manifest names
+    has no value there (the deploy to it would be refused anyway).
+    """
     body = {
         "files": upload.files,
         "artifact": {"format": "tar.gz", "data": base64.b64encode(upload.artifact.data).decode("ascii")},
     }
+    path = f"/v1/services/{service}/revisions"
+    if environment is not None:
+        path += f"?environment={quote(environment)}"
     try:
-        answer: Any = cp.post(f"/v1/services/{service}/revisions", body)
+        answer: Any = cp.post(path, body)
     except ValidationFailed as exc:
         raise _relabel(exc, upload.local_paths) from exc
     if not isinstance(answer, dict) or not isinstance(answer.get("number"), int):

@@ -24,7 +24,10 @@ class SecretEnv(Model):
     """An env value marked secret: serialised as its digest, never its value."""
 
     secret: Literal[True] = True
-    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="SHA-256 of the value.")
+    digest: str = Field(
+        pattern=r"^(sha256|hmac-sha256):[0-9a-f]{64}$",
+        description="SHA-256 of a manifest's value; a keyed digest (HMAC) of a platform secret.",
+    )
     value: str | None = Field(default=None, exclude=True, repr=False)
 
     @classmethod

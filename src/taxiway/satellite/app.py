@@ -74,7 +74,8 @@ class Satellite:
     def start(self) -> None:
         """Open the store, re-adopt instances, bind the API and start every thread."""
         settings = self.settings
-        self._lock.take(settings.state_dir)
+        self._lock.take(settings.state_dir, mode=0o700)
+        settings.state_dir.chmod(0o700)  # readable by no other user (an older satellite made it 0755)
         try:
             sealer = Sealer.from_file(settings.key_file, create=True)
             self.store = localstore.LocalStore(settings.database, sealer)

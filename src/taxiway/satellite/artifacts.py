@@ -7,7 +7,8 @@ trusted: the bytes must hash to the name they were asked for, and only plain fil
 directories with relative names inside the root are extracted (no absolute paths, no
 ``..``, no links, devices or fifos), within a size and a count cap. Extraction goes to a
 temporary directory that is renamed into place, so a crash never leaves half an artifact
-where the reconciler would run it.
+where the reconciler would run it. Artifacts are readable by no other user of the machine:
+the root and every directory are 0700, every file loses its group and other bits.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class Limits:
     max_bytes: int = 256 * 1024 * 1024
     """Most bytes all extracted files may add up to (a 16 MiB tar.gz may hold much more)."""
     max_members: int = 20_000
+
+
+def _private(tree: Path) -> None:
+    """Take every group and other permission off ``tree`` (an artifact just extracted)."""
+    for directory, _dirs, files in os.walk(tree):
+        os.chmod(directory, 0o700)
+        for name in files:
+            path = os.path.join(directory, name)
+            os.chmod(path, os.stat(path).st_mode & 0o700)
 
 
 def hex_of(digest: str) -> str:
@@ -90,7 +100,8 @@ class ArtifactCache:
         with self._lock:
             if target.is_dir():
                 return target
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.root.chmod(0o700)  # an older satellite made it 0755
             incoming = Path(tempfile.mkdtemp(prefix=f".incoming-{target.name[:12]}-", dir=self.root))
             try:
                 try:
@@ -101,7 +112,7 @@ class ArtifactCache:
                         archive.extractall(incoming, members=members, filter="data")
                 except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
                     raise ArtifactRejected(f"{digest}: not a readable tar.gz ({exc})") from exc
-                os.chmod(incoming, 0o755)
+                _private(incoming)
                 os.rename(incoming, target)
             except BaseException:
                 shutil.rmtree(incoming, ignore_errors=True)

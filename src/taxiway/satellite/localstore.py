@@ -35,6 +35,7 @@ from taxiway.errors import ConfigurationError, TaxiwayError
 from taxiway.satellite import feed
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
+from taxiway.store import sqlite_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS definitions (
@@ -104,7 +105,7 @@ class LocalStore:
     """The local store at ``path``; thread-safe (one connection behind a lock)."""
 
     def __init__(self, path: Path, sealer: Sealer) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite_file.make_private(path, "the satellite's store")
         self._sealer = sealer
         self._lock = threading.Lock()
         self._closed = False

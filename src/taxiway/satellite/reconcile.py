@@ -15,7 +15,10 @@ and carries out the :class:`Plan`: ``Supervisor.ensure`` every spec in ``ensure`
 The rules:
 
 - Instance ids are ``{service}-{environment}-r{revision}-{index}``, index ``0`` to
-  ``min_instances - 1`` of the definition. Ids are stable, so a restarted satellite that
+  ``min_instances - 1`` of the definition; a definition that names platform secrets
+  (``spec.secrets``) adds a short digest of their values' digests after the revision
+  (``r3s1a2b3c4d``), so a changed secret is a new set of ids that the surge rollout below
+  starts beside the old ones. Ids are stable, so a restarted satellite that
   re-adopted its instances asks for exactly the same ids, on the nodes they run on, with
   the same specs (the driver picks the port; specs never fix one), and nothing restarts.
 - Placement is :func:`taxiway.plan.placement.place` over the region's nodes, grouped by
@@ -35,6 +38,7 @@ The rules:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,8 +57,20 @@ DEFAULT_RESOURCES = manifest.Resources()
 """Size assumed for an instance whose definition is gone (an old revision, an orphan)."""
 
 
-def instance_id(service: str, environment: str, revision: int, index: int) -> str:
-    return f"{service}-{environment}-r{revision}-{index}"
+def instance_id(service: str, environment: str, revision: int, index: int, generation: str = "") -> str:
+    return f"{service}-{environment}-r{revision}{generation}-{index}"
+
+
+def generation(definition: regional.RegionalDefinition | None) -> str:
+    """``s`` + 8 hex digits identifying the values of the platform secrets ``definition``
+    names (by their digests), or ``""`` when it names none."""
+    if definition is None or not definition.spec.secrets:
+        return ""
+    parts = []
+    for name in sorted(definition.spec.secrets):
+        value = definition.spec.env.get(name)
+        parts.append(f"{name}={value.digest if isinstance(value, regional.SecretEnv) else ''}")
+    return "s" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
 
 def group(key: Key) -> str:
@@ -86,6 +102,10 @@ class Desired:
         if self.removed or self.definition is None:
             return 0
         return self.definition.spec.scalability.min_instances
+
+    @property
+    def generation(self) -> str:
+        return generation(self.definition)
 
     @property
     def runnable(self) -> bool:
@@ -222,7 +242,9 @@ def _template(desired: Desired) -> MemoSpec | str:
     try:
         made = driver.spec_for(
             desired.definition,
-            instance_id=instance_id(desired.service, desired.environment, desired.revision, 0),
+            instance_id=instance_id(
+                desired.service, desired.environment, desired.revision, 0, desired.generation
+            ),
             datacenter="",
             node="",
             service_dir=desired.service_dir,
@@ -280,7 +302,9 @@ def plan(
             continue
         templates[key] = made
         size = _size(item)
-        ids = tuple(instance_id(*key, item.revision, index) for index in range(item.instances))
+        ids = tuple(
+            instance_id(*key, item.revision, index, item.generation) for index in range(item.instances)
+        )
         wanted[key] = ids
         requests.extend(placement.Request(i, group(key), size.cpu, size.memory) for i in ids)
 
@@ -318,6 +342,8 @@ def plan(
         if serving is not None and key[1] == ROUTED_ENVIRONMENT:
             all_ready = all_ready and all(i in serving for i in ids)
         stale = []
+        # Another generation of the same revision (its secrets changed) rolls like a revision.
+        same_generation = instance_id(*key, item.revision, 0, item.generation).removesuffix("0")
         for member in sorted(members.get(key, set()) - set(ids)):
             running = observed_by_id.get(member)
             if item.removed:
@@ -328,10 +354,10 @@ def plan(
                 remove.append(Removal(member, f"node {running.datacenter}/{running.node} failed"))
             elif template is None:
                 stale.append(member)  # the desired revision cannot run here: keep what runs
-            elif running.revision == item.revision:
+            elif running.revision == item.revision and member.startswith(same_generation):
                 remove.append(Removal(member, f"revision {item.revision} asks for {len(ids)} instances"))
             elif all_ready:
-                remove.append(Removal(member, f"revision {item.revision} is ready"))
+                remove.append(Removal(member, f"revision {item.revision}{item.generation} is ready"))
             else:
                 stale.append(member)
         for lost in key_unplaced:

@@ -10,6 +10,9 @@ The state directory holds everything the satellite keeps across restarts::
     <state_dir>/satellite.db        the local store: definitions, cursor, failed nodes
     <state_dir>/satellite.key       seals secret env values in that store (mode 0600)
     <state_dir>/artifacts/<hex>/    each artifact, extracted once, read-only by convention
+
+The state directory and the artifacts are readable by the satellite's user only (0700;
+the store and the key 0600): they hold sealed secrets and the services' code.
     <state_dir>/runtime/            the ``local`` driver's instances, logs and lock
     <state_dir>/ingress/            the region ingress HAProxy: config, sockets, pid, log, ports
 """

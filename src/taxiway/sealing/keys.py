@@ -3,10 +3,16 @@
 A key file holds one or more keys, one per line, newest first: the first seals, any of
 them unseals, so a key can be rotated by putting a new one on top. The file is created
 with mode 0600 and never printed; a key file readable by others is refused.
+
+A sealer also makes *keyed digests* (HMAC-SHA256 under a key derived from the newest key):
+what owners and plans see of a secret set with ``taxiway secrets set``. Unlike a bare
+SHA-256, a keyed digest does not let anyone without the key guess a short secret.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import stat
 from pathlib import Path
@@ -23,6 +29,8 @@ class Sealer:
         if not keys:
             raise ConfigurationError("a key file needs at least one key")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        # A key of its own for digests, so a digest never reveals anything about the sealing key.
+        self._digest_key = hashlib.sha256(b"taxiway keyed digest\0" + keys[0]).digest()
 
     @classmethod
     def generate(cls) -> Sealer:
@@ -32,7 +40,7 @@ class Sealer:
     def from_file(cls, path: Path, *, create: bool = False) -> Sealer:
         """Load ``path``; with ``create``, write a new key there first if it does not exist."""
         if create and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
@@ -54,6 +62,10 @@ class Sealer:
             return cls(keys)
         except ValueError as exc:
             raise ConfigurationError(f"{path}: not a key file (one base64 Fernet key per line)") from exc
+
+    def keyed_digest(self, value: str) -> str:
+        """``hmac-sha256:<hex>`` of ``value``: equal values give equal digests under one key."""
+        return "hmac-sha256:" + hmac.new(self._digest_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def seal(self, value: str) -> str:
         return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")

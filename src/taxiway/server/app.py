@@ -24,7 +24,7 @@ from taxiway import __version__
 from taxiway.errors import InvalidInput, NotFound, TaxiwayError
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
-from taxiway.server import auth, glb, problems, uploads
+from taxiway.server import auth, glb, problems, secret_routes, uploads
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.topology import Topology
@@ -154,6 +154,7 @@ def create_app(
     app.add_exception_handler(TaxiwayError, problems.taxiway_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)
+    app.include_router(secret_routes.router(store, sealer, changes.notify))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -246,12 +247,21 @@ def create_app(
         ]
 
     @app.post("/v1/services/{service}/revisions", status_code=201)
-    def create_revision(service: str, upload: RevisionUpload, token: Principal) -> dict[str, Any]:
+    def create_revision(
+        service: str,
+        upload: RevisionUpload,
+        token: Principal,
+        environment: Annotated[
+            str | None, Query(description="Refuse (store nothing) if a secret is missing here.")
+        ] = None,
+    ) -> dict[str, Any]:
         auth.require_service(token, service)
         store.service(service)
         data = _artifact_bytes(upload.artifact) if upload.artifact else None
         artifact = "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else None
         derived = uploads.derive_upload(upload.files, service, topology, inventory, artifact)
+        if environment is not None:
+            store.check_secrets(service, environment, list(derived.definitions.get(environment, {}).values()))
         if data is not None:
             store.put_artifact(data)
         sealed = {

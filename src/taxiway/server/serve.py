@@ -49,7 +49,7 @@ def init(
         token = store.create_token(name, "admin", actor=ACTOR)
     finally:
         store.close()
-    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = token_file.with_name(f".{token_file.name}.{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -70,6 +70,25 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A platform secret of one service+environment; ``sealed`` is None once unset."""
+
+    service: str
+    environment: str
+    name: str
+    version: int
+    digest: str | None
+    """The keyed digest of the value (what owners see); None once unset."""
+    set_by: str
+    set_at: datetime.datetime
+    sealed: str | None = field(default=None, repr=False)
+
+    @property
+    def live(self) -> bool:
+        return self.sealed is not None
+
+
+@dataclass(frozen=True)
 class Heartbeat:
     region: str
     seen_at: datetime.datetime

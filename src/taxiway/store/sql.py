@@ -16,12 +16,13 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from taxiway.errors import Conflict, NotFound, TransientError
-from taxiway.store import migrate, records
+from taxiway.store import migrate, records, secret_values, sqlite_file
 from taxiway.store.tables import (
     artifacts,
     audit,
@@ -52,6 +53,7 @@ def engine_for(url: str) -> sa.Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
@@ -63,6 +65,12 @@ def engine_for(url: str) -> sa.Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _private_sqlite_file(url: str) -> None:
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        sqlite_file.make_private(Path(database), "the database file")
 
 
 def _hash(secret: str) -> str:
@@ -245,10 +253,12 @@ class SqlStore:
     def set_desired(
         self, service: str, environment: str, number: int, expected_version: int, actor: str
     ) -> records.Desired:
-        """Point an environment at a revision and publish its regional definitions.
+        """Point an environment at a revision and publish its regional definitions, with
+        the values of the secrets they name (:mod:`taxiway.store.secret_values`).
 
         ``expected_version`` is the version the caller read (0 when none existed). A
-        stale one raises :class:`Conflict` and changes nothing.
+        stale one raises :class:`Conflict`, a named secret without a value in
+        ``environment`` :class:`ValidationFailed`; either changes nothing.
         """
         revision = self.revision(service, number)
         wanted = revision.definitions.get(environment)
@@ -256,6 +266,8 @@ class SqlStore:
             raise NotFound(f"revision {number} of {service!r} has nothing for {environment}")
         now = self.clock()
         with self._tx() as c:
+            found = secret_values.live(c, service, environment)
+            secret_values.refuse_missing(service, environment, wanted.values(), found)
             values = {"revision": number, "updated_by": actor, "updated_at": now}
             if expected_version == 0:
                 c.execute(
@@ -286,7 +298,11 @@ class SqlStore:
                 )
             }
             for region, document in wanted.items():
-                row_values = {"revision": number, "definition": dict(document), "seq": seq}
+                row_values = {
+                    "revision": number,
+                    "definition": secret_values.with_values(document, found),
+                    "seq": seq,
+                }
                 if region in published:
                     c.execute(
                         definitions.update()
@@ -365,6 +381,50 @@ class SqlStore:
             failed_nodes=sorted((n.datacenter, n.node) for n in nodes if n.state == "failed"),
             nodes_changed=any(after < n.seq <= cursor for n in nodes),
         )
+
+    # -- platform secrets ---------------------------------------------------------------
+
+    def secrets(self, service: str, environment: str | None = None) -> list[records.Secret]:
+        """The secrets of ``service`` (in ``environment``) that have a value, sealed."""
+        self.service(service)
+        with self.engine.connect() as c:
+            return [s for s in secret_values.read(c, service, environment) if s.live]
+
+    def check_secrets(self, service: str, environment: str, documents: Sequence[Mapping[str, Any]]) -> None:
+        """Raise :class:`ValidationFailed` when ``documents`` name a secret with no value in
+        ``environment`` (a deploy checks before it stores anything)."""
+        with self.engine.connect() as c:
+            found = secret_values.live(c, service, environment)
+        secret_values.refuse_missing(service, environment, documents, found)
+
+    def set_secret(
+        self, service: str, environment: str, name: str, sealed: str, digest: str, actor: str
+    ) -> tuple[records.Secret, list[str]]:
+        """Store a sealed value (a new version) and republish what names it; answers the
+        secret and the regions whose definitions changed."""
+        self.service(service)
+        with self._tx() as c:
+            values = {"sealed": sealed, "digest": digest, "set_by": actor, "set_at": self.clock()}
+            secret = secret_values.write(c, service, environment, name, values)
+            regions = secret_values.republish(c, service, environment, lambda: self._next_seq(c))
+            detail = {"version": secret.version, "digest": digest, "regions": regions}
+            self._audit(c, actor, "secret.set", f"{service}/{environment}/{name}", detail)
+        return secret, regions
+
+    def unset_secret(
+        self, service: str, environment: str, name: str, actor: str
+    ) -> tuple[records.Secret, list[str]]:
+        """Remove a value (its row stays, so versions never repeat) and republish."""
+        self.service(service)
+        with self._tx() as c:
+            if name not in secret_values.live(c, service, environment):
+                raise NotFound(f"{service} has no secret {name} in {environment}")
+            values = {"sealed": None, "digest": None, "set_by": actor, "set_at": self.clock()}
+            secret = secret_values.write(c, service, environment, name, values)
+            regions = secret_values.republish(c, service, environment, lambda: self._next_seq(c))
+            detail = {"version": secret.version, "regions": regions}
+            self._audit(c, actor, "secret.unset", f"{service}/{environment}/{name}", detail)
+        return secret, regions
 
     def set_node_state(self, region: str, datacenter: str, node: str, state: str, actor: str) -> int:
         """Mark a node ``failed`` or ``ready``; answers the change's seq (satellites see it)."""

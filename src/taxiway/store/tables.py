@@ -7,9 +7,9 @@ Design notes:
   service+environment, stamped with a ``seq`` from the single ``counters`` row. Taking
   that row's lock makes writers commit in seq order, so a satellite reading "everything
   after seq N" can never skip a change that commits late.
-- secrets never reach the store in plain text: secret env values in revisions are sealed
-  with the control plane's key (``taxiway.sealing``), and tokens are stored as SHA-256
-  hashes of high-entropy secrets.
+- secrets never reach the store in plain text: secret env values in revisions, and the
+  values of ``secrets`` (``taxiway secrets set``), are sealed with the control plane's key
+  (``taxiway.sealing``), and tokens are stored as SHA-256 hashes of high-entropy secrets.
 """
 
 from __future__ import annotations
@@ -89,6 +89,21 @@ definitions = sa.Table(
     sa.Column("definition", JSON, nullable=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Index("ix_definitions_seq", "seq"),
+)
+
+# Platform secrets by service, environment and name. ``version`` counts every set and
+# unset; an unset keeps the row with ``sealed`` and ``digest`` NULL, so versions never repeat.
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("service", sa.String(63), sa.ForeignKey("services.name"), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sealed", sa.Text, nullable=True),
+    sa.Column("digest", sa.String(80), nullable=True),
+    sa.Column("set_by", sa.String(128), nullable=False),
+    sa.Column("set_at", Timestamp, nullable=False),
 )
 
 statuses = sa.Table(

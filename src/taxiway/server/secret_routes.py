@@ -1,0 +1,103 @@
+"""The API of platform secrets: set, list and unset a service's secret values per environment.
+
+``taxiway secrets set|list|unset`` call these routes. The owner of the service (an
+``owner`` token naming it) or an admin may use them. A value arrives once, in a request
+body, is sealed at once with the key that seals every other secret of the control plane
+and is never answered back: every answer carries names, versions, keyed digests, who set
+them and when. Setting or unsetting a value republishes the definitions that name it
+(:mod:`taxiway.store.secret_values`) and wakes the satellites, whose instances then roll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from taxiway.errors import NotFound
+from taxiway.sealing.keys import Sealer
+from taxiway.server import auth
+from taxiway.spec.manifest import ENVIRONMENTS, SECRET_NAME
+from taxiway.store import records
+from taxiway.store.sql import SqlStore
+
+Principal = Annotated[records.Token, Depends(auth.authenticate)]
+Name = Annotated[str, Path(pattern=SECRET_NAME, max_length=128, description="The secret's name.")]
+
+MAX_VALUE_BYTES = 64 * 1024
+"""Secrets are short (passwords, tokens, keys); files belong in the artifact or a volume."""
+
+
+class SecretValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(min_length=1, max_length=MAX_VALUE_BYTES, repr=False, description="The value.")
+
+
+def _environment(environment: str) -> None:
+    if environment not in ENVIRONMENTS:
+        raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")
+
+
+def secret_json(secret: records.Secret, regions: list[str] | None = None) -> dict[str, Any]:
+    """What an answer says of a secret: never its value, sealed or not."""
+    answer: dict[str, Any] = {
+        "service": secret.service,
+        "environment": secret.environment,
+        "name": secret.name,
+        "version": secret.version,
+        "digest": secret.digest,
+        "set_by": secret.set_by,
+        "set_at": secret.set_at.isoformat(),
+    }
+    if regions is not None:
+        answer["regions"] = regions
+    return answer
+
+
+def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]]) -> APIRouter:
+    """The routes over ``store``; ``notify`` wakes the satellites' long polls."""
+    routes = APIRouter(tags=["secrets"])
+
+    @routes.get("/v1/services/{service}/secrets")
+    def list_secrets(
+        service: str, token: Principal, environment: Annotated[str | None, Query()] = None
+    ) -> list[dict[str, Any]]:
+        auth.require_service(token, service)
+        if environment is not None:
+            _environment(environment)
+        return [secret_json(s) for s in store.secrets(service, environment)]
+
+    @routes.put("/v1/services/{service}/environments/{environment}/secrets/{name}")
+    async def set_secret(
+        service: str, environment: str, name: Name, body: SecretValue, token: Principal
+    ) -> dict[str, Any]:
+        auth.require_service(token, service)
+        _environment(environment)
+        allowed = store.service(service).entry.get("environments")
+        if isinstance(allowed, list) and environment not in allowed:
+            raise NotFound(
+                f"{service} does not run in {environment}; its environments in the inventory: "
+                f"{', '.join(map(str, allowed))}"
+            )
+        sealed, digest = sealer.seal(body.value), sealer.keyed_digest(body.value)
+        secret, regions = await run_in_threadpool(
+            store.set_secret, service, environment, name, sealed, digest, auth.actor(token)
+        )
+        await notify()
+        return secret_json(secret, regions)
+
+    @routes.delete("/v1/services/{service}/environments/{environment}/secrets/{name}")
+    async def unset_secret(service: str, environment: str, name: Name, token: Principal) -> dict[str, Any]:
+        auth.require_service(token, service)
+        _environment(environment)
+        secret, regions = await run_in_threadpool(
+            store.unset_secret, service, environment, name, auth.actor(token)
+        )
+        await notify()
+        return secret_json(secret, regions)
+
+    return routes
