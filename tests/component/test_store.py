@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -140,3 +141,63 @@ def test_tokens_are_hashed_scoped_and_revocable(store: SqlStore) -> None:
     assert store.authenticate(bearer) is None
     with pytest.raises(NotFound):
         store.revoke_token(token.id, actor="admin")
+
+
+def test_a_region_removed_from_a_service_is_sql_null_and_leaves_the_published_set(store: SqlStore) -> None:
+    one = _revision(store, "a", "us-east1", "europe-west1")
+    store.set_desired("hello", "production", one.number, expected_version=0, actor="alice")
+    two = _revision(store, "b", "us-east1")
+    store.set_desired("hello", "production", two.number, expected_version=1, actor="alice")
+    assert [(p.region, p.definition["tag"]) for p in store.published("production")] == [("us-east1", "b")]
+    with store.engine.connect() as c:
+        raw = c.execute(
+            sa.text("SELECT definition IS NULL FROM definitions WHERE region = 'europe-west1'")
+        ).scalar_one()
+    assert raw in (True, 1), "a tombstone is SQL NULL, not the JSON text 'null'"
+
+
+def test_concurrent_writers_never_see_database_is_locked(store_url: str) -> None:
+    """What satellites, edges and the CLI do at once: status reports, PoP reports, deploys,
+    each through its own engine (its own connections, as separate processes have). Each
+    writer reads before it writes; on SQLite that must wait its turn, not fail."""
+    opened = [SqlStore.open(store_url) for _ in range(3)]
+    opened[0].sync_services({"hello": {"owners": ["team-hello"]}}, actor="admin")
+    store = opened[0]
+    revision = _revision(store, "a", "us-east1")
+    store.set_desired("hello", "production", revision.number, expected_version=0, actor="alice")
+    errors: list[BaseException] = []
+    rounds = 40
+
+    def statuses(region: str) -> None:
+        for n in range(rounds):
+            opened[1].report_status(region, [records.Status("hello", "production", {"n": n})], cursor=n)
+
+    def pops(pop: str) -> None:
+        for n in range(rounds):
+            opened[2].report_pop(pop, {"n": n})
+
+    def deploys() -> None:
+        for _ in range(rounds // 4):
+            current = opened[0].desired("hello", "production")
+            assert current is not None
+            with contextlib.suppress(Conflict):  # another deploy won: a clean, retryable answer
+                opened[0].set_desired("hello", "production", revision.number, current.version, actor="bob")
+
+    def guarded(target: Any, *args: Any) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=guarded, args=(statuses, r)) for r in ("us-east1", "europe-west1")]
+    workers += [threading.Thread(target=guarded, args=(pops, p)) for p in ("iad", "fra", "icn")]
+    workers += [threading.Thread(target=guarded, args=(deploys,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers)
+    assert errors == [], errors[:3]
+    assert {p.pop for p in store.pop_statuses()} == {"iad", "fra", "icn"}
+    for each in opened:
+        each.close()

@@ -48,6 +48,10 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+WRITE_OPTION = "taxiway_write"
+"""Execution option of the store's write transactions (``BEGIN IMMEDIATE`` on SQLite)."""
+
+
 def engine_for(url: str) -> sa.Engine:
     """An engine for a SQLAlchemy URL; SQLite gets WAL and a busy timeout."""
     if url.startswith("postgresql://"):
@@ -58,10 +62,21 @@ def engine_for(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver's own BEGIN would be deferred; _begin below says which kind.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            # A deferred transaction that reads, then writes, fails at once with "database
+            # is locked" when another writer committed in between (WAL cannot upgrade its
+            # snapshot, and SQLite does not wait): writers take the write lock up front and
+            # wait their turn, up to the busy timeout.
+            immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
@@ -100,7 +115,7 @@ class SqlStore:
     @contextmanager
     def _tx(self) -> Iterator[sa.Connection]:
         try:
-            with self.engine.begin() as connection:
+            with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
                 yield connection
         except sa.exc.IntegrityError as exc:
             raise Conflict("a concurrent change got there first; nothing was changed") from exc
@@ -512,6 +527,7 @@ class SqlStore:
             return [
                 records.Published(r.region, r.service, r.environment, r.revision, dict(r.definition), r.seq)
                 for r in rows
+                if r.definition is not None  # a JSON 'null' an older version stored for a removal
             ]
 
     def report_pop(self, pop: str, report: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ from sqlalchemy.dialects import postgresql
 metadata = sa.MetaData()
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+NULLABLE_JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+"""Python ``None`` is SQL NULL here, never the JSON text ``null`` (which ``IS NULL`` misses)."""
 Timestamp = sa.DateTime(timezone=True)
 
 counters = sa.Table(
@@ -86,7 +88,7 @@ definitions = sa.Table(
     sa.Column("environment", sa.String(32), primary_key=True),
     sa.Column("revision", sa.Integer, nullable=False),
     # NULL: removed by an explicit, versioned change (a tombstone satellites must see).
-    sa.Column("definition", JSON, nullable=True),
+    sa.Column("definition", NULLABLE_JSON, nullable=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Index("ix_definitions_seq", "seq"),
 )
