@@ -122,6 +122,8 @@ class Instance:
     """The driver's last readiness verdict; ``False`` until probes pass after (re)adoption."""
     exit_code: int | None = None
     """For ``EXITED``: the exit status, negative for a signal, ``None`` when unknown."""
+    cwd: Path | None = None
+    """The working directory of the spec it runs (a satellite keeps that artifact)."""
     check_path: str | None = None
     """The readiness path of the spec it runs (``None``: a TCP readiness probe): what the
     region ingress checks this instance on, whatever revision the others run."""

@@ -58,6 +58,7 @@ class FakeDriver:
             restarts=existing.restarts + 1 if existing else 0,
             ready=True,
             check_path=driver.check_path(spec.probes),
+            cwd=spec.cwd,
         )
         self._instances[spec.instance_id] = instance
         self._health[spec.instance_id] = driver.Health(spec.instance_id, True, True, True)

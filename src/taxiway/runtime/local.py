@@ -186,6 +186,7 @@ class LocalDriver:
             ready=ready,
             exit_code=None if running else record.exit_code,
             check_path=_check_path(state.get("probes")),
+            cwd=Path(state["cwd"]) if isinstance(state.get("cwd"), str) else None,
         )
 
     def list(self) -> list[driver.Instance]:

@@ -21,12 +21,19 @@ import tarfile
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from taxiway.errors import TaxiwayError
 from taxiway.satellite import feed
+
+SPARE = 2
+"""Artifacts no definition or instance uses that are kept anyway, newest first."""
+GRACE_SECONDS = 600.0
+"""An artifact installed this recently is never collected."""
+INCOMING_SECONDS = 3600.0
+"""A half-extracted artifact older than this was left by a killed satellite."""
 
 
 class ArtifactRejected(TaxiwayError):
@@ -118,6 +125,31 @@ class ArtifactCache:
                 shutil.rmtree(incoming, ignore_errors=True)
                 raise
         return target
+
+    def collect(self, keep: Collection[str], now: float) -> list[str]:
+        """Delete the artifacts (directory names) not in ``keep``, but for the
+        :data:`SPARE` most recently installed ones (what a rollback would ask for again)
+        and any installed in the last :data:`GRACE_SECONDS` (the puller may have fetched
+        one for a definition the reconciler has not read yet). Answers what it deleted."""
+        with self._lock:
+            try:
+                found = [p for p in self.root.iterdir() if p.is_dir()]
+            except FileNotFoundError:
+                return []
+            unused = []
+            for path in found:
+                age = now - path.stat().st_mtime
+                if path.name.startswith(".incoming-"):
+                    if age > INCOMING_SECONDS:  # left by a satellite killed mid-extraction
+                        shutil.rmtree(path, ignore_errors=True)
+                elif path.name not in keep and age > GRACE_SECONDS:
+                    unused.append(path)
+            unused.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+            deleted = []
+            for path in unused[SPARE:]:
+                shutil.rmtree(path, ignore_errors=True)
+                deleted.append(path.name)
+            return deleted
 
     def rejection(self, digest: str) -> str | None:
         """Why the last download of ``digest`` was refused, if it was."""

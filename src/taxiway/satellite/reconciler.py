@@ -31,6 +31,8 @@ from taxiway.spec import topology
 
 log = logging.getLogger(__name__)
 HOLD_SLACK_SECONDS = 10.0
+COLLECT_SECONDS = 60.0
+"""How often unused artifacts are looked for (a directory listing and a stat each)."""
 """How much longer than a drain's grace a stop waits for an ingress that does not answer."""
 
 
@@ -79,6 +81,7 @@ class Reconciler:
         self._parsed: dict[reconcile.Key, regional.RegionalDefinition | str | None] = {}
         self._desired: dict[reconcile.Key, reconcile.Desired] = {}
         self._cursor = 0
+        self._next_collection = float("-inf")
         self._lock = threading.Lock()
         self._pending: set[reconcile.Key] = set()
         self._pending_all = True
@@ -138,7 +141,27 @@ class Reconciler:
         """Reload what changed, plan, act, supervise one tick, and report."""
         self._reload()
         done = self.executor.step(self._desired, self._region, self._store.failed_nodes)
+        self._collect_artifacts(done.observed)
         return self._snapshot(done.plan, done.observed, done.rotation)
+
+    def _collect_artifacts(self, observed: Sequence[driver.Instance]) -> None:
+        """Now and then, delete the artifacts nothing needs any more: not named by a
+        definition in the store, not the directory of an instance that runs or is kept."""
+        began = self._clock()
+        if began < self._next_collection:
+            return
+        self._next_collection = began + COLLECT_SECONDS
+        root = self._cache.root
+        keep = {artifacts.hex_of(e.artifact) for e in self._entries.values() if e.artifact}
+        directories = [spec.cwd for spec in self.executor.managed.values()] + [i.cwd for i in observed]
+        keep |= {d.name for d in directories if d is not None and d.parent == root}
+        try:
+            deleted = self._cache.collect(keep, time.time())
+        except OSError as exc:
+            log.warning("cannot collect unused artifacts: %s", exc)
+            return
+        if deleted:
+            log.info("deleted %d unused artifacts: %s", len(deleted), ", ".join(d[:12] for d in deleted))
 
     def _snapshot(
         self,
