@@ -10,11 +10,12 @@ instance outlives the satellite that started it:
   satellite crash (or ``kill -9``) leaves them running and creates no zombies.
 - The instance starts in a session of its own as well, with stdout and stderr on one pipe
   whose read end only the shim holds. The shim writes that stream to ``instance.log``, each
-  line stamped with the time it read it, and rotates by size itself. This is why rotation keeps working while no satellite runs;
-  copy-truncate from the driver would stop rotating when the satellite dies and loses the
-  lines written between the copy and the truncate. The cost: if the shim is killed, the
-  instance's next write fails (EPIPE) and the instance usually exits — the supervisor
-  then restarts both, which is the same path as any crash.
+  line stamped with the time it read it, and rotates by size itself. This is why rotation
+  keeps working while no satellite runs; copy-truncate from the driver would stop rotating
+  when the satellite dies and loses the lines written between the copy and the truncate.
+  The cost: if the shim is killed, the instance's next write fails (EPIPE) and the
+  instance usually exits — the supervisor then restarts both, which is the same path as
+  any crash.
 - It writes ``process.json`` (pid and ``/proc`` start time of the instance and of itself)
   before reporting success, so a driver that dies right after the launch still finds the
   instance, and ``exit.json`` (status, time) when the instance exits, for post-mortems.
