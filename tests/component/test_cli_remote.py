@@ -586,7 +586,7 @@ def test_chaos_marks_nodes_down_and_up(
     assert regions["us-east1"]["failed_nodes"] == []
 
     bad = taxiway(capsys, "chaos", "node-down", "us-east1/node-1")
-    assert bad.code == 1
+    assert bad.code == 2
     assert "REGION/DATACENTER/NODE" in bad.err
     unknown = taxiway(capsys, "chaos", "node-down", "us-east1/us-east1-z/node-9")
     assert unknown.code == 1
@@ -618,6 +618,26 @@ def test_plan_remote_compares_with_what_the_environment_runs(
     both = taxiway(capsys, *plan, "--state", str(tmp_path / "state.json"))
     assert both.code == 1
     assert "mutually exclusive" in both.err
+
+
+def test_plan_remote_sees_a_change_of_code_alone(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code_only = tmp_path / "hello-code"
+    shutil.copytree(HELLO, code_only, ignore=shutil.ignore_patterns("__pycache__"))
+    assert taxiway(capsys, "deploy", str(code_only), "--env", "production", "--no-wait").code == 0
+    plan = ["plan", str(code_only), "--env", "production", "--remote", "--detailed-exitcode", *PLATFORM]
+    assert taxiway(capsys, *plan).code == 0, "the very files deployed: no changes"
+    app = code_only / "app.py"
+    app.write_text(app.read_text() + "\n# a fix that touches no manifest\n")
+    changed = taxiway(capsys, *plan)
+    assert changed.code == 2, changed.out + changed.err
+    assert "~ artifact: " in changed.out
+    assert "Plan: 0 to create, 3 to change, 0 to remove." in changed.out
+    as_json = json.loads(taxiway(capsys, *plan, "--json").out)
+    deployed = world.call("GET", "/v1/services/hello/revisions/1", "admin").json()["artifact"]
+    assert {c["region"]: c["fields"] for c in as_json["changes"]}["us-east1"][0]["field"] == "artifact"
+    assert as_json["changes"][0]["fields"][0]["old"] == deployed
 
 
 # -- finding the control plane ---------------------------------------------------------------

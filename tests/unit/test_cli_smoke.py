@@ -71,6 +71,22 @@ def test_secret_values_never_printed() -> None:
     assert "not-a-real-token" not in planned.stdout
 
 
-def test_usage_errors_exit_1_not_2() -> None:
+def test_usage_errors_exit_2_as_clicks_own_do_but_1_where_2_means_changes() -> None:
     result = taxiway("plan", str(EXAMPLES / "hello"), "--env", "prod", *PLATFORM)
+    assert result.returncode == 2
+    result = taxiway("plan", str(EXAMPLES / "hello"), "--env", "prod", "--detailed-exitcode", *PLATFORM)
     assert result.returncode == 1
+    mutually_exclusive = taxiway(
+        "plan", str(EXAMPLES / "hello"), "--env", "production", "--remote", "--state", "x"
+    )
+    assert mutually_exclusive.returncode == 2
+    assert "mutually exclusive" in mutually_exclusive.stderr
+
+
+@pytest.mark.parametrize("command", [["deploy", str(EXAMPLES / "hello")], ["rollback", "hello"]])
+def test_env_is_required_where_it_says_so(command: list[str]) -> None:
+    result = taxiway(*command, "--url", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "Missing option '--env'" in result.stderr
+    assert "None" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

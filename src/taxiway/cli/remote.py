@@ -54,12 +54,17 @@ def connection_options(command: F) -> F:
 
 
 def _environment_option(default: str | None = None) -> Callable[[F], F]:
+    if default is None:
+        # No ``default=None`` here: click 8.2+ takes an explicit None as a value given, and
+        # would let a command run without --env ("deployed ... for None").
+        return click.option(
+            "--env", "environment", required=True, type=click.Choice(ENVIRONMENTS), help="Environment."
+        )
     return click.option(
         "--env",
         "environment",
-        required=default is None,
         default=default,
-        show_default=default is not None,
+        show_default=True,
         type=click.Choice(ENVIRONMENTS),
         help="Environment.",
     )
@@ -452,10 +457,13 @@ def node_up(ref: nodes.NodeRef, url: str | None, token_file: Path | None) -> Non
 
 def deployed_state(
     url: str | None, token_file: Path | None, service: str, environment: str
-) -> dict[tuple[str, str, str], RegionalDefinition]:
-    """What ``environment`` of ``service`` runs now, per the control plane (``plan --remote``)."""
+) -> tuple[dict[tuple[str, str, str], RegionalDefinition], str | None]:
+    """What ``environment`` of ``service`` runs now, and its artifact (``plan --remote``)."""
     with _connect(url, token_file) as (cp, _connection):
-        return {d.key: d for d in desired.deployed_definitions(cp, service, environment)}
+        found = desired.deployed(cp, service, environment)
+    if found is None:
+        return {}, None
+    return {d.key: d for d in found.definitions}, found.artifact
 
 
 COMMANDS: list[click.Command] = [
