@@ -243,6 +243,61 @@ def test_an_unknown_region_is_refused_by_the_control_plane_and_nothing_is_stored
     assert world.store.desired("hello", "production") is None
 
 
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [
+        (EXAMPLES / "bad" / "schema" / "port-out-of-range", "spec.container_port"),  # refused here
+        (EXAMPLES / "bad" / "semantic" / "unknown-region", "spec.regions[1]"),  # by the control plane
+    ],
+)
+def test_deploy_json_prints_json_for_a_refused_manifest_too(
+    world: World, capsys: pytest.CaptureFixture[str], bad: Path, where: str
+) -> None:
+    result = taxiway(capsys, "deploy", str(bad), "--env", "production", "--no-wait", "--json")
+    assert result.code == 1
+    answer = json.loads(result.out)
+    assert (answer["outcome"], answer["environment"]) == ("invalid", "production")
+    assert {p["field"] for p in answer["problems"]} == {where}
+    assert answer["problems"][0]["file"] == str(bad / ".taxiway" / "service.yaml")
+    assert where in result.err, "people reading the CI log see the problems too"
+
+
+def test_deploy_timeout_is_seconds_when_bare(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    begun = time.monotonic()
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "1", "--json")
+    took = time.monotonic() - begun
+    assert result.code == 1
+    assert json.loads(result.out)["outcome"] == "timed-out"
+    assert "was not ready in production after 1s" in result.err
+    assert took < 10, "1 means one second of waiting, not 1ms nor a usage error"
+    bad = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "soon")
+    assert bad.code == 2
+    assert "a bare number is seconds" in bad.err or "expected a duration" in bad.err
+
+
+def test_ctrl_c_while_deploy_waits_says_the_rollout_goes_on(world: World) -> None:
+    deploying = subprocess.Popen(
+        [sys.executable, "-m", "taxiway.cli.main", "deploy", str(HELLO), "--env", "production"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert deploying.stdout is not None
+        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the wait to begin", within=60)
+        deploying.send_signal(signal.SIGINT)
+        out, errors = deploying.communicate(timeout=20)
+    finally:
+        if deploying.poll() is None:
+            deploying.kill()
+            deploying.wait()
+    assert deploying.returncode == 130, out + errors
+    assert "production now points at revision 1" in out
+    assert "the rollout of revision 1 goes on in the regions" in errors
+    assert "taxiway status hello --env production" in errors
+    assert "Traceback" not in errors
+
+
 def test_a_concurrent_deploy_wins_and_this_one_changes_nothing(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -696,3 +751,15 @@ def test_right_after_dev_up_nothing_else_needs_setting(
     current = world.store.desired("hello", "production")
     assert current is not None
     assert current.updated_by == "admin:root"
+
+
+def test_glb_status_of_an_unknown_service_is_an_error(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    unknown = taxiway(capsys, "glb", "status", "nosuch")
+    assert unknown.code == 1
+    assert "no service named 'nosuch'" in unknown.err
+    known = taxiway(capsys, "glb", "status", "hello")
+    assert known.code == 0, known.err
+    assert "no PoP reports hello" in known.out

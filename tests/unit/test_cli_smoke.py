@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,29 @@ def test_env_is_required_where_it_says_so(command: list[str]) -> None:
     assert "Missing option '--env'" in result.stderr
     assert "None" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_no_color_drops_every_style_bold_included() -> None:
+    def plan(**env: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "taxiway.cli.main",
+                "plan",
+                str(EXAMPLES / "hello"),
+                "--env",
+                "production",
+                *PLATFORM,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, "FORCE_COLOR": "1", **env},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "\x1b[1m" in plan(), "a terminal gets bold"
+    assert "\x1b[" not in plan(NO_COLOR="1")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
+from taxiway.cli import consoles
 from taxiway.client import config
 from taxiway.dev import bringup, pidlock, status_report, teardown, wan_process
 from taxiway.dev import layout as paths
@@ -24,8 +24,8 @@ from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
 from taxiway.errors import ConfigurationError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 dir_option = click.option(
     "--dir",

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from ruamel.yaml import YAML
 
 from taxiway import __version__
 from taxiway.cli import (
+    consoles,
     dev_commands,
     edge_commands,
     plan_view,
@@ -43,8 +43,8 @@ from taxiway.spec.problem import Problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 2
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 topology_option = click.option(
     "--topology",

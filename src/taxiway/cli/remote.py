@@ -14,29 +14,31 @@ import contextlib
 import datetime
 import functools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
-from taxiway.cli import progress_view, regions_view, revisions_view, status_view, table_view
+from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
 from taxiway.client import config, desired, logs, nodes, readiness, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
-from taxiway.errors import NotFound, TaxiwayError
+from taxiway.errors import NotFound, TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec import service_files, units
 from taxiway.spec.manifest import ENVIRONMENTS
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
 
 
 def connection_options(command: F) -> F:
@@ -74,8 +76,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """A duration (``90s``, ``5m``); a bare number is seconds, as ``--timeout 5`` reads."""
     try:
-        return units.parse_duration(value)
+        return units.parse_duration(float(value) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", value) else value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r}: {exc}") from exc
 
@@ -90,7 +93,7 @@ wait_options = [
         default="300s",
         show_default=True,
         callback=_seconds,
-        help="How long to wait for every region to be ready.",
+        help="How long to wait for every region to be ready (90s, 5m; a bare number is seconds).",
     ),
 ]
 
@@ -161,6 +164,8 @@ def _converge(
             progress = waiting.wait_until_ready(
                 cp, service, environment, revision, regions, timeout=timeout, on_progress=display.update
             )
+    except KeyboardInterrupt:
+        _interrupted(service, environment, revision, as_json=as_json, started=started, summary=summary)
     except (waiting.RolloutFailed, waiting.RolloutTimedOut) as exc:
         if isinstance(exc, waiting.RolloutFailed):
             progress_view.print_failure(err, exc.progress)
@@ -180,6 +185,38 @@ def _converge(
             f"[green]✓[/] {escape(service)} revision {revision} is ready in {environment} "
             f"({count} region{'s' if count != 1 else ''}) after {elapsed:.1f}s"
         )
+
+
+def _interrupted(
+    service: str, environment: str, revision: int, *, as_json: bool, started: float, summary: dict[str, Any]
+) -> NoReturn:
+    """Ctrl-C while waiting stops the waiting only: the control plane already has the change."""
+    follow = f"taxiway status {service} --env {environment}"
+    summary.update({"outcome": "interrupted", "elapsed_seconds": round(time.monotonic() - started, 1)})
+    if as_json:
+        _print_json(summary)
+    err.print(
+        f"interrupted: stopped waiting, but the rollout of revision {revision} goes on in the regions; "
+        f"follow it with `{escape(follow)}`",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _json_failures(as_json: bool, summary: dict[str, Any]) -> Iterator[None]:
+    """With ``--json``, an error before the wait (a refused manifest, say) is JSON too."""
+    try:
+        yield
+    except TaxiwayError as exc:
+        if as_json and "outcome" not in summary:
+            summary.update({"outcome": "invalid" if isinstance(exc, ValidationFailed) else "error"})
+            summary.update({"code": exc.code, "message": str(exc)})
+            if isinstance(exc, ValidationFailed):
+                summary["problems"] = [problem.to_json() for problem in exc.problems]
+            _print_json(summary)
+        raise
 
 
 @click.command()
@@ -204,35 +241,33 @@ def deploy(
     Deploying unchanged files finds the same revision again.
     """
     started = time.monotonic()
-    found = service_files.find(path)
-    service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
-    payload = upload.service_upload(found)
-    with _connect(url, token_file) as (cp, _connection):
-        created = upload.create_revision(cp, service, payload)
-        if not as_json:
-            stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
-            size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"
-            out.print(
-                f"revision {created.number} of {escape(service)}: {len(payload.files)} manifest files, "
-                f"artifact {stored} ({size})"
+    summary: dict[str, Any] = {"service": None, "environment": environment}
+    with _json_failures(as_json, summary):
+        found = service_files.find(path)
+        service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
+        summary["service"] = service
+        payload = upload.service_upload(found)
+        with _connect(url, token_file) as (cp, _connection):
+            created = upload.create_revision(cp, service, payload)
+            if not as_json:
+                stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
+                size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"
+                out.print(
+                    f"revision {created.number} of {escape(service)}: {len(payload.files)} manifest files, "
+                    f"artifact {stored} ({size})"
+                )
+            summary.update({"digest": created.digest, "artifact": created.artifact})
+            _converge(
+                cp,
+                service,
+                environment,
+                created.number,
+                wait=not no_wait,
+                timeout=timeout,
+                as_json=as_json,
+                started=started,
+                summary=summary,
             )
-        summary: dict[str, Any] = {
-            "service": service,
-            "environment": environment,
-            "digest": created.digest,
-            "artifact": created.artifact,
-        }
-        _converge(
-            cp,
-            service,
-            environment,
-            created.number,
-            wait=not no_wait,
-            timeout=timeout,
-            as_json=as_json,
-            started=started,
-            summary=summary,
-        )
 
 
 @click.command()
