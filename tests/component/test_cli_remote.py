@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -552,14 +553,16 @@ def fake_satellite(expected_token: str, lines: list[str]) -> Any:
 def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    satellite = fake_satellite(world.tokens["owner"], ["hello-production-r1-0 | listening on 41234"])
+    satellite = fake_satellite(
+        world.tokens["owner"], ["hello-production-r1-0 | 2026-12-01T09:10:11.123Z listening on 41234"]
+    )
     api, stop = serve(satellite)
     try:
         world.report("us-east1", 1, "ready", api=api)
         world.report("europe-west1", 1, "ready")  # no API address: a warning, not a failure
         result = taxiway(capsys, "logs", "hello", "--tail", "5", "--instance", "hello-production-r1-0")
         assert result.code == 0, result.err
-        assert result.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert result.out == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | listening on 41234\n"
         assert "europe-west1" in result.err
         assert "API address" in result.err
         [asked] = satellite.asked
@@ -569,8 +572,48 @@ def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
 
         followed = taxiway(capsys, "logs", "hello", "--region", "us-east1", "--follow")
         assert followed.code == 0, followed.err
-        assert followed.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert (
+            followed.out == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | listening on 41234\n"
+        )
         assert "follow=true" in satellite.asked[-1]["query"]
+    finally:
+        stop()
+
+
+def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    stamp = "2026-12-01T09:10:11.123Z"
+    lines = [
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 - - "GET /health HTTP/1.1" 200 -',  # the probe path
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 "GET /?q=1 HTTP/1.1" 200 "Taxiway-check/0.1"',
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 - - "GET / HTTP/1.1" 200 -',
+        f"hello-production-r1-0 | {stamp} Traceback (most recent call last):",
+    ]
+    satellite = fake_satellite(world.tokens["owner"], lines)
+    api, stop = serve(satellite)
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        quiet = taxiway(capsys, "logs", "hello", "--since", "5m")
+        assert quiet.code == 0, quiet.err
+        assert quiet.out.splitlines() == [
+            f'{stamp} us-east1/hello-production-r1-0 | 127.0.0.1 - - "GET / HTTP/1.1" 200 -',
+            f"{stamp} us-east1/hello-production-r1-0 | Traceback (most recent call last):",
+        ]
+        query = satellite.asked[-1]["query"]
+        assert "tail=10000" in query, "--since without --tail: every line since then"
+        since = datetime.datetime.fromisoformat(urllib.parse.parse_qs(query)["since"][0])
+        assert abs((utc_now() - datetime.timedelta(minutes=5) - since).total_seconds()) < 60
+        everything = taxiway(
+            capsys, "logs", "hello", "--all", "--since", "2026-12-01T09:00:00Z", "--tail", "7"
+        )
+        assert len(everything.out.splitlines()) == 4
+        assert "since=2026-12-01T09%3A00%3A00%2B00%3A00" in satellite.asked[-1]["query"]
+        assert "tail=7" in satellite.asked[-1]["query"]
+        bad = taxiway(capsys, "logs", "hello", "--since", "yesterday")
+        assert bad.code == 2
+        assert "RFC 3339" in bad.err
     finally:
         stop()
 
@@ -591,7 +634,7 @@ def endless_satellite(line: str) -> Any:
 
 
 def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
-    api, stop = serve(endless_satellite("hello-production-r1-0 | tick"))
+    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
     try:
         world.report("us-east1", 1, "ready", api=api)
         follower = subprocess.Popen(
@@ -602,7 +645,10 @@ def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
         )
         try:
             assert follower.stdout is not None
-            assert follower.stdout.readline() == "us-east1 | hello-production-r1-0 | tick\n"
+            assert (
+                follower.stdout.readline()
+                == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | tick\n"
+            )
             follower.send_signal(signal.SIGINT)
             _, errors = follower.communicate(timeout=20)
         finally:

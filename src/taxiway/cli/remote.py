@@ -25,11 +25,12 @@ import click
 from rich.markup import escape
 
 from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
-from taxiway.client import config, desired, logs, nodes, readiness, status, upload, waiting
+from taxiway.client import config, desired, log_lines, logs, nodes, readiness, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
 from taxiway.errors import NotFound, TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
+from taxiway.runtime import logfile
 from taxiway.spec import service_files, units
 from taxiway.spec.manifest import ENVIRONMENTS
 
@@ -349,14 +350,32 @@ def status_command(
         status_view.print_status(out, entries, now)
 
 
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        return log_lines.since(value, datetime.datetime.now(datetime.UTC))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from exc
+
+
 @click.command(name="logs")
 @click.argument("service")
 @_environment_option(default="production")
 @click.option("--region", help="Only this region.")
 @click.option("--instance", help="Only this instance.")
 @click.option(
-    "--tail", type=click.IntRange(min=0), default=100, show_default=True, help="Lines from the end."
+    "--tail",
+    type=click.IntRange(min=0, max=logfile.MAX_TAIL),
+    help="Lines from the end of each instance's log [default: 100; with --since, all since then].",
 )
+@click.option(
+    "--since",
+    metavar="WHEN",
+    callback=_since,
+    help="Only lines since a duration ago (5m, 2h) or an RFC 3339 time.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show health-check and monitor requests too.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
 @connection_options
 def logs_command(
@@ -364,17 +383,27 @@ def logs_command(
     environment: str,
     region: str | None,
     instance: str | None,
-    tail: int,
+    tail: int | None,
+    since: datetime.datetime | None,
+    show_all: bool,
     follow: bool,
     url: str | None,
     token_file: Path | None,
 ) -> None:
-    """Print a service's instance logs from each region's satellite, each line prefixed by region."""
+    """Print a service's instance logs from each region's satellite.
+
+    Each line: when it was written (UTC), REGION/INSTANCE, then the line. Requests for the
+    service's probe and monitor paths, and Taxiway's checks, are left out unless --all.
+    """
+    if tail is None:
+        tail = logfile.MAX_TAIL if since is not None else 100
     with _connect(url, token_file) as (cp, connection):
         apis = {r.name: r.api for r in region_list.fetch(cp)}
         if region is not None and region not in apis:
             raise NotFound(f"no region {region!r}; regions: {', '.join(apis)}")
         reported = readiness.reports_by_region(cp.get("/v1/status", service=service), service, environment)
+        running = None if show_all else desired.deployed(cp, service, environment)
+    check_paths = log_lines.check_paths(running.definitions) if running is not None else frozenset()
     names = [region] if region is not None else sorted(reported)
     if not names:
         raise NotFound(f"no region reports {service} in {environment} yet, so there are no logs to show")
@@ -395,7 +424,14 @@ def logs_command(
             tail=tail,
             instance=instance,
             follow=follow,
+            since=since,
         )
+
+    def show(name: str, raw: str) -> None:
+        line = log_lines.parse(name, raw)
+        if show_all or not log_lines.is_check(line.text, check_paths):
+            click.echo(line.render())
+
     failures = len(names) - len(sources)
     if follow:
         with contextlib.suppress(KeyboardInterrupt):
@@ -403,13 +439,13 @@ def logs_command(
                 if event.error is not None:
                     failures += 1
                     err.print(f"[yellow]warning[/]: {event.region}: {escape(str(event.error))}")
-                else:
-                    click.echo(f"{event.region} | {event.line}")
+                elif event.line is not None:
+                    show(event.region, event.line)
     else:
         for name, open_stream in sources.items():
             try:
-                for line in open_stream():
-                    click.echo(f"{name} | {line}")
+                for raw in open_stream():
+                    show(name, raw)
             except TaxiwayError as exc:
                 failures += 1
                 err.print(f"[yellow]warning[/]: {name}: {escape(str(exc))}")
