@@ -26,7 +26,6 @@ from taxiway.runtime import driver, supervision
 from taxiway.satellite import reconcile, rotation
 
 FAILURES_FOR_FAILED = 3
-LOG_TAIL_LINES = 20
 STARTUP_GAVE_UP = "startup probe failed"
 DRAINING = "draining from the ingress before it stops"
 NO_ROTATION = rotation.Seen(known=False)
