@@ -18,7 +18,11 @@ def frames(count: int) -> list[str]:
 
 
 def test_a_deep_traceback_is_shown_from_its_first_line_to_its_last() -> None:
-    crash = ["Traceback (most recent call last):", *frames(12), "ModuleNotFoundError: No module named 'flask'"]
+    crash = [
+        "Traceback (most recent call last):",
+        *frames(12),
+        "ModuleNotFoundError: No module named 'flask'",
+    ]
     log = [STAMP + line for line in ["[INFO] Starting gunicorn 23.0.0", "[INFO] Booting worker", *crash]]
     shown = log_excerpt.excerpt(log)
     assert shown == crash, "the old last-20-lines tail began mid-traceback and lost its first line"

@@ -198,13 +198,13 @@ def status(directory: Path | None, as_json: bool) -> None:
         out.print(
             f"  {name:<15} {_up(child)}  pid {region['satellite_pid']}  "
             f"{seen_text}  {region['instance_processes']} instance processes  "
-            f"ingress {region['ingress'] or '-'}"
+            f"ingress {region['ingress'] or '-'} (metrics {region.get('ingress_metrics') or '-'})"
         )
     for name, pop in document.get("pops", {}).items():
         child = document["children"].get(paths.edge_name(name), {})
         out.print(
-            f"  PoP {name:<11} {_up(child)}  pid {child.get('pid')}  {pop['url'] or '-'}  "
-            f"{pop['haproxy_processes']} HAProxy processes"
+            f"  PoP {name:<11} {_up(child)}  pid {child.get('pid')}  {pop['url'] or '-'} "
+            f"(metrics {pop.get('metrics') or '-'})  {pop['haproxy_processes']} HAProxy processes"
         )
     if paths.WAN in document["children"]:
         wan_child = document["children"][paths.WAN]
