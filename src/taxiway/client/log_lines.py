@@ -81,11 +81,8 @@ def since(value: str, now: datetime.datetime) -> datetime.datetime:
     except ValueError:
         pass
     try:
-        moment = datetime.datetime.fromisoformat(value)
+        return units.parse_time(value)
     except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
         raise ValueError(
             "expected a duration back from now (30s, 5m, 2h) or an RFC 3339 time such as 2026-12-01T09:10:00Z"
-        )
-    return moment
+        ) from None

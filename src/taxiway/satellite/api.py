@@ -21,7 +21,6 @@ control plane's. Requests are logged at debug level without headers (no token ev
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import select
@@ -37,6 +36,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from taxiway.errors import ConfigurationError
 from taxiway.runtime import driver, logfile
 from taxiway.satellite import access, logstream, runtimes
+from taxiway.spec import units
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
         since = None
         if since_text:
             try:
-                moment = datetime.datetime.fromisoformat(since_text)
-            except ValueError:
-                moment = None
-            if moment is None or moment.tzinfo is None:
-                raise _Refused(
-                    422, "invalid-request", "since must be an RFC 3339 time, such as 2026-12-01T09:10:11Z"
-                )
-            since = logfile.stamp(moment.timestamp())
+                since = logfile.stamp(units.parse_time(since_text).timestamp())
+            except ValueError as exc:
+                raise _Refused(422, "invalid-request", f"since: {exc}") from None
         return instance, int(tail_text), follow_text in ("true", "1"), since
 
     def _logs(self, service: str, environment: str, query: dict[str, list[str]]) -> None:
