@@ -57,6 +57,12 @@ def test_nothing_runs_so_every_region_is_created(tmp_path: Path) -> None:
     assert "create" in rendered(plan)
 
 
+def test_a_created_local_region_shows_the_port_its_instances_get(tmp_path: Path) -> None:
+    human = rendered(diff.plan(desired(tmp_path, "  container_port: 9000\n"), {})).split('{"changes"')[0]
+    assert f'+ spec.env.PORT = "{derive.ASSIGNED_PORT}"' in human
+    assert "9000" not in human, "the local runtime never listens on container_port"
+
+
 def test_plan_of_a_state_against_itself_is_empty(tmp_path: Path) -> None:
     state = desired(tmp_path, f"  env: {{TOKEN: {{value: {SECRET}, secret: true}}}}\n")
     plan = diff.plan(state, state)
