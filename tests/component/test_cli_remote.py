@@ -567,7 +567,7 @@ def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
         assert "API address" in result.err
         [asked] = satellite.asked
         assert asked["path"] == "/v1/logs/hello/production"
-        assert "tail=5" in asked["query"]
+        assert "tail=10000" in asked["query"], "more than --tail: checks are left out after reading"
         assert "instance=hello-production-r1-0" in asked["query"]
 
         followed = taxiway(capsys, "logs", "hello", "--region", "us-east1", "--follow")
@@ -611,6 +611,13 @@ def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
         assert len(everything.out.splitlines()) == 4
         assert "since=2026-12-01T09%3A00%3A00%2B00%3A00" in satellite.asked[-1]["query"]
         assert "tail=7" in satellite.asked[-1]["query"]
+        newest = taxiway(capsys, "logs", "hello", "--tail", "1")
+        assert newest.out.splitlines() == [
+            f"{stamp} us-east1/hello-production-r1-0 | Traceback (most recent call last):"
+        ]
+        app_lines = taxiway(capsys, "logs", "hello", "--tail", "2")
+        assert len(app_lines.out.splitlines()) == 2, "--tail counts the lines shown, checks left out"
+        assert "GET / HTTP/1.1" in app_lines.out
         bad = taxiway(capsys, "logs", "hello", "--since", "yesterday")
         assert bad.code == 2
         assert "RFC 3339" in bad.err

@@ -64,3 +64,11 @@ def test_since_is_a_duration_back_or_an_rfc_3339_time() -> None:
     for bad in ("yesterday", "2026-12-01T08:00:00", "-5m"):
         with pytest.raises(ValueError, match="RFC 3339"):
             log_lines.since(bad, NOW)
+
+
+def test_tail_keeps_the_last_lines_of_each_instance() -> None:
+    lines = [
+        log_lines.LogLine("us-east1", name, None, f"{name} {index}") for index in range(3) for name in "ab"
+    ]
+    assert [line.text for line in log_lines.last_per_instance(lines, 2)] == ["a 1", "a 2", "b 1", "b 2"]
+    assert log_lines.last_per_instance(lines, 0) == []

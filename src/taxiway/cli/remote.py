@@ -17,7 +17,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -367,7 +367,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @click.option(
     "--tail",
     type=click.IntRange(min=0, max=logfile.MAX_TAIL),
-    help="Lines from the end of each instance's log [default: 100; with --since, all since then].",
+    help="Lines shown from the end of each instance's log [default: 100; with --since, all since then].",
 )
 @click.option(
     "--since",
@@ -397,6 +397,9 @@ def logs_command(
     """
     if tail is None:
         tail = logfile.MAX_TAIL if since is not None else 100
+    # Checks are left out after reading: read more than --tail and keep --tail of those shown
+    # (following, the first lines are what the satellite sends, checks left out of them).
+    asked = logfile.MAX_TAIL if not show_all and not follow else tail
     with _connect(url, token_file) as (cp, connection):
         apis = {r.name: r.api for r in region_list.fetch(cp)}
         if region is not None and region not in apis:
@@ -421,16 +424,17 @@ def logs_command(
             connection.token,
             service,
             environment,
-            tail=tail,
+            tail=asked,
             instance=instance,
             follow=follow,
             since=since,
         )
 
-    def show(name: str, raw: str) -> None:
-        line = log_lines.parse(name, raw)
-        if show_all or not log_lines.is_check(line.text, check_paths):
-            click.echo(line.render())
+    def shown(name: str, raws: Iterable[str]) -> Iterator[log_lines.LogLine]:
+        for raw in raws:
+            line = log_lines.parse(name, raw)
+            if show_all or not log_lines.is_check(line.text, check_paths):
+                yield line
 
     failures = len(names) - len(sources)
     if follow:
@@ -440,12 +444,13 @@ def logs_command(
                     failures += 1
                     err.print(f"[yellow]warning[/]: {event.region}: {escape(str(event.error))}")
                 elif event.line is not None:
-                    show(event.region, event.line)
+                    for line in shown(event.region, [event.line]):
+                        click.echo(line.render())
     else:
         for name, open_stream in sources.items():
             try:
-                for raw in open_stream():
-                    show(name, raw)
+                for line in log_lines.last_per_instance(shown(name, open_stream()), tail):
+                    click.echo(line.render())
             except TaxiwayError as exc:
                 failures += 1
                 err.print(f"[yellow]warning[/]: {name}: {escape(str(exc))}")

@@ -18,6 +18,7 @@ moment the satellite filters on.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import re
 from collections.abc import Iterable
@@ -50,6 +51,18 @@ def parse(region: str, raw: str) -> LogLine:
         return LogLine(region, "-", None, raw)
     stamp, text = logfile.split_stamp(rest)
     return LogLine(region, instance, stamp, text)
+
+
+def last_per_instance(lines: Iterable[LogLine], count: int) -> list[LogLine]:
+    """The last ``count`` lines of each instance, instances in the order they first appear.
+
+    With checks left out, ``taxiway logs`` asks a satellite for more than ``--tail`` lines
+    and keeps this many of those shown, so ``--tail 100`` shows 100 lines of the app's own.
+    """
+    kept: dict[str, collections.deque[LogLine]] = {}
+    for line in lines:
+        kept.setdefault(line.instance, collections.deque(maxlen=count)).append(line)
+    return [line for deque in kept.values() for line in deque] if count > 0 else []
 
 
 def check_paths(definitions: Iterable[RegionalDefinition]) -> frozenset[str]:
