@@ -668,6 +668,31 @@ def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
         stop()
 
 
+def test_ctrl_c_in_any_command_is_a_message_and_exit_130(world: World) -> None:
+    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "taxiway.cli.main", "logs", "hello"],  # a satellite that never ends
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the command to run", within=60)
+            reader.send_signal(signal.SIGINT)
+            _, errors = reader.communicate(timeout=20)
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
+        assert reader.returncode == 130, errors
+        assert "interrupted" in errors
+        assert "Traceback" not in errors
+    finally:
+        stop()
+
+
 def test_logs_from_unreachable_satellites_fail_clearly(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:

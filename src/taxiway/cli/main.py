@@ -2,9 +2,9 @@
 
 Exit codes are a contract: 0 success, 1 any error (invalid input, missing configuration,
 an unreachable control plane), 2 bad usage (an unknown option, a missing ``--env``, as
-click's own errors), and with ``plan --detailed-exitcode`` 2 when there are changes — so
-there a usage error exits 1, never to be mistaken for "changes". Errors from Taxiway print
-as messages, never as tracebacks.
+click's own errors), 130 interrupted (Ctrl-C), and with ``plan --detailed-exitcode`` 2
+when there are changes — so there a usage error exits 1, never to be mistaken for
+"changes". Errors from Taxiway print as messages, never as tracebacks.
 """
 
 from __future__ import annotations
@@ -295,9 +295,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except TaxiwayError as exc:
         err.print(f"[bold red]error[/]: {exc}")
         code = EXIT_ERROR
-    except click.exceptions.Abort:
-        err.print("aborted")
-        code = EXIT_ERROR
+    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        err.print("interrupted")
+        code = remote.EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         code = exc.exit_code  # 2 for usage errors, 1 for the others
