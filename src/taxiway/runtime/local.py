@@ -14,10 +14,10 @@ An instance runs under a shim (:mod:`taxiway.runtime.shim`) in sessions of their
 neither is the satellite's child: ``kill -9`` of the satellite leaves them running. Each
 gets a free loopback port (``PORT``; kept across restarts while it stays free), the spec's
 env with the platform variables on top, ``HOME`` set to its own directory (unless the
-spec's env sets one), and only
-``PATH``/locale/``TZ`` from the satellite's own environment — never its token, and never
-Taxiway's own virtualenv on ``PATH`` (an app must not run on the platform's packages by
-accident). ``docs/runtime-local.md`` is this contract as users read it.
+spec's env sets one), and only ``PATH``/locale/``TZ`` from the satellite's own
+environment — never its token, and never Taxiway's own virtualenv on ``PATH`` (an app must
+not run on the platform's packages by accident). ``docs/runtime-local.md`` is this
+contract as users read it.
 
 Re-adoption: the first use of a driver object runs :meth:`LocalDriver.recover`, which
 reads every instance directory, keeps the instances whose process is still the one that
