@@ -23,6 +23,7 @@ from taxiway.cli import (
     consoles,
     dev_commands,
     edge_commands,
+    logs_command,
     plan_view,
     platform_files,
     problems_view,
@@ -281,6 +282,7 @@ for _command in (
     *edge_commands.COMMANDS,
     dev_commands.dev,
     *remote.COMMANDS,
+    logs_command.logs_command,
 ):
     cli.add_command(_command)
 
