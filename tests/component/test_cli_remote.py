@@ -276,23 +276,28 @@ def test_deploy_timeout_is_seconds_when_bare(world: World, capsys: pytest.Captur
     assert "a bare number is seconds" in bad.err or "expected a duration" in bad.err
 
 
-def test_ctrl_c_while_deploy_waits_says_the_rollout_goes_on(world: World) -> None:
-    deploying = subprocess.Popen(
-        [sys.executable, "-m", "taxiway.cli.main", "deploy", str(HELLO), "--env", "production"],
+def interrupt_once_it_polls(world: World, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in a process of its own, Ctrl-C it once it asked for status: (code, out, err)."""
+    running = subprocess.Popen(
+        [sys.executable, "-m", "taxiway.cli.main", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert deploying.stdout is not None
-        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the wait to begin", within=60)
-        deploying.send_signal(signal.SIGINT)
-        out, errors = deploying.communicate(timeout=20)
+        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the command to run", within=60)
+        running.send_signal(signal.SIGINT)
+        out, errors = running.communicate(timeout=20)
     finally:
-        if deploying.poll() is None:
-            deploying.kill()
-            deploying.wait()
-    assert deploying.returncode == 130, out + errors
+        if running.poll() is None:
+            running.kill()
+            running.wait()
+    return running.returncode, out, errors
+
+
+def test_ctrl_c_while_deploy_waits_says_the_rollout_goes_on(world: World) -> None:
+    code, out, errors = interrupt_once_it_polls(world, "deploy", str(HELLO), "--env", "production")
+    assert code == 130, out + errors
     assert "production now points at revision 1" in out
     assert "the rollout of revision 1 goes on in the regions" in errors
     assert "taxiway status hello --env production" in errors
@@ -672,21 +677,8 @@ def test_ctrl_c_in_any_command_is_a_message_and_exit_130(world: World) -> None:
     api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
     try:
         world.report("us-east1", 1, "ready", api=api)
-        reader = subprocess.Popen(
-            [sys.executable, "-m", "taxiway.cli.main", "logs", "hello"],  # a satellite that never ends
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the command to run", within=60)
-            reader.send_signal(signal.SIGINT)
-            _, errors = reader.communicate(timeout=20)
-        finally:
-            if reader.poll() is None:
-                reader.kill()
-                reader.wait()
-        assert reader.returncode == 130, errors
+        code, _, errors = interrupt_once_it_polls(world, "logs", "hello")  # a satellite that never ends
+        assert code == 130, errors
         assert "interrupted" in errors
         assert "Traceback" not in errors
     finally:
