@@ -380,3 +380,12 @@ def test_pop_status_is_shown_only_to_who_may_read_the_service(api: Api) -> None:
     assert api.call("GET", "/v1/glb?service=hello", "stranger").status_code == 403
     [mine] = api.call("GET", "/v1/glb", "stranger").json()
     assert [s["service"] for s in mine["services"]] == ["other"], "an owner sees only its own services"
+
+
+def test_the_api_describes_itself_without_pages_that_need_a_cdn(api: Api) -> None:
+    described = httpx.get(f"{api.url}/openapi.json", timeout=10, trust_env=False)
+    assert described.status_code == 200
+    assert "/v1/status" in described.json()["paths"]
+    for page in ("/docs", "/redoc"):
+        # FastAPI's pages fetch Swagger UI and ReDoc from cdn.jsdelivr.net: blank offline
+        assert httpx.get(f"{api.url}{page}", timeout=10, trust_env=False).status_code == 404

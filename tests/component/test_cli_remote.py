@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -241,6 +242,66 @@ def test_an_unknown_region_is_refused_by_the_control_plane_and_nothing_is_stored
     assert "mars-north1" in result.err
     assert world.store.revisions("hello") == []
     assert world.store.desired("hello", "production") is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [
+        (EXAMPLES / "bad" / "schema" / "port-out-of-range", "spec.container_port"),  # refused here
+        (EXAMPLES / "bad" / "semantic" / "unknown-region", "spec.regions[1]"),  # by the control plane
+    ],
+)
+def test_deploy_json_prints_json_for_a_refused_manifest_too(
+    world: World, capsys: pytest.CaptureFixture[str], bad: Path, where: str
+) -> None:
+    result = taxiway(capsys, "deploy", str(bad), "--env", "production", "--no-wait", "--json")
+    assert result.code == 1
+    answer = json.loads(result.out)
+    assert (answer["outcome"], answer["environment"]) == ("invalid", "production")
+    assert {p["field"] for p in answer["problems"]} == {where}
+    assert answer["problems"][0]["file"] == str(bad / ".taxiway" / "service.yaml")
+    assert where in result.err, "people reading the CI log see the problems too"
+
+
+def test_deploy_timeout_is_seconds_when_bare(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    begun = time.monotonic()
+    result = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "1", "--json")
+    took = time.monotonic() - begun
+    assert result.code == 1
+    assert json.loads(result.out)["outcome"] == "timed-out"
+    assert "was not ready in production after 1s" in result.err
+    assert took < 10, "1 means one second of waiting, not 1ms nor a usage error"
+    bad = taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--timeout", "soon")
+    assert bad.code == 2
+    assert "a bare number is seconds" in bad.err or "expected a duration" in bad.err
+
+
+def interrupt_once_it_polls(world: World, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in a process of its own, Ctrl-C it once it asked for status: (code, out, err)."""
+    running = subprocess.Popen(
+        [sys.executable, "-m", "taxiway.cli.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the command to run", within=60)
+        running.send_signal(signal.SIGINT)
+        out, errors = running.communicate(timeout=20)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.wait()
+    return running.returncode, out, errors
+
+
+def test_ctrl_c_while_deploy_waits_says_the_rollout_goes_on(world: World) -> None:
+    code, out, errors = interrupt_once_it_polls(world, "deploy", str(HELLO), "--env", "production")
+    assert code == 130, out + errors
+    assert "production now points at revision 1" in out
+    assert "the rollout of revision 1 goes on in the regions" in errors
+    assert "taxiway status hello --env production" in errors
+    assert "Traceback" not in errors
 
 
 def test_a_concurrent_deploy_wins_and_this_one_changes_nothing(
@@ -497,25 +558,74 @@ def fake_satellite(expected_token: str, lines: list[str]) -> Any:
 def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    satellite = fake_satellite(world.tokens["owner"], ["hello-production-r1-0 | listening on 41234"])
+    satellite = fake_satellite(
+        world.tokens["owner"], ["hello-production-r1-0 | 2026-12-01T09:10:11.123Z listening on 41234"]
+    )
     api, stop = serve(satellite)
     try:
         world.report("us-east1", 1, "ready", api=api)
         world.report("europe-west1", 1, "ready")  # no API address: a warning, not a failure
         result = taxiway(capsys, "logs", "hello", "--tail", "5", "--instance", "hello-production-r1-0")
         assert result.code == 0, result.err
-        assert result.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert result.out == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | listening on 41234\n"
         assert "europe-west1" in result.err
         assert "API address" in result.err
         [asked] = satellite.asked
         assert asked["path"] == "/v1/logs/hello/production"
-        assert "tail=5" in asked["query"]
+        assert "tail=10000" in asked["query"], "more than --tail: checks are left out after reading"
         assert "instance=hello-production-r1-0" in asked["query"]
 
         followed = taxiway(capsys, "logs", "hello", "--region", "us-east1", "--follow")
         assert followed.code == 0, followed.err
-        assert followed.out == "us-east1 | hello-production-r1-0 | listening on 41234\n"
+        assert (
+            followed.out == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | listening on 41234\n"
+        )
         assert "follow=true" in satellite.asked[-1]["query"]
+    finally:
+        stop()
+
+
+def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    stamp = "2026-12-01T09:10:11.123Z"
+    lines = [
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 - - "GET /health HTTP/1.1" 200 -',  # the probe path
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 "GET /?q=1 HTTP/1.1" 200 "Taxiway-check/0.1"',
+        f'hello-production-r1-0 | {stamp} 127.0.0.1 - - "GET / HTTP/1.1" 200 -',
+        f"hello-production-r1-0 | {stamp} Traceback (most recent call last):",
+    ]
+    satellite = fake_satellite(world.tokens["owner"], lines)
+    api, stop = serve(satellite)
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        quiet = taxiway(capsys, "logs", "hello", "--since", "5m")
+        assert quiet.code == 0, quiet.err
+        assert quiet.out.splitlines() == [
+            f'{stamp} us-east1/hello-production-r1-0 | 127.0.0.1 - - "GET / HTTP/1.1" 200 -',
+            f"{stamp} us-east1/hello-production-r1-0 | Traceback (most recent call last):",
+        ]
+        query = satellite.asked[-1]["query"]
+        assert "tail=10000" in query, "--since without --tail: every line since then"
+        since = datetime.datetime.fromisoformat(urllib.parse.parse_qs(query)["since"][0])
+        assert abs((utc_now() - datetime.timedelta(minutes=5) - since).total_seconds()) < 60
+        everything = taxiway(
+            capsys, "logs", "hello", "--all", "--since", "2026-12-01T09:00:00Z", "--tail", "7"
+        )
+        assert len(everything.out.splitlines()) == 4
+        assert "since=2026-12-01T09%3A00%3A00%2B00%3A00" in satellite.asked[-1]["query"]
+        assert "tail=7" in satellite.asked[-1]["query"]
+        newest = taxiway(capsys, "logs", "hello", "--tail", "1")
+        assert newest.out.splitlines() == [
+            f"{stamp} us-east1/hello-production-r1-0 | Traceback (most recent call last):"
+        ]
+        app_lines = taxiway(capsys, "logs", "hello", "--tail", "2")
+        assert len(app_lines.out.splitlines()) == 2, "--tail counts the lines shown, checks left out"
+        assert "GET / HTTP/1.1" in app_lines.out
+        bad = taxiway(capsys, "logs", "hello", "--since", "yesterday")
+        assert bad.code == 2
+        assert "RFC 3339" in bad.err
     finally:
         stop()
 
@@ -536,7 +646,7 @@ def endless_satellite(line: str) -> Any:
 
 
 def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
-    api, stop = serve(endless_satellite("hello-production-r1-0 | tick"))
+    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
     try:
         world.report("us-east1", 1, "ready", api=api)
         follower = subprocess.Popen(
@@ -547,7 +657,10 @@ def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
         )
         try:
             assert follower.stdout is not None
-            assert follower.stdout.readline() == "us-east1 | hello-production-r1-0 | tick\n"
+            assert (
+                follower.stdout.readline()
+                == "2026-12-01T09:10:11.123Z us-east1/hello-production-r1-0 | tick\n"
+            )
             follower.send_signal(signal.SIGINT)
             _, errors = follower.communicate(timeout=20)
         finally:
@@ -555,6 +668,18 @@ def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
                 follower.kill()
                 follower.wait()
         assert follower.returncode == 0, errors
+        assert "Traceback" not in errors
+    finally:
+        stop()
+
+
+def test_ctrl_c_in_any_command_is_a_message_and_exit_130(world: World) -> None:
+    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
+    try:
+        world.report("us-east1", 1, "ready", api=api)
+        code, _, errors = interrupt_once_it_polls(world, "logs", "hello")  # a satellite that never ends
+        assert code == 130, errors
+        assert "interrupted" in errors
         assert "Traceback" not in errors
     finally:
         stop()
@@ -586,7 +711,7 @@ def test_chaos_marks_nodes_down_and_up(
     assert regions["us-east1"]["failed_nodes"] == []
 
     bad = taxiway(capsys, "chaos", "node-down", "us-east1/node-1")
-    assert bad.code == 1
+    assert bad.code == 2
     assert "REGION/DATACENTER/NODE" in bad.err
     unknown = taxiway(capsys, "chaos", "node-down", "us-east1/us-east1-z/node-9")
     assert unknown.code == 1
@@ -618,6 +743,26 @@ def test_plan_remote_compares_with_what_the_environment_runs(
     both = taxiway(capsys, *plan, "--state", str(tmp_path / "state.json"))
     assert both.code == 1
     assert "mutually exclusive" in both.err
+
+
+def test_plan_remote_sees_a_change_of_code_alone(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code_only = tmp_path / "hello-code"
+    shutil.copytree(HELLO, code_only, ignore=shutil.ignore_patterns("__pycache__"))
+    assert taxiway(capsys, "deploy", str(code_only), "--env", "production", "--no-wait").code == 0
+    plan = ["plan", str(code_only), "--env", "production", "--remote", "--detailed-exitcode", *PLATFORM]
+    assert taxiway(capsys, *plan).code == 0, "the very files deployed: no changes"
+    app = code_only / "app.py"
+    app.write_text(app.read_text() + "\n# a fix that touches no manifest\n")
+    changed = taxiway(capsys, *plan)
+    assert changed.code == 2, changed.out + changed.err
+    assert "~ artifact: " in changed.out
+    assert "Plan: 0 to create, 3 to change, 0 to remove." in changed.out
+    as_json = json.loads(taxiway(capsys, *plan, "--json").out)
+    deployed = world.call("GET", "/v1/services/hello/revisions/1", "admin").json()["artifact"]
+    assert {c["region"]: c["fields"] for c in as_json["changes"]}["us-east1"][0]["field"] == "artifact"
+    assert as_json["changes"][0]["fields"][0]["old"] == deployed
 
 
 # -- finding the control plane ---------------------------------------------------------------
@@ -676,3 +821,15 @@ def test_right_after_dev_up_nothing_else_needs_setting(
     current = world.store.desired("hello", "production")
     assert current is not None
     assert current.updated_by == "admin:root"
+
+
+def test_glb_status_of_an_unknown_service_is_an_error(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    unknown = taxiway(capsys, "glb", "status", "nosuch")
+    assert unknown.code == 1
+    assert "no service named 'nosuch'" in unknown.err
+    known = taxiway(capsys, "glb", "status", "hello")
+    assert known.code == 0, known.err
+    assert "no PoP reports hello" in known.out

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +123,11 @@ def get_root(port: int | None) -> dict[str, str]:
     return payload
 
 
+def texts(lines: Sequence[str]) -> list[str]:
+    """Log lines without their timestamps."""
+    return [logfile.unstamped(line) for line in lines]
+
+
 def instance(runtime: driver.RuntimeDriver, instance_id: str) -> driver.Instance:
     (found,) = [item for item in runtime.list() if item.instance_id == instance_id]
     return found
@@ -165,7 +170,7 @@ def test_environment_has_port_and_platform_variables_but_not_the_satellites(
     runtime = world.open_driver()
     started = runtime.start(world.spec("env-dump", (sys.executable, "-c", dump), env={"GREETING": "hi"}))
     wait_for(lambda: runtime.logs("env-dump"), within=10, what="the env dump")
-    env = json.loads(runtime.logs("env-dump")[0])
+    env = json.loads(logfile.unstamped(runtime.logs("env-dump")[0]))
     assert env["PORT"] == str(started.port)
     assert env["GREETING"] == "hi"
     assert {key: value for key, value in env.items() if key.startswith("TAXIWAY_")} == {
@@ -179,6 +184,41 @@ def test_environment_has_port_and_platform_variables_but_not_the_satellites(
     }
     state = json.loads((world.state_dir / "instances" / "env-dump" / "state.json").read_text())
     assert "hi" not in json.dumps(state), "env values stay out of state files"
+
+
+def test_path_leaves_out_taxiways_virtualenv_and_home_is_the_instances_own(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The satellite runs from a virtualenv whose bin/ is first on its PATH, as when started
+    # from an activated .venv: an instance must not find Taxiway's packages and tools there.
+    venv_bin = tmp_path / "taxiway-venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    settings = local.LocalSettings(state_dir=world.state_dir, hidden_bin_dirs=(str(venv_bin),))
+    runtime = local.LocalDriver(settings)
+    dump = (
+        "import json, os, pathlib, time; home = pathlib.Path(os.environ['HOME']);"
+        "(home / 'note').write_text('kept'); print(json.dumps(dict(os.environ)), flush=True); time.sleep(60)"
+    )
+    runtime.start(world.spec("env-home", (sys.executable, "-c", dump)))
+    wait_for(lambda: runtime.logs("env-home"), within=10, what="the env dump")
+    env = json.loads(logfile.unstamped(runtime.logs("env-home")[0]))
+
+    assert env["PATH"].split(os.pathsep) == ["/usr/bin", "/bin"]
+    home = world.state_dir / "instances" / "env-home" / "home"
+    assert env["HOME"] == str(home)
+    assert (home / "note").read_text() == "kept"
+    assert home.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_satellites_own_virtualenv_is_hidden_by_default() -> None:
+    bins = local.own_virtualenv_bins()
+    assert bins == ((os.path.join(sys.prefix, "bin"),) if sys.prefix != sys.base_prefix else ())
+    assert local.LocalSettings(state_dir=Path("/nonexistent")).hidden_bin_dirs == bins
+    hidden = os.path.join(sys.prefix, "bin")
+    assert local.instance_path(f"{hidden}/{os.pathsep}/usr/bin", (hidden,)) == "/usr/bin"
+    assert local.instance_path(hidden, (hidden,)) == local.DEFAULT_PATH
+    assert local.instance_path(None, ()) == local.DEFAULT_PATH
 
 
 @pytest.mark.slow
@@ -250,7 +290,7 @@ def test_graceful_stop_kills_an_instance_that_ignores_sigterm_after_the_grace(wo
     )
     runtime = world.open_driver()
     runtime.start(world.spec("stubborn", stubborn))
-    wait_for(lambda: runtime.logs("stubborn") == ["ignoring"], within=10, what="the handler")
+    wait_for(lambda: texts(runtime.logs("stubborn")) == ["ignoring"], within=10, what="the handler")
     begun = time.monotonic()
     runtime.stop("stubborn", grace_seconds=0.6, forget=False)
     took = time.monotonic() - begun
@@ -307,14 +347,14 @@ def test_logs_rotate_under_the_size_bound_even_with_no_driver_alive(world: World
     trigger.touch()
 
     reader = world.open_driver(rotation)
-    wait_for(lambda: reader.logs("chatty", tail=1) == ["done"], within=10, what="all output")
+    wait_for(lambda: texts(reader.logs("chatty", tail=1)) == ["done"], within=10, what="all output")
     directory = world.state_dir / "instances" / "chatty"
     files = sorted(path.name for path in directory.glob("instance.log*"))
     assert files == ["instance.log", "instance.log.1", "instance.log.2"]
     for name in files:
         assert (directory / name).stat().st_size <= rotation.max_bytes
     tail = reader.logs("chatty", tail=3)
-    assert tail[:2] == ["line 02998 " + "x" * 80, "line 02999 " + "x" * 80]
+    assert texts(tail[:2]) == ["line 02998 " + "x" * 80, "line 02999 " + "x" * 80]
 
 
 SATELLITE = """

@@ -45,3 +45,29 @@ def test_a_reopened_log_continues_where_it_was(tmp_path: Path) -> None:
         log.write(b"12345\n")
         log.close()
     assert sizes(tmp_path) == {"instance.log": 6, "instance.log.1": 6}
+
+
+def test_every_line_is_stamped_once_however_the_output_is_chunked() -> None:
+    stamper = logfile.Stamper()
+    written = stamper.apply(b"starting", 0.0) + stamper.apply(b" up\n\nTraceback", 1.5)
+    written += stamper.apply(b" (most recent call last):\n", 2.0)
+    assert written.decode().splitlines() == [
+        "1970-01-01T00:00:00.000Z starting up",
+        "1970-01-01T00:00:01.500Z ",
+        "1970-01-01T00:00:01.500Z Traceback (most recent call last):",
+    ]
+    assert [logfile.split_stamp(line) for line in written.decode().splitlines()][1:] == [
+        ("1970-01-01T00:00:01.500Z", ""),
+        ("1970-01-01T00:00:01.500Z", "Traceback (most recent call last):"),
+    ]
+    assert logfile.split_stamp("no stamp here") == (None, "no stamp here")
+
+
+def test_since_keeps_the_lines_stamped_at_or_after_the_moment() -> None:
+    lines = [
+        "1970-01-01T00:00:00.000Z a",
+        "old line",
+        "1970-01-01T00:00:01.000Z b",
+        "1970-01-01T00:00:02.000Z c",
+    ]
+    assert logfile.since(lines, logfile.stamp(1.0)) == lines[2:]

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from taxiway.runtime import local, process
+from taxiway.runtime import local, logfile, process
 from taxiway.satellite import ingress
 from tests.component.test_satellite import ControlPlane, hello_files, ready, wait_for
 from tests.conftest import EXAMPLES
@@ -195,7 +195,24 @@ def test_instances_outlive_a_killed_satellite_and_the_next_one_adopts_them(regio
         assert stream.status_code == 200
         answer(watched["endpoint"])
         line = next(line for line in stream.iter_lines() if "GET / HTTP/1.1" in line)
-    assert line.startswith(f"{watched['id']} | 127.0.0.1 ")
+    instance_id, _, stamped = line.partition(" | ")
+    assert instance_id == watched["id"]
+    assert logfile.split_stamp(stamped)[0] is not None, "every line says when it was written"
+    assert logfile.unstamped(stamped).startswith("127.0.0.1 ")
+
+    def logged_since(moment: str) -> list[str]:
+        answer = httpx.get(
+            f"{api}/v1/logs/hello/production",
+            params={"instance": watched["id"], "since": moment},
+            headers={"Authorization": f"Bearer {plane.tokens['owner']}"},
+            timeout=10,
+            trust_env=False,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.text.splitlines()
+
+    assert line in logged_since("2000-01-01T00:00:00Z")
+    assert logged_since("2999-01-01T00:00:00+00:00") == [], "nothing was written after then"
 
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +47,36 @@ def test_deploy_makes_every_region_ready_and_status_matches_what_runs(world: Wor
         # What status reports is what runs: these processes, no more, no fewer.
         assert pids == running[region]
         for pid in pids:
-            assert f"TAXIWAY_REGION={region}".encode() in proc_environ(pid)
+            environ = dict(item.decode().partition("=")[::2] for item in proc_environ(pid) if item)
+            assert environ["TAXIWAY_REGION"] == region
             assert b"app.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            # docs/runtime-local.md: a home of its own, and never Taxiway's virtualenv on PATH
+            # (scripts/test and scripts/demo put it first on the satellites' PATH).
+            home = Path(environ["HOME"])
+            assert home.name == "home"
+            assert home.parent.parent.name == "instances"
+            assert stat.S_IMODE(home.stat().st_mode) == 0o700
+            assert os.path.join(sys.prefix, "bin") not in environ["PATH"].split(os.pathsep)
+            assert environ["PORT"] == instance_port(reported, pid)
         for instance in reported:
             assert instance["ready"] is True
             assert answers_from(instance["endpoint"], region), f"{instance['endpoint']} in {region}"
+
+    # logs: every line stamped and named REGION/INSTANCE; probe requests only with --all.
+    logs = world.taxiway("logs", "hello", "--region", "us-east1", "--since", "10m")
+    assert logs.returncode == 0, logs.stderr
+    lines = logs.stdout.splitlines()
+    assert lines
+    stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z us-east1/hello-production-r\d+-\d+ \| ")
+    assert all(stamped.match(line) for line in lines), lines
+    assert not any("GET /health " in line for line in lines)
+    everything = world.taxiway("logs", "hello", "--region", "us-east1", "--since", "10m", "--all")
+    assert any("GET /health " in line for line in everything.stdout.splitlines())
+
+
+def instance_port(reported: list[dict[str, Any]], pid: int) -> str:
+    (endpoint,) = [i["endpoint"] for i in reported if i["pid"] == pid]
+    return str(endpoint).rsplit(":", 1)[1]
 
 
 def broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:

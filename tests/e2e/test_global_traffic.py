@@ -135,6 +135,17 @@ def test_pops_are_served_by_the_nearest_region_through_a_region_death_and_contro
         assert all(url.startswith("http://127.0.0.1:") for url in dev["pops"].values())
         assert all(dev["regions"][r]["ingress"].startswith("http://127.0.0.1:") for r in REGIONS)
         pops: dict[str, str] = dev["pops"]
+        # Every HAProxy's Prometheus exporter is named, in dev.json and in `dev status`.
+        exporters = [dev["regions"][r]["ingress_metrics"] for r in REGIONS] + list(
+            dev["pop_metrics"].values()
+        )
+        assert len(exporters) == len(REGIONS) + len(NEAREST)
+        for exporter in exporters:
+            scraped = httpx.get(exporter, timeout=10, trust_env=False)
+            assert scraped.status_code == 200, exporter
+            assert "haproxy_process_" in scraped.text, exporter
+        shown = world.taxiway("dev", "status", admin=False, env=env)
+        assert all(exporter in shown.stdout for exporter in exporters), shown.stdout
 
         deployed = world.taxiway("deploy", "examples/hello", "--env", "production", admin=False, env=env)
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -72,8 +73,10 @@ def test_secret_values_never_printed() -> None:
     assert "not-a-real-token" not in planned.stdout
 
 
-def test_usage_errors_exit_1_not_2() -> None:
+def test_usage_errors_exit_2_as_clicks_own_do_but_1_where_2_means_changes() -> None:
     result = taxiway("plan", str(EXAMPLES / "hello"), "--env", "prod", *PLATFORM)
+    assert result.returncode == 2
+    result = taxiway("plan", str(EXAMPLES / "hello"), "--env", "prod", "--detailed-exitcode", *PLATFORM)
     assert result.returncode == 1
 
 
@@ -89,3 +92,43 @@ def test_render_shows_the_effective_probes(tmp_path: Path) -> None:
     assert {name: probe["path"] for name, probe in probes.items()} == dict.fromkeys(
         ("startup", "readiness", "liveness"), "/-/ready"
     )
+    mutually_exclusive = taxiway(
+        "plan", str(EXAMPLES / "hello"), "--env", "production", "--remote", "--state", "x"
+    )
+    assert mutually_exclusive.returncode == 2
+    assert "mutually exclusive" in mutually_exclusive.stderr
+
+
+@pytest.mark.parametrize("command", [["deploy", str(EXAMPLES / "hello")], ["rollback", "hello"]])
+def test_env_is_required_where_it_says_so(command: list[str]) -> None:
+    result = taxiway(*command, "--url", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "Missing option '--env'" in result.stderr
+    assert "None" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_color_drops_every_style_bold_included() -> None:
+    def plan(**env: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "taxiway.cli.main",
+                "plan",
+                str(EXAMPLES / "hello"),
+                "--env",
+                "production",
+                *PLATFORM,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, "FORCE_COLOR": "1", **env},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "\x1b[1m" in plan(), "a terminal gets bold"
+    assert "\x1b[" not in plan(NO_COLOR="1")

@@ -96,9 +96,23 @@ def test_platform_variables_are_injected(tmp_path: Path) -> None:
         assert env["TAXIWAY_ENVIRONMENT"] == "production"
         assert env["TAXIWAY_SERVICE"] == "hello"
         assert env["TAXIWAY_REVISION"] == "7"
-        assert env["PORT"] == "9000"
+        assert env["PORT"] == derive.ASSIGNED_PORT, "the local runtime picks each instance's port"
         assert env["GREETING"] == "hi"
         assert definition.revision == 7
+
+
+def test_port_is_the_container_port_only_where_a_container_runtime_runs(tmp_path: Path) -> None:
+    path = tmp_path / "service.yaml"
+    path.write_text(BASE + "  container_port: 9000\n", encoding="utf-8")
+    loaded = service_files.load(service_files.find(path), "production")
+    data = world().model_dump(mode="json", by_alias=True)
+    data["continents"][0]["regions"][0]["runtime"] = {"driver": "kubernetes"}
+    mixed = Topology.model_validate(data)
+    kubernetes = next(iter(mixed.regions))
+    result = derive.derive(loaded.manifest, "production", mixed)
+    ports = {region: d.spec.env["PORT"] for region, d in result.items()}
+    assert ports.pop(kubernetes) == "9000"
+    assert set(ports.values()) == {derive.ASSIGNED_PORT}
 
 
 def test_environment_comes_from_the_argument(tmp_path: Path) -> None:

@@ -57,6 +57,12 @@ def test_nothing_runs_so_every_region_is_created(tmp_path: Path) -> None:
     assert "create" in rendered(plan)
 
 
+def test_a_created_local_region_shows_the_port_its_instances_get(tmp_path: Path) -> None:
+    human = rendered(diff.plan(desired(tmp_path, "  container_port: 9000\n"), {})).split('{"changes"')[0]
+    assert f'+ spec.env.PORT = "{derive.ASSIGNED_PORT}"' in human
+    assert "9000" not in human, "the local runtime never listens on container_port"
+
+
 def test_plan_of_a_state_against_itself_is_empty(tmp_path: Path) -> None:
     state = desired(tmp_path, f"  env: {{TOKEN: {{value: {SECRET}, secret: true}}}}\n")
     plan = diff.plan(state, state)
@@ -138,3 +144,19 @@ def test_a_value_marked_secret_is_redacted_on_both_sides(tmp_path: Path) -> None
     field = next(f for f in plan.changes[0].fields if f.path == "spec.env.TOKEN")
     assert field.sensitive
     assert SECRET not in rendered(plan)
+
+
+def test_a_new_artifact_changes_every_region_that_stays(tmp_path: Path) -> None:
+    before = desired(tmp_path)
+    after = desired(tmp_path, "  env: {GREETING: hi}\n")
+    unchanged = diff.plan(before, before)
+    assert diff.with_artifact(unchanged, "sha256:aa", "sha256:aa") is unchanged
+    code_only = diff.with_artifact(unchanged, "sha256:aa", "sha256:bb")
+    assert not code_only.empty
+    assert code_only.count("change") == len(before)
+    assert {c.fields for c in code_only.changes} == {
+        (diff.FieldChange("artifact", "sha256:aa", "sha256:bb"),)
+    }
+    assert '~ artifact: "sha256:aa" → "sha256:bb"' in rendered(code_only)
+    both = diff.with_artifact(diff.plan(after, before), "sha256:aa", "sha256:bb")
+    assert all(c.fields[0].path == "artifact" and len(c.fields) > 1 for c in both.changes)

@@ -14,7 +14,7 @@ import pytest
 
 from taxiway.plan import regional
 from taxiway.runtime import driver, fake, supervision
-from taxiway.satellite import executor, reconcile, report
+from taxiway.satellite import executor, log_excerpt, reconcile, report
 from taxiway.spec import topology
 
 SERVICE_DIR = Path("/srv/services/hello")
@@ -127,7 +127,9 @@ class World:
             self.last.observed,
             tracks,
             {},
-            lambda instance_id: self.driver.logs(instance_id, tail=report.LOG_TAIL_LINES),
+            lambda instance_id: log_excerpt.excerpt(
+                self.driver.logs(instance_id, tail=log_excerpt.READ_LINES)
+            ),
         )
         (found,) = [r["report"] for r in reports if (r["service"], r["environment"]) == key]
         return found

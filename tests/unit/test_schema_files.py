@@ -119,7 +119,8 @@ def test_reference_shows_types_defaults_and_rules() -> None:
         "`container_port`",
         "integer",
         "`8080`",
-        "Port the instance listens on. *Rules: range [1, 65535].*",
+        "Port the instance listens on in a container runtime; the `local` runtime gives each instance "
+        "a port of its own in `PORT` instead. *Rules: range [1, 65535].*",
     ]
     regions = _row(text, "spec", "regions")
     assert regions[2] == "**required**"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
@@ -110,3 +111,12 @@ def test_parse_cpu_rejects(bad: Any) -> None:
 def test_format_cpu_round_trips(millis: int, text: str) -> None:
     assert units.format_cpu(millis) == text
     assert units.parse_cpu(text) == millis
+
+
+def test_times_are_rfc_3339_with_an_offset() -> None:
+    expected = datetime.datetime(2026, 12, 1, 9, 10, tzinfo=datetime.UTC)
+    assert units.parse_time("2026-12-01T09:10:00Z") == expected
+    assert units.parse_time("2026-12-01T10:10:00+01:00") == expected
+    for bad in ("2026-12-01T09:10:00", "tomorrow", ""):
+        with pytest.raises(ValueError, match="RFC 3339"):
+            units.parse_time(bad)

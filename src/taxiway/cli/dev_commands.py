@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
+from taxiway.cli import consoles
 from taxiway.client import config
 from taxiway.dev import bringup, pidlock, status_report, teardown, wan_process
 from taxiway.dev import layout as paths
@@ -24,8 +24,8 @@ from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
 from taxiway.errors import ConfigurationError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 dir_option = click.option(
     "--dir",
@@ -198,13 +198,13 @@ def status(directory: Path | None, as_json: bool) -> None:
         out.print(
             f"  {name:<15} {_up(child)}  pid {region['satellite_pid']}  "
             f"{seen_text}  {region['instance_processes']} instance processes  "
-            f"ingress {region['ingress'] or '-'}"
+            f"ingress {region['ingress'] or '-'} (metrics {region.get('ingress_metrics') or '-'})"
         )
     for name, pop in document.get("pops", {}).items():
         child = document["children"].get(paths.edge_name(name), {})
         out.print(
-            f"  PoP {name:<11} {_up(child)}  pid {child.get('pid')}  {pop['url'] or '-'}  "
-            f"{pop['haproxy_processes']} HAProxy processes"
+            f"  PoP {name:<11} {_up(child)}  pid {child.get('pid')}  {pop['url'] or '-'} "
+            f"(metrics {pop.get('metrics') or '-'})  {pop['haproxy_processes']} HAProxy processes"
         )
     if paths.WAN in document["children"]:
         wan_child = document["children"][paths.WAN]

@@ -24,13 +24,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from taxiway.cli import agent_options, agent_process, platform_files, remote, table_view
+from taxiway.cli import agent_options, agent_process, consoles, platform_files, remote, table_view
 from taxiway.client import agent_flags, agent_token
 from taxiway.client import glb as glb_client
 from taxiway.edge import app
 from taxiway.edge import settings as edge_settings
 
-out = Console(highlight=False, soft_wrap=True)
+out = consoles.stdout()
 
 
 @click.command()
@@ -205,9 +205,17 @@ def glb_status(service: str | None, as_json: bool, url: str | None, token_file: 
     """
     with remote._connect(url, token_file) as (cp, _connection):
         entries = glb_client.fetch(cp, service)
+        if service is not None and not entries:
+            cp.get(f"/v1/services/{service}")  # no such service: NotFound, exit 1
     now = datetime.datetime.now(datetime.UTC)
     if as_json:
         remote._print_json([e.to_json(now) for e in entries])
+    elif service is not None and not entries:
+        out.print(
+            f"no PoP reports {escape(service)}: it is not globally load balanced "
+            "(load_balancing.global.enabled), or no PoP has picked it up yet",
+            highlight=False,
+        )
     else:
         print_glb(out, entries, now)
 

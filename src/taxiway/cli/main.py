@@ -1,8 +1,10 @@
 """The ``taxiway`` command: entry point, error handling and the declarative-core commands.
 
-Exit codes are a contract: 0 success, 1 any error (invalid input, bad usage, missing
-configuration), and with ``plan --detailed-exitcode`` 2 when there are changes. Errors
-from Taxiway print as messages, never as tracebacks.
+Exit codes are a contract: 0 success, 1 any error (invalid input, missing configuration,
+an unreachable control plane), 2 bad usage (an unknown option, a missing ``--env``, as
+click's own errors), 130 interrupted (Ctrl-C), and with ``plan --detailed-exitcode`` 2
+when there are changes — so there a usage error exits 1, never to be mistaken for
+"changes". Errors from Taxiway print as messages, never as tracebacks.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from ruamel.yaml import YAML
 
 from taxiway import __version__
 from taxiway.cli import (
+    consoles,
     dev_commands,
     edge_commands,
+    logs_command,
     plan_view,
     platform_files,
     problems_view,
@@ -29,6 +32,7 @@ from taxiway.cli import (
     secrets_commands,
     server_commands,
 )
+from taxiway.client import upload
 from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan import derive as derivation
 from taxiway.plan import diff
@@ -39,10 +43,10 @@ from taxiway.spec import schema as schemas
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.problem import Problem
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 2
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 topology_option = click.option(
     "--topology",
@@ -211,6 +215,7 @@ def plan(
     """Show what would be created, changed and removed, region by region.
 
     Without --state or --remote nothing is taken to run yet, so every region is created.
+    With --remote the service directory's artifact (its code) is compared too.
     """
     if compare_remote and state_path is not None:
         raise click.UsageError("--remote and --state are mutually exclusive: compare with one or the other")
@@ -219,12 +224,17 @@ def plan(
     definitions = _derive_all(path, [environment], files)[environment]
     desired = {d.key: d for d in definitions.values()}
     service = next(iter(definitions.values())).service
+    deployed_artifact: str | None = None
     if compare_remote:
-        actual = remote.deployed_state(url, token_file, service, environment)
+        actual, deployed_artifact = remote.deployed_state(url, token_file, service, environment)
     else:
         actual = _read_state(state_path) if state_path else {}
     actual = {k: v for k, v in actual.items() if k[0] == service and k[1] == environment}
     result = diff.plan(desired, actual)
+    if compare_remote and actual:
+        # The code counts as much as the manifest: the same artifact deploy would upload.
+        local_artifact = upload.service_upload(service_files.find(path)).artifact.digest
+        result = diff.with_artifact(result, deployed_artifact, local_artifact)
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -274,6 +284,7 @@ for _command in (
     dev_commands.dev,
     *remote.COMMANDS,
     secrets_commands.secrets_group,
+    logs_command.logs_command,
 ):
     cli.add_command(_command)
 
@@ -288,13 +299,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     except TaxiwayError as exc:
         err.print(f"[bold red]error[/]: {exc}")
         code = EXIT_ERROR
-    except click.exceptions.Abort:
-        err.print("aborted")
-        code = EXIT_ERROR
+    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        err.print("interrupted")
+        code = remote.EXIT_INTERRUPTED
     except click.ClickException as exc:
-        # Usage errors exit 1, not click's 2: 2 means "changes" for plan --detailed-exitcode.
         exc.show(file=sys.stderr)
-        code = EXIT_ERROR
+        code = exc.exit_code  # 2 for usage errors, 1 for the others
+        args = list(argv) if argv is not None else sys.argv[1:]
+        if code == EXIT_USAGE and "--detailed-exitcode" in args:
+            code = EXIT_ERROR  # there 2 means "changes"
     except BrokenPipeError:
         code = EXIT_OK
     sys.exit(code if isinstance(code, int) else EXIT_OK)

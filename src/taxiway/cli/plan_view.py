@@ -12,10 +12,12 @@ from taxiway.plan.diff import Plan, RegionChange
 
 _MARK = {"create": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red")}
 # Fields shown when a region is created or removed; the JSON plan carries all of them.
+# The port shown is PORT, the port the instances get: container_port where a container
+# runtime runs them, a port of its own per instance in a `local` region.
 _SUMMARY = (
     "spec.run.command",
     "spec.image",
-    "spec.container_port",
+    "spec.env.PORT",
     "spec.scalability.min_instances",
     "spec.scalability.max_instances",
     "spec.resources.cpu",

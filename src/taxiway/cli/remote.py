@@ -1,4 +1,4 @@
-"""Commands that talk to the control plane: deploy, rollback, status, logs, revisions, regions, chaos.
+"""Commands that talk to the control plane: deploy, rollback, status, revisions, regions, chaos.
 
 Each finds the control plane through :mod:`taxiway.client.config` (``--url`` and
 ``--token-file`` first; a token is never taken from argv), calls it through
@@ -6,37 +6,39 @@ Each finds the control plane through :mod:`taxiway.client.config` (``--url`` and
 ``--json`` prints the same facts for machines. Errors are :class:`TaxiwayError`, which
 ``taxiway.cli.main`` turns into a message and exit status 1. Deploy and rollback end in
 the same place, :func:`_converge`: point the environment at a revision, then wait.
+``logs`` lives in :mod:`taxiway.cli.logs_command`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
-from taxiway.cli import progress_view, regions_view, revisions_view, status_view, table_view
-from taxiway.client import config, desired, logs, nodes, readiness, status, upload, waiting
+from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
+from taxiway.client import config, desired, nodes, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
-from taxiway.errors import NotFound, TaxiwayError
+from taxiway.errors import NotFound, TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec import service_files, units
 from taxiway.spec.manifest import ENVIRONMENTS
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = consoles.stdout()
+err = consoles.stderr()
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
 
 
 def connection_options(command: F) -> F:
@@ -54,12 +56,17 @@ def connection_options(command: F) -> F:
 
 
 def _environment_option(default: str | None = None) -> Callable[[F], F]:
+    if default is None:
+        # No ``default=None`` here: click 8.2+ takes an explicit None as a value given, and
+        # would let a command run without --env ("deployed ... for None").
+        return click.option(
+            "--env", "environment", required=True, type=click.Choice(ENVIRONMENTS), help="Environment."
+        )
     return click.option(
         "--env",
         "environment",
-        required=default is None,
         default=default,
-        show_default=default is not None,
+        show_default=True,
         type=click.Choice(ENVIRONMENTS),
         help="Environment.",
     )
@@ -69,8 +76,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """A duration (``90s``, ``5m``); a bare number is seconds, as ``--timeout 5`` reads."""
     try:
-        return units.parse_duration(value)
+        return units.parse_duration(float(value) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", value) else value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r}: {exc}") from exc
 
@@ -85,7 +93,7 @@ wait_options = [
         default="300s",
         show_default=True,
         callback=_seconds,
-        help="How long to wait for every region to be ready.",
+        help="How long to wait for every region to be ready (90s, 5m; a bare number is seconds).",
     ),
 ]
 
@@ -156,6 +164,8 @@ def _converge(
             progress = waiting.wait_until_ready(
                 cp, service, environment, revision, regions, timeout=timeout, on_progress=display.update
             )
+    except KeyboardInterrupt:
+        _interrupted(service, environment, revision, as_json=as_json, started=started, summary=summary)
     except (waiting.RolloutFailed, waiting.RolloutTimedOut) as exc:
         if isinstance(exc, waiting.RolloutFailed):
             progress_view.print_failure(err, exc.progress)
@@ -175,6 +185,38 @@ def _converge(
             f"[green]✓[/] {escape(service)} revision {revision} is ready in {environment} "
             f"({count} region{'s' if count != 1 else ''}) after {elapsed:.1f}s"
         )
+
+
+def _interrupted(
+    service: str, environment: str, revision: int, *, as_json: bool, started: float, summary: dict[str, Any]
+) -> NoReturn:
+    """Ctrl-C while waiting stops the waiting only: the control plane already has the change."""
+    follow = f"taxiway status {service} --env {environment}"
+    summary.update({"outcome": "interrupted", "elapsed_seconds": round(time.monotonic() - started, 1)})
+    if as_json:
+        _print_json(summary)
+    err.print(
+        f"interrupted: stopped waiting, but the rollout of revision {revision} goes on in the regions; "
+        f"follow it with `{escape(follow)}`",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _json_failures(as_json: bool, summary: dict[str, Any]) -> Iterator[None]:
+    """With ``--json``, an error before the wait (a refused manifest, say) is JSON too."""
+    try:
+        yield
+    except TaxiwayError as exc:
+        if as_json and "outcome" not in summary:
+            summary.update({"outcome": "invalid" if isinstance(exc, ValidationFailed) else "error"})
+            summary.update({"code": exc.code, "message": str(exc)})
+            if isinstance(exc, ValidationFailed):
+                summary["problems"] = [problem.to_json() for problem in exc.problems]
+            _print_json(summary)
+        raise
 
 
 @click.command()
@@ -200,35 +242,33 @@ def deploy(
     Deploying unchanged files finds the same revision again.
     """
     started = time.monotonic()
-    found = service_files.find(path)
-    service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
-    payload = upload.service_upload(found)
-    with _connect(url, token_file) as (cp, _connection):
-        created = upload.create_revision(cp, service, payload, environment)
-        if not as_json:
-            stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
-            size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"
-            out.print(
-                f"revision {created.number} of {escape(service)}: {len(payload.files)} manifest files, "
-                f"artifact {stored} ({size})"
+    summary: dict[str, Any] = {"service": None, "environment": environment}
+    with _json_failures(as_json, summary):
+        found = service_files.find(path)
+        service = next(iter(service_files.load_all(found).values())).manifest.metadata.name
+        summary["service"] = service
+        payload = upload.service_upload(found)
+        with _connect(url, token_file) as (cp, _connection):
+            created = upload.create_revision(cp, service, payload, environment)
+            if not as_json:
+                stored = table_view.short_digest(created.artifact) if created.artifact else "not stored"
+                size = f"{payload.artifact.files} files, {len(payload.artifact.data) / 1024:.1f} KiB"
+                out.print(
+                    f"revision {created.number} of {escape(service)}: {len(payload.files)} manifest files, "
+                    f"artifact {stored} ({size})"
+                )
+            summary.update({"digest": created.digest, "artifact": created.artifact})
+            _converge(
+                cp,
+                service,
+                environment,
+                created.number,
+                wait=not no_wait,
+                timeout=timeout,
+                as_json=as_json,
+                started=started,
+                summary=summary,
             )
-        summary: dict[str, Any] = {
-            "service": service,
-            "environment": environment,
-            "digest": created.digest,
-            "artifact": created.artifact,
-        }
-        _converge(
-            cp,
-            service,
-            environment,
-            created.number,
-            wait=not no_wait,
-            timeout=timeout,
-            as_json=as_json,
-            started=started,
-            summary=summary,
-        )
 
 
 @click.command()
@@ -310,74 +350,6 @@ def status_command(
         status_view.print_status(out, entries, now)
 
 
-@click.command(name="logs")
-@click.argument("service")
-@_environment_option(default="production")
-@click.option("--region", help="Only this region.")
-@click.option("--instance", help="Only this instance.")
-@click.option(
-    "--tail", type=click.IntRange(min=0), default=100, show_default=True, help="Lines from the end."
-)
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
-@connection_options
-def logs_command(
-    service: str,
-    environment: str,
-    region: str | None,
-    instance: str | None,
-    tail: int,
-    follow: bool,
-    url: str | None,
-    token_file: Path | None,
-) -> None:
-    """Print a service's instance logs from each region's satellite, each line prefixed by region."""
-    with _connect(url, token_file) as (cp, connection):
-        apis = {r.name: r.api for r in region_list.fetch(cp)}
-        if region is not None and region not in apis:
-            raise NotFound(f"no region {region!r}; regions: {', '.join(apis)}")
-        reported = readiness.reports_by_region(cp.get("/v1/status", service=service), service, environment)
-    names = [region] if region is not None else sorted(reported)
-    if not names:
-        raise NotFound(f"no region reports {service} in {environment} yet, so there are no logs to show")
-    sources: dict[str, Callable[[], Iterator[str]]] = {}
-    for name in names:
-        api = apis.get(name)
-        if api is None:
-            err.print(
-                f"[yellow]warning[/]: {name}: its satellite has not reported an API address; no logs from it"
-            )
-            continue
-        sources[name] = functools.partial(
-            logs.stream,
-            api,
-            connection.token,
-            service,
-            environment,
-            tail=tail,
-            instance=instance,
-            follow=follow,
-        )
-    failures = len(names) - len(sources)
-    if follow:
-        with contextlib.suppress(KeyboardInterrupt):
-            for event in logs.merge(sources):
-                if event.error is not None:
-                    failures += 1
-                    err.print(f"[yellow]warning[/]: {event.region}: {escape(str(event.error))}")
-                else:
-                    click.echo(f"{event.region} | {event.line}")
-    else:
-        for name, open_stream in sources.items():
-            try:
-                for line in open_stream():
-                    click.echo(f"{name} | {line}")
-            except TaxiwayError as exc:
-                failures += 1
-                err.print(f"[yellow]warning[/]: {name}: {escape(str(exc))}")
-    if failures == len(names):
-        raise TaxiwayError(f"no logs could be read from any region of {service} in {environment}")
-
-
 @click.command()
 @click.argument("service")
 @json_option
@@ -453,17 +425,19 @@ def node_up(ref: nodes.NodeRef, url: str | None, token_file: Path | None) -> Non
 
 def deployed_state(
     url: str | None, token_file: Path | None, service: str, environment: str
-) -> dict[tuple[str, str, str], RegionalDefinition]:
-    """What ``environment`` of ``service`` runs now, per the control plane (``plan --remote``)."""
+) -> tuple[dict[tuple[str, str, str], RegionalDefinition], str | None]:
+    """What ``environment`` of ``service`` runs now, and its artifact (``plan --remote``)."""
     with _connect(url, token_file) as (cp, _connection):
-        return {d.key: d for d in desired.deployed_definitions(cp, service, environment)}
+        found = desired.deployed(cp, service, environment)
+    if found is None:
+        return {}, None
+    return {d.key: d for d in found.definitions}, found.artifact
 
 
 COMMANDS: list[click.Command] = [
     deploy,
     rollback,
     status_command,
-    logs_command,
     revisions,
     regions_command,
     chaos,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
+from taxiway.cli import consoles
 from taxiway.server import serve, settings
 
-out = Console(highlight=False, soft_wrap=True)
+out = consoles.stdout()
 
 
 def _settings(

@@ -4,7 +4,7 @@ Deploy and rollback both end in :func:`point`: a write guarded by the version re
 before it, so two people deploying at once cannot silently overwrite each other (the
 loser's write is refused and nothing changes). :func:`rollback_target` picks the revision
 a rollback returns to; :func:`targets` is what ``status`` compares reports with, and
-:func:`deployed_definitions` what ``plan --remote`` compares a manifest with.
+:func:`deployed` what ``plan --remote`` compares a manifest and an artifact with.
 """
 
 from __future__ import annotations
@@ -123,16 +123,29 @@ def rollback_target(revisions: Sequence[Mapping[str, Any]], current_revision: in
     return max(older)
 
 
-def deployed_definitions(cp: ControlPlane, service: str, environment: str) -> list[RegionalDefinition]:
-    """The regional definitions ``environment`` runs now (secrets as digests); empty when never deployed."""
+@dataclass(frozen=True)
+class Deployed:
+    """What an environment runs now: its definitions and the revision's artifact digest."""
+
+    definitions: list[RegionalDefinition]
+    artifact: str | None
+
+
+def deployed(cp: ControlPlane, service: str, environment: str) -> Deployed | None:
+    """What ``environment`` runs now (secrets as digests); ``None`` when never deployed."""
     now = current(cp, service, environment)
     if now is None:
-        return []
-    by_region = revision(cp, service, now.revision)["definitions"].get(environment) or {}
+        return None
+    stored = revision(cp, service, now.revision)
+    by_region = stored["definitions"].get(environment) or {}
     try:
-        return State.model_validate({"definitions": [by_region[r] for r in sorted(by_region)]}).definitions
+        definitions = State.model_validate(
+            {"definitions": [by_region[r] for r in sorted(by_region)]}
+        ).definitions
     except pydantic.ValidationError as exc:
         raise ProtocolError(
             f"revision {now.revision} of {service} holds definitions this client cannot read "
             f"({exc.error_count()} errors); is the CLI older than the control plane?"
         ) from exc
+    artifact = stored.get("artifact")
+    return Deployed(definitions, artifact if isinstance(artifact, str) else None)

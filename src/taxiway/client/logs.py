@@ -2,12 +2,14 @@
 
 ``taxiway logs`` calls :func:`stream` once per region (the satellite's URL comes from
 ``GET /v1/regions``) and, with ``--follow``, :func:`merge` to interleave the regions'
-streams as lines arrive. The satellite answers ``text/plain`` lines ``INSTANCE | LINE``
+streams as lines arrive. The satellite answers ``text/plain`` lines ``INSTANCE | STAMP LINE``
+(:mod:`taxiway.client.log_lines` reads them)
 and checks the same bearer token the control plane accepts (docs/protocol.md).
 """
 
 from __future__ import annotations
 
+import datetime
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +35,7 @@ def stream(
     tail: int,
     instance: str | None = None,
     follow: bool = False,
+    since: datetime.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Iterator[str]:
     """The lines a satellite answers, as they arrive; its errors as :class:`TaxiwayError`."""
@@ -41,6 +44,8 @@ def stream(
     params: dict[str, Any] = {"tail": tail}
     if instance:
         params["instance"] = instance
+    if since is not None:
+        params["since"] = since.astimezone(datetime.UTC).isoformat()
     if follow:
         params["follow"] = "true"
     timeout = httpx.Timeout(CONNECT_SECONDS, read=None if follow else READ_SECONDS)

@@ -33,6 +33,7 @@ from taxiway.dev import layout as paths
 from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
 from taxiway.errors import ConfigurationError, TransientError
+from taxiway.satellite import ingress
 from taxiway.spec import platform
 
 POLL_SECONDS = 0.2
@@ -163,10 +164,24 @@ def _pop_ports(
     return wan_ports, edge_ports
 
 
+def _edge_address(layout: paths.Layout, pop: str, key: str) -> str | None:
+    url = (private_file.read_json(layout.pop_dir(pop) / "edge.json") or {}).get(key)
+    return url if isinstance(url, str) else None
+
+
 def pop_url(layout: paths.Layout, pop: str) -> str | None:
     """The PoP's public URL, as its edge wrote it to ``edge.json``; ``None`` before that."""
-    url = (private_file.read_json(layout.pop_dir(pop) / "edge.json") or {}).get("url")
-    return url if isinstance(url, str) else None
+    return _edge_address(layout, pop, "url")
+
+
+def pop_metrics_url(layout: paths.Layout, pop: str) -> str | None:
+    """The PoP HAProxy's Prometheus exporter, from ``edge.json``; ``None`` before that."""
+    return _edge_address(layout, pop, "metrics_url")
+
+
+def ingress_metrics_url(layout: paths.Layout, region: str) -> str | None:
+    """The region ingress HAProxy's Prometheus exporter, as its satellite keeps it."""
+    return ingress.kept_metrics_url(layout.region_dir(region))
 
 
 def _pop_answers(layout: paths.Layout, pop: str) -> bool:
@@ -260,6 +275,7 @@ def _dev_document(
         regions[region] = {
             "satellite_api": seen.api if seen else None,
             "ingress": seen.ingress if seen else None,
+            "ingress_metrics": ingress_metrics_url(layout, region),
             "state_dir": str(layout.region_dir(region)),
             "pid": record.get("pid"),
             "log": str(layout.log_file(paths.satellite_name(region))),
@@ -275,6 +291,7 @@ def _dev_document(
         "regions": regions,
         "domain": settings.domain,
         "pops": {pop: pop_url(layout, pop) for pop in settings.pops},
+        "pop_metrics": {pop: pop_metrics_url(layout, pop) for pop in settings.pops},
         "wan_scale": settings.wan_scale,
         "control_plane_pid": (records.get(paths.CONTROL_PLANE) or {}).get("pid"),
         "supervisor_pid": (supervised.get("supervisor") or {}).get("pid"),

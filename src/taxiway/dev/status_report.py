@@ -75,11 +75,13 @@ def report(directory: Path) -> dict[str, Any]:
             ),
             "instance_processes": len(instances.running(layout.region_dir(region))),
             "ingress": seen.ingress if seen else None,
+            "ingress_metrics": bringup.ingress_metrics_url(layout, region),
             "ingress_processes": len(ingresses.running(layout.region_dir(region))),
         }
     pops = {
         pop: {
             "url": bringup.pop_url(layout, pop),
+            "metrics": bringup.pop_metrics_url(layout, pop),
             "edge_running": bool(children.get(paths.edge_name(pop), {}).get("running")),
             "haproxy_processes": len(edges.running(layout.pop_dir(pop))),
         }

@@ -20,6 +20,17 @@ from taxiway.spec.problem import Location, Path, Problem
 from taxiway.spec.topology import Topology, instance_capacity
 
 DEFAULT_FALLBACK_REGION = "us-east1"
+ASSIGNED_PORT = "assigned by the local runtime (a free 127.0.0.1 port)"
+"""``PORT`` in a region whose runtime is ``local``: each instance gets its own port when it
+starts, so no number in a definition would be true (docs/runtime-local.md). Container
+runtimes listen on ``container_port``, and their definitions say so."""
+
+
+def _port(spec: Spec, topology: Topology, region: str) -> str:
+    known = topology.regions.get(region)
+    if known is not None and known.runtime.driver == "local":
+        return ASSIGNED_PORT
+    return str(spec.container_port)
 
 
 def _at(source: Document | None, path: Path, message: str, **kw: str | None) -> Problem:
@@ -199,6 +210,7 @@ def _regional_definitions(
     effective: dict[str, Spec],
     environment: str,
     revision: int | None,
+    topology: Topology,
 ) -> dict[str, RegionalDefinition]:
     service = manifest.metadata.name
     # Regions that share an effective spec differ only in TAXIWAY_REGION: build the
@@ -211,7 +223,7 @@ def _regional_definitions(
             env = _resolve_env(spec, service, environment, region, revision)
             template = shared[id(spec)] = _regional_spec(spec, env)
         # Updating the value of a key keeps the key's (sorted) place in the dict.
-        env = {**template.env, "TAXIWAY_REGION": region}
+        env = {**template.env, "PORT": _port(spec, topology, region), "TAXIWAY_REGION": region}
         definitions[region] = RegionalDefinition(
             service=service,
             environment=environment,  # type: ignore[arg-type]
@@ -242,4 +254,4 @@ def derive(
     problems = list(_check_platform(manifest, environment, effective, topology, inventory, source))
     if problems:
         raise ValidationFailed(sorted(set(problems)))
-    return _regional_definitions(manifest, effective, environment, revision)
+    return _regional_definitions(manifest, effective, environment, revision, topology)

@@ -337,3 +337,27 @@ def plan(desired: Mapping[Key, RegionalDefinition], actual: Mapping[Key, Regiona
             else:
                 unchanged.append(key)
     return Plan(tuple(changes), tuple(unchanged))
+
+
+ARTIFACT = "artifact"
+"""The field a plan shows when a service's code changed: its artifact's digest."""
+
+
+def with_artifact(plan: Plan, old: str | None, new: str | None) -> Plan:
+    """``plan`` with the artifact compared too: a new digest changes every region that stays.
+
+    The artifact is the revision's code; definitions alone miss a change of code only.
+    Created and removed regions already say everything changes there.
+    """
+    if old == new:
+        return plan
+    line = FieldChange(ARTIFACT, old, new)
+    changes = [
+        RegionChange(c.service, c.environment, c.region, c.action, (line, *c.fields))
+        if c.action == "change"
+        else c
+        for c in plan.changes
+    ]
+    changes += [RegionChange(*key, "change", (line,)) for key in plan.unchanged]
+    ordered = sorted(changes, key=lambda c: (c.service, c.environment, c.region))
+    return Plan(tuple(ordered), ())

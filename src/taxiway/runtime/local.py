@@ -7,13 +7,17 @@ The embedded default, and what ``taxiway dev up`` runs. A satellite holds one
     <state_dir>/instances/<id>/state.json    what the driver asked for (no secret values)
     <state_dir>/instances/<id>/process.json  pids and /proc start times, written by the shim
     <state_dir>/instances/<id>/exit.json     exit status, written by the shim
-    <state_dir>/instances/<id>/instance.log  stdout+stderr, rotated by size (.1, .2, …)
+    <state_dir>/instances/<id>/instance.log  stdout+stderr, one timestamp a line, rotated by size (.1, .2, …)
+    <state_dir>/instances/<id>/home/         the instance's ``HOME`` (0700), kept across its restarts
 
 An instance runs under a shim (:mod:`taxiway.runtime.shim`) in sessions of their own, so
 neither is the satellite's child: ``kill -9`` of the satellite leaves them running. Each
 gets a free loopback port (``PORT``; kept across restarts while it stays free), the spec's
-env with the platform variables on top, and only ``PATH``/locale/``TZ`` from the
-satellite's own environment — never its token.
+env with the platform variables on top, ``HOME`` set to its own directory (unless the
+spec's env sets one), and only ``PATH``/locale/``TZ`` from the satellite's own
+environment — never its token, and never Taxiway's own virtualenv on ``PATH`` (an app must
+not run on the platform's packages by accident). ``docs/runtime-local.md`` is this
+contract as users read it.
 
 Re-adoption: the first use of a driver object runs :meth:`LocalDriver.recover`, which
 reads every instance directory, keeps the instances whose process is still the one that
@@ -41,7 +45,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,28 @@ from taxiway.runtime import driver, health, logfile, probes, process, shim, stat
 from taxiway.spec import manifest
 
 STATE_FILE = "state.json"
+HOME_DIR = "home"
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+"""An instance's ``PATH`` when the satellite has none (or only Taxiway's virtualenv)."""
+
+
+def instance_path(satellite_path: str | None, own_bin_dirs: Collection[str]) -> str:
+    """The satellite's ``PATH`` without Taxiway's own virtualenv (``own_bin_dirs``)."""
+    own = {os.path.normpath(entry) for entry in own_bin_dirs}
+    kept = [entry for entry in (satellite_path or "").split(os.pathsep) if entry]
+    kept = [entry for entry in kept if os.path.normpath(entry) not in own]
+    return os.pathsep.join(kept) if kept else DEFAULT_PATH
+
+
+def own_virtualenv_bins() -> tuple[str, ...]:
+    """Where this interpreter's virtualenv keeps its scripts; none outside a virtualenv.
+
+    Outside one, ``sys.prefix`` is the system's (``/usr``), whose ``bin`` apps may need.
+    """
+    if sys.prefix == sys.base_prefix:
+        return ()
+    return (os.path.join(sys.prefix, "bin"),)
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,8 @@ class LocalSettings:
     """How long to wait for a process to vanish after SIGKILL before giving up."""
     python: str = sys.executable
     """Interpreter that runs the shims; must be able to import ``taxiway``."""
+    hidden_bin_dirs: tuple[str, ...] = field(default_factory=own_virtualenv_bins)
+    """Directories never put on an instance's ``PATH``: Taxiway's own virtualenv."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +275,12 @@ class LocalDriver:
         }
 
     def _launch(self, spec: driver.InstanceSpec, directory: Path, port: int) -> int:
+        home = directory / HOME_DIR
+        home.mkdir(mode=0o700, exist_ok=True)
+        home.chmod(0o700)  # whatever the umask, and for a home made by an older version
         env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        env["PATH"] = instance_path(os.environ.get("PATH"), self._settings.hidden_bin_dirs)
+        env["HOME"] = str(home)  # the manifest's env may set either, and wins
         env.update(driver.platform_env(spec, port))
         request = {
             "argv": list(spec.argv),

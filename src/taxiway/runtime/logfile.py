@@ -5,13 +5,66 @@ process that holds the read end of the instance's output pipe; the reader is use
 ``local`` driver's ``logs``. Files are ``instance.log`` (newest), then ``instance.log.1`` …
 ``instance.log.<keep>`` (oldest). No file ever grows past ``max_bytes``: output is split
 at the last newline that fits, or hard-split when a single line is longer than the bound.
+
+Every line starts with the time the shim read it, RFC 3339 in UTC with milliseconds and
+one space (``2026-12-01T09:10:11.123Z GET / HTTP/1.1 200``, as ``kubectl logs
+--timestamps`` prints): :class:`Stamper` adds it, :func:`split_stamp` takes it apart. The
+fixed width makes the stamps of one file sort as text, which ``--since`` relies on.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+MAX_TAIL = 10_000
+"""The most lines one read of an instance's log returns (the satellite API's bound)."""
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) ")
+
+
+def stamp(epoch_seconds: float) -> str:
+    """``2026-12-01T09:10:11.123Z``: the stamp of a line read at ``epoch_seconds``."""
+    moment = datetime.datetime.fromtimestamp(epoch_seconds, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def split_stamp(line: str) -> tuple[str | None, str]:
+    """(stamp, text) of a log line; ``None`` for a line written without one."""
+    found = _STAMP.match(line)
+    if found is None:
+        return None, line
+    return found.group(1), line[found.end() :]
+
+
+def unstamped(line: str) -> str:
+    return split_stamp(line)[1]
+
+
+class Stamper:
+    """Puts a stamp at the start of every line of a byte stream that arrives in chunks."""
+
+    def __init__(self) -> None:
+        self._at_line_start = True
+
+    def apply(self, data: bytes, epoch_seconds: float) -> bytes:
+        if not data:
+            return data
+        prefix = (stamp(epoch_seconds) + " ").encode()
+        pieces = data.split(b"\n")
+        last = len(pieces) - 1
+        # Piece 0 continues a line from the chunk before unless that one ended with a
+        # newline; the last piece is empty when this chunk ends one (no line begun yet).
+        body = b"\n".join(
+            prefix + piece
+            if (index > 0 or self._at_line_start) and not (index == last and not piece)
+            else piece
+            for index, piece in enumerate(pieces)
+        )
+        self._at_line_start = data.endswith(b"\n")
+        return body
 
 
 @dataclass(frozen=True)
@@ -92,3 +145,16 @@ def tail(path: Path, keep: int, lines: int) -> list[str]:
         if len(collected) >= lines:
             break
     return collected[-lines:]
+
+
+def since(lines: list[str], moment: str) -> list[str]:
+    """The lines stamped at or after ``moment`` (a stamp, as :func:`stamp` writes them).
+
+    Lines without a stamp (written before stamping began) have no time, so none is shown.
+    """
+    kept = []
+    for line in lines:
+        written, _ = split_stamp(line)
+        if written is not None and written >= moment:
+            kept.append(line)
+    return kept

@@ -9,12 +9,13 @@ instance outlives the satellite that started it:
   at once, and the shim and the instance are never the satellite's children, so a
   satellite crash (or ``kill -9``) leaves them running and creates no zombies.
 - The instance starts in a session of its own as well, with stdout and stderr on one pipe
-  whose read end only the shim holds. The shim writes that stream to ``instance.log`` and
-  rotates by size itself. This is why rotation keeps working while no satellite runs;
-  copy-truncate from the driver would stop rotating when the satellite dies and loses the
-  lines written between the copy and the truncate. The cost: if the shim is killed, the
-  instance's next write fails (EPIPE) and the instance usually exits — the supervisor
-  then restarts both, which is the same path as any crash.
+  whose read end only the shim holds. The shim writes that stream to ``instance.log``, each
+  line stamped with the time it read it, and rotates by size itself. This is why rotation
+  keeps working while no satellite runs; copy-truncate from the driver would stop rotating
+  when the satellite dies and loses the lines written between the copy and the truncate.
+  The cost: if the shim is killed, the instance's next write fails (EPIPE) and the
+  instance usually exits — the supervisor then restarts both, which is the same path as
+  any crash.
 - It writes ``process.json`` (pid and ``/proc`` start time of the instance and of itself)
   before reporting success, so a driver that dies right after the launch still finds the
   instance, and ``exit.json`` (status, time) when the instance exits, for post-mortems.
@@ -56,6 +57,7 @@ def _serve(directory: Path, request: dict[str, Any], report_fd: int) -> int:
     os.close(devnull)
     rotation = logfile.Rotation(max_bytes=int(request["max_bytes"]), keep=int(request["keep"]))
     log = logfile.RotatingLog(directory / LOG_NAME, rotation)
+    stamper = logfile.Stamper()
     read_end, write_end = os.pipe()
     try:
         child = subprocess.Popen(
@@ -107,7 +109,7 @@ def _serve(directory: Path, request: dict[str, Any], report_fd: int) -> int:
         data = os.read(read_end, 65536)
         if not data:
             break
-        log.write(data)
+        log.write(stamper.apply(data, time.time()))
     log.close()
     if not exit_recorded:
         _record_exit(directory, child.wait())

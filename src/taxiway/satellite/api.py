@@ -7,11 +7,13 @@ A standard-library ``ThreadingHTTPServer`` in a thread of its own, bound to ``--
   control plane answered the last poll, and the region ingress's URL and whether its
   HAProxy runs (``ingress``, ``ingress_running``, ``ingress_pid``, and
   ``ingress_metrics``: its Prometheus exporter).
-- ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&follow=true``: the last
-  ``tail`` lines of each instance (or of one), as ``text/plain`` lines
-  ``INSTANCE | LINE``; with ``follow`` the response stays open and new lines are sent as
-  they are written (chunked) until the client goes away or the satellite stops. The
-  caller's bearer is checked by the control plane (:mod:`taxiway.satellite.access`).
+- ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&since=TIME&follow=true``: the
+  last ``tail`` lines of each instance (or of one), as ``text/plain`` lines
+  ``INSTANCE | STAMP LINE`` (the driver's lines carry their time); ``since`` (RFC 3339)
+  keeps only lines written at or after it; with ``follow`` the response stays open and
+  new lines are sent as they are written (chunked) until the client goes away or the
+  satellite stops. The caller's bearer is checked by the control plane
+  (:mod:`taxiway.satellite.access`).
 
 Errors are ``application/problem+json`` with the same ``type``/``code`` scheme as the
 control plane's. Requests are logged at debug level without headers (no token ever).
@@ -32,12 +34,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from taxiway.errors import ConfigurationError
-from taxiway.runtime import driver
+from taxiway.runtime import driver, logfile
 from taxiway.satellite import access, logstream, runtimes
+from taxiway.spec import units
 
 log = logging.getLogger(__name__)
 
-MAX_TAIL = 10_000
+MAX_TAIL = logfile.MAX_TAIL
 DEFAULT_TAIL = 100
 FOLLOW_POLL_SECONDS = 0.2
 PROBLEM_BASE = "https://taxiway.dev/problems/"
@@ -136,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         return value.strip()
 
     @staticmethod
-    def _query(query: dict[str, list[str]]) -> tuple[str | None, int, bool]:
+    def _query(query: dict[str, list[str]]) -> tuple[str | None, int, bool, str | None]:
         instance = query.get("instance", [None])[-1]
         tail_text = query.get("tail", [str(DEFAULT_TAIL)])[-1]
         if not tail_text.isdigit() or int(tail_text) > MAX_TAIL:
@@ -144,7 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
         follow_text = query.get("follow", ["false"])[-1].lower()
         if follow_text not in ("true", "false", "1", "0", ""):
             raise _Refused(422, "invalid-request", "follow must be true or false")
-        return instance, int(tail_text), follow_text in ("true", "1")
+        since_text = query.get("since", [None])[-1]
+        since = None
+        if since_text:
+            try:
+                since = logfile.stamp(units.parse_time(since_text).timestamp())
+            except ValueError as exc:
+                raise _Refused(422, "invalid-request", f"since: {exc}") from None
+        return instance, int(tail_text), follow_text in ("true", "1"), since
 
     def _logs(self, service: str, environment: str, query: dict[str, list[str]]) -> None:
         backend = self.server.backend
@@ -152,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         decision = backend.access.check(token, service)
         if not decision.allowed:
             raise _Refused(decision.status, decision.code, decision.detail)
-        instance_id, tail, follow = self._query(query)
+        instance_id, tail, follow, since = self._query(query)
         members = sorted(
             (i for i in backend.instances() if i.service == service and i.environment == environment),
             key=lambda i: i.instance_id,
@@ -191,7 +201,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for member in members:
                 try:
-                    lines = runtime.driver.logs(member.instance_id, tail=tail)
+                    if since is None:
+                        lines = list(runtime.driver.logs(member.instance_id, tail=tail))
+                    else:
+                        recent = logfile.since(
+                            list(runtime.driver.logs(member.instance_id, tail=MAX_TAIL)), since
+                        )
+                        lines = recent[-tail:] if tail else []
                 except driver.RuntimeFailure:
                     lines = []
                 self._chunk("".join(f"{member.instance_id} | {line}\n" for line in lines).encode())

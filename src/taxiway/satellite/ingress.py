@@ -220,6 +220,13 @@ def _url(endpoint: config.Endpoint) -> str:
     return f"http://[{host}]:{endpoint.port}" if ":" in host else f"http://{host}:{endpoint.port}"
 
 
+def kept_metrics_url(state_dir: Path) -> str | None:
+    """The metrics URL the ingress of a satellite's state directory keeps, read from its
+    ``ports.json`` (for ``taxiway dev``: known with the satellite down too)."""
+    metrics = _endpoint((_read(state_dir / "ingress" / PORTS_FILE) or {}).get("metrics"))
+    return _url(metrics) + "/metrics" if metrics is not None else None
+
+
 # ---------------------------------------------------------------------------- the ingress
 
 

@@ -25,7 +25,16 @@ from typing import Any
 
 from taxiway.plan import regional
 from taxiway.runtime import driver, supervision
-from taxiway.satellite import artifacts, desired, executor, localstore, reconcile, report, rotation
+from taxiway.satellite import (
+    artifacts,
+    desired,
+    executor,
+    localstore,
+    log_excerpt,
+    reconcile,
+    report,
+    rotation,
+)
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
 
@@ -197,7 +206,7 @@ class Reconciler:
 
     def _log_tail(self, instance_id: str) -> list[str]:
         try:
-            return list(self._runtime.logs(instance_id, tail=report.LOG_TAIL_LINES))
+            return log_excerpt.excerpt(self._runtime.logs(instance_id, tail=log_excerpt.READ_LINES))
         except driver.RuntimeFailure:
             return []
 

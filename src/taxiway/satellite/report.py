@@ -29,7 +29,6 @@ from taxiway.satellite import reconcile, rotation
 log = logging.getLogger(__name__)
 
 FAILURES_FOR_FAILED = 3
-LOG_TAIL_LINES = 20
 STARTUP_GAVE_UP = "startup probe failed"
 DRAINING = "draining from the ingress before it stops"
 NO_ROTATION = rotation.Seen(known=False)

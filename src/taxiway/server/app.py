@@ -2,7 +2,7 @@
 
 ``create_app`` takes everything it needs (store, topology, inventory) as arguments; the
 process entry point (``taxiway server``) builds those from typed settings. The OpenAPI
-document is served at ``/openapi.json``.
+document is served at ``/openapi.json``; there are no ``/docs`` pages (they need a CDN).
 """
 
 from __future__ import annotations
@@ -147,7 +147,10 @@ def create_app(
     """The API over ``store``; ``sealer`` seals secret env values at rest (a throwaway key
     when none is given, for tests: secrets then do not survive a restart)."""
     sealer = sealer or Sealer.generate()
-    app = FastAPI(title="Taxiway control plane", version=__version__)
+    # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
+    # on a platform without internet access. /openapi.json is the API's description; any
+    # OpenAPI viewer reads it.
+    app = FastAPI(title="Taxiway control plane", version=__version__, docs_url=None, redoc_url=None)
     app.state.store = store
     changes = Changes()
     app.state.changes = changes

@@ -287,7 +287,13 @@ class Slo(Model):
 class Spec(Model):
     run: Run | None = Field(default=None, description="Process to run (the `local` runtime).")
     image: str | None = Field(default=None, min_length=1, description="Container image (container runtimes).")
-    container_port: int = Field(default=8080, ge=1, le=65535, description="Port the instance listens on.")
+    container_port: int = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        description="Port the instance listens on in a container runtime; the `local` runtime gives each "
+        "instance a port of its own in `PORT` instead.",
+    )
     regions: Annotated[list[RegionName], Unique] = Field(
         min_length=1, json_schema_extra={"uniqueItems": True}, description="Regions to run in."
     )

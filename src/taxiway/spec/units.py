@@ -1,4 +1,4 @@
-"""Quantities users write as text: durations (``30s``), memory (``512Mi``) and CPU (``500m``).
+"""Quantities users write as text: durations (``30s``), memory (``512Mi``), CPU (``500m``), times.
 
 Each is an annotated pydantic type that accepts the text form (or a plain number), stores
 one canonical number, and prints back one canonical text, so two manifests that mean the
@@ -8,6 +8,7 @@ parser enforces, so editors and ``check-jsonschema`` reject what Taxiway rejects
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from typing import Annotated, Any
@@ -35,6 +36,19 @@ _MEMORY_UNITS = {
 
 
 _DURATION_EXPECTED = "expected a duration such as 30s, 250ms, 5m, 1h or 28d"
+TIME_EXPECTED = "expected an RFC 3339 time such as 2026-12-01T09:10:00Z"
+
+
+def parse_time(value: str) -> datetime.datetime:
+    """An RFC 3339 time (``2026-12-01T09:10:00Z``, ``…+01:00``): its offset is required,
+    since a time without one means something else on every machine. ``ValueError`` otherwise."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(TIME_EXPECTED) from None
+    if moment.tzinfo is None:
+        raise ValueError(TIME_EXPECTED)
+    return moment
 
 
 def parse_duration(value: Any) -> float:
