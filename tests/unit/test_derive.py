@@ -210,6 +210,11 @@ def test_service_must_be_listed(tmp_path: Path) -> None:
     text = BASE.replace("name: hello", "name: unlisted")
     (problem,) = problems(tmp_path, base=text, listed=inventory(tmp_path))
     assert problem.message == "service is not in the inventory"
+    # It names the file it read and the command that registers the service instead.
+    assert problem.hint is not None
+    assert str(tmp_path / "inventory.yaml") in problem.hint
+    assert "`taxiway services create unlisted --owner team-hello --regions " in problem.hint
+    assert str(tmp_path / "inventory.yaml") in problem.render()
 
 
 def test_regions_and_environments_must_be_allowed(tmp_path: Path) -> None:

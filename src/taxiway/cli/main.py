@@ -27,6 +27,7 @@ from taxiway.cli import (
     remote,
     satellite_command,
     server_commands,
+    services_commands,
 )
 from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan import derive as derivation
@@ -272,6 +273,7 @@ for _command in (
     *edge_commands.COMMANDS,
     dev_commands.dev,
     *remote.COMMANDS,
+    *services_commands.COMMANDS,
 ):
     cli.add_command(_command)
 

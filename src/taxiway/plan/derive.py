@@ -66,6 +66,7 @@ def _check_platform(
             "service is not in the inventory",
             found=manifest.metadata.name,
             expected="a service the platform team has listed in the inventory",
+            hint=inventory.registration_hint(manifest.metadata.name, manifest.metadata.owner, spec.regions),
         )
         return
     if manifest.metadata.owner not in entry.owners:
