@@ -90,12 +90,15 @@ def update(
 def running(c: sa.Connection, name: str) -> dict[str, list[str]]:
     """The regions where ``name`` has a live definition, by environment."""
     found: dict[str, list[str]] = {}
+    # A tombstone is stored as JSON null, which SQL's IS NOT NULL does not tell from a
+    # definition: look at the value.
     for row in c.execute(
-        sa.select(definitions.c.environment, definitions.c.region)
-        .where(definitions.c.service == name, definitions.c.definition.is_not(None))
+        sa.select(definitions.c.environment, definitions.c.region, definitions.c.definition)
+        .where(definitions.c.service == name)
         .order_by(definitions.c.environment, definitions.c.region)
     ):
-        found.setdefault(row.environment, []).append(row.region)
+        if row.definition is not None:
+            found.setdefault(row.environment, []).append(row.region)
     return found
 
 

@@ -191,7 +191,7 @@ class SqlStore:
                 .where(
                     definitions.c.service == service,
                     definitions.c.environment == environment,
-                    definitions.c.definition.is_not(None),
+                    definitions.c.region.in_(regions),
                 )
                 .values(definition=None, seq=seq)
             )
@@ -511,9 +511,11 @@ class SqlStore:
                 .where(definitions.c.environment == environment, definitions.c.definition.is_not(None))
                 .order_by(definitions.c.service, definitions.c.region)
             )
+            # Tombstones are JSON null, which IS NOT NULL lets through: skip them here.
             return [
                 records.Published(r.region, r.service, r.environment, r.revision, dict(r.definition), r.seq)
                 for r in rows
+                if r.definition is not None
             ]
 
     def report_pop(self, pop: str, report: dict[str, Any]) -> None:
