@@ -759,3 +759,99 @@ def test_right_after_dev_up_nothing_else_needs_setting(
     current = world.store.desired("hello", "production")
     assert current is not None
     assert current.updated_by == "admin:root"
+
+
+# -- services: the inventory through the API --------------------------------------------------
+
+
+def renamed_copy(tmp_path: Path, name: str, owner: str) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(HELLO, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = copy / ".taxiway" / "service.yaml"
+    text = (
+        manifest.read_text()
+        .replace("name: hello", f"name: {name}")
+        .replace("owner: team-hello", f"owner: {owner}")
+    )
+    manifest.write_text(text)
+    return copy
+
+
+def test_a_new_service_registered_with_the_cli_deploys_without_a_restart(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    httpbin = renamed_copy(tmp_path, "httpbin", "team-web")
+    inventory = EXAMPLES / "inventory.yaml"
+    checked = taxiway(
+        capsys,
+        "validate",
+        str(httpbin),
+        "--topology",
+        str(EXAMPLES / "topology.yaml"),
+        "--inventory",
+        str(inventory),
+    )
+    assert checked.code == 1
+    assert "service is not in the inventory" in checked.err
+    assert f"add it to {inventory}" in checked.err, "the error names the file it read"
+    assert (
+        "`taxiway services create httpbin --owner team-web --regions us-east1,europe-west1,asia-northeast3`"
+        in checked.err
+    )
+
+    refused = taxiway(capsys, "deploy", str(httpbin), "--env", "production", "--no-wait")
+    assert refused.code == 1
+    assert "no service named 'httpbin' in the inventory" in refused.err
+    assert "`taxiway services create httpbin --owner TEAM --regions R1,R2`" in refused.err
+
+    created = taxiway(
+        capsys,
+        "services",
+        "create",
+        "httpbin",
+        "--owner",
+        "team-web",
+        "--regions",
+        "us-east1,europe-west1,asia-northeast3",
+        "--global-load-balancing",
+    )
+    assert created.code == 0, created.err
+    assert "registered httpbin (version 1)" in created.out
+    deployed = taxiway(capsys, "deploy", str(httpbin), "--env", "production", "--no-wait")
+    assert deployed.code == 0, deployed.err
+    assert "production now points at revision 1" in deployed.out
+
+    updated = taxiway(capsys, "services", "update", "httpbin", "--max-instances", "50", "--json")
+    assert updated.code == 0, updated.err
+    assert (json.loads(updated.out)["version"], json.loads(updated.out)["quota"]) == (
+        2,
+        {"max_instances": 50},
+    )
+    listed = taxiway(capsys, "services", "list", "--json")
+    assert {s["name"]: s["origin"] for s in json.loads(listed.out)} == {"hello": "file", "httpbin": "api"}
+    table = taxiway(capsys, "services", "list")
+    assert table.out.splitlines()[0].split()[:3] == ["NAME", "OWNERS", "REGIONS"]
+
+    exported = taxiway(capsys, "services", "export")
+    assert exported.code == 0, exported.err
+    (tmp_path / "exported.yaml").write_text(exported.out)
+    again = platform.load_inventory(
+        tmp_path / "exported.yaml", platform.load_topology(EXAMPLES / "topology.yaml")
+    )
+    assert [s.name for s in again.services] == ["hello", "httpbin"]
+    assert again.by_name["httpbin"].quota.max_instances == 50
+
+    busy = taxiway(capsys, "services", "delete", "httpbin")
+    assert busy.code == 1
+    assert "`taxiway services undeploy httpbin --env production`" in busy.err
+    removed = taxiway(capsys, "services", "undeploy", "httpbin", "--env", "production")
+    assert removed.code == 0, removed.err
+    assert "removed httpbin from production in asia-northeast3, europe-west1, us-east1" in removed.out
+    assert taxiway(capsys, "services", "delete", "httpbin").code == 0
+    assert [s.name for s in world.store.services()] == ["hello"]
+
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["owner"])
+    denied = taxiway(capsys, "services", "list")
+    assert denied.code == 1
+    assert "admin token" in denied.err
