@@ -96,7 +96,9 @@ class Outcome:
         elif self.state == "rolled_back":
             text = f"rolled back to revision {self.deployment.left_for}"
             if self.failed_regions:
-                text += "; it had failed in " + "; ".join(f"{v.region}: {v.message}" for v in self.failed_regions)
+                text += "; it had failed in " + "; ".join(
+                    f"{v.region}: {v.message}" for v in self.failed_regions
+                )
         else:
             text = f"superseded by revision {self.deployment.left_for} before it was ready everywhere"
         if self.state in ("failed", "rolled_back", "superseded") and self.became_ready:
