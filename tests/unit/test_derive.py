@@ -226,6 +226,12 @@ def test_regions_and_environments_must_be_allowed(tmp_path: Path) -> None:
     )
     found = problems(tmp_path, listed=listed)
     assert sorted(p.field_path for p in found) == ["(document)", "spec.regions[1]", "spec.regions[2]"]
+    hints = {p.field_path: p.hint for p in found}
+    assert hints["spec.regions[1]"] == (
+        f"the platform team allows it in {tmp_path / 'inventory.yaml'} or with "
+        "`taxiway services update hello --regions us-east1,europe-west1`"
+    )
+    assert "`taxiway services update hello --environments staging,production`" in str(hints["(document)"])
 
 
 def test_all_platform_problems_are_reported_together(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 
 from taxiway.cli import remote, table_view
 from taxiway.client.http import ControlPlane, ProtocolError
-from taxiway.errors import UnknownService
+from taxiway.errors import NotFound
 from taxiway.spec.manifest import ENVIRONMENTS
 
 out = Console(highlight=False, soft_wrap=True)
@@ -197,7 +197,10 @@ def update(
         known = {s.get("name"): s for s in _inventory(cp)["services"] if isinstance(s, dict)}
         current = known.get(name)
         if current is None:
-            raise UnknownService(name)
+            raise NotFound(
+                f"no service named {name!r} in the inventory; `taxiway services list` shows them, "
+                f"`taxiway services create {name} --owner TEAM --regions R1,R2` registers it"
+            )
         entry = _apply(current, owners, regions, environments, max_instances, global_load_balancing)
         changed = cp.put(
             f"/v1/inventory/services/{name}", {"entry": entry, "expected_version": current.get("version")}

@@ -83,6 +83,9 @@ def _check_platform(
             (),
             f"environment {environment} is not allowed for this service",
             expected=f"one of {entry.environments}",
+            hint=inventory.change_hint(
+                entry.name, "--environments " + ",".join([*entry.environments, environment])
+            ),
         )
     for index, region in enumerate(spec.regions):
         if region not in entry.regions:
@@ -92,6 +95,7 @@ def _check_platform(
                 "region not allowed for this service by the inventory",
                 found=region,
                 expected=f"one of {entry.regions}",
+                hint=inventory.change_hint(entry.name, "--regions " + ",".join([*entry.regions, region])),
             )
     total = sum(s.scalability.max_instances for s in effective.values())
     if total > entry.quota.max_instances:

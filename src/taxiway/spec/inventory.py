@@ -61,6 +61,12 @@ class Inventory(Model):
         copy._source = source
         return copy
 
+    def change_hint(self, name: str, change: str) -> str:
+        """How the platform team allows what the entry of ``name`` does not (``change``: CLI flags)."""
+        return (
+            f"the platform team allows it in {self.source} or with `taxiway services update {name} {change}`"
+        )
+
     def registration_hint(self, name: str, owner: str, regions: Sequence[str]) -> str:
         """How to make ``name`` known: the file to add it to, or the command that registers it."""
         listed = ",".join(regions) or "REGION"
