@@ -282,7 +282,7 @@ def export(url: str | None, token_file: Path | None) -> None:
         ],
     }
     yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
+    yaml.default_flow_style = None  # lists and small mappings inline, as in examples/inventory.yaml
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     sys.stdout.write(SCHEMA_LINE + "\n")
     yaml.dump(document, sys.stdout)
