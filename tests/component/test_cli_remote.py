@@ -353,14 +353,20 @@ def ready_everywhere(world: World, revision: int) -> None:
 PROBE_FAILED = "hello-production-r2-0: startup probe failed: HTTP 404 on /healthz"
 
 
+def ready_then_failed(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Revision 1 became ready in every region; revision 2 then failed in us-east1."""
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    ready_everywhere(world, 1)
+    v2 = changed_copy(tmp_path, "v2")
+    assert taxiway(capsys, "deploy", str(v2), "--env", "production", "--no-wait").code == 0
+    world.report("us-east1", 2, "failed", message=PROBE_FAILED)
+
+
 def test_rollback_goes_to_the_last_revision_that_became_ready(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
-    ready_everywhere(world, 1)
-    v2, v3 = changed_copy(tmp_path, "v2"), changed_copy(tmp_path, "v3")
-    assert taxiway(capsys, "deploy", str(v2), "--env", "production", "--no-wait").code == 0
-    world.report("us-east1", 2, "failed", message=PROBE_FAILED)
+    ready_then_failed(world, capsys, tmp_path)
+    v3 = changed_copy(tmp_path, "v3")
     assert taxiway(capsys, "deploy", str(v3), "--env", "production", "--no-wait").code == 0
 
     back = taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait")
@@ -375,13 +381,7 @@ def test_rollback_goes_to_the_last_revision_that_became_ready(
 def test_rollback_to_a_revision_that_never_became_ready_needs_force(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
-    ready_everywhere(world, 1)
-    assert (
-        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v2")), "--env", "production", "--no-wait").code
-        == 0
-    )
-    world.report("us-east1", 2, "failed", message=PROBE_FAILED)
+    ready_then_failed(world, capsys, tmp_path)
     assert taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait").code == 0
     before = world.store.desired("hello", "production")
     audit_before = len(world.store.audit_log())
@@ -424,13 +424,7 @@ def test_rollback_to_a_revision_that_never_became_ready_needs_force(
 def test_revisions_show_each_revisions_outcome_per_environment(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
-    ready_everywhere(world, 1)
-    assert (
-        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v2")), "--env", "production", "--no-wait").code
-        == 0
-    )
-    world.report("us-east1", 2, "failed", message=PROBE_FAILED)
+    ready_then_failed(world, capsys, tmp_path)
     world.report("europe-west1", 2, "ready")
     assert (
         taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v3")), "--env", "production", "--no-wait").code

@@ -139,18 +139,9 @@ def services() -> None:
     """
 
 
-def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
-    def apply(command: F) -> F:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return apply
-
-
 @services.command()
 @click.argument("name")
-@_with(_entry_options(creating=True))
+@remote._with(_entry_options(creating=True))
 @remote.json_option
 @remote.connection_options
 def create(
@@ -175,7 +166,7 @@ def create(
 
 @services.command()
 @click.argument("name")
-@_with(_entry_options(creating=False))
+@remote._with(_entry_options(creating=False))
 @remote.json_option
 @remote.connection_options
 def update(
