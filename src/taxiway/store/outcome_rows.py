@@ -26,6 +26,13 @@ VERDICTS = frozenset({"progressing", "ready", "failed"})
 MAX_MESSAGE = 2000
 
 
+def _of(table: sa.Table, service: str, environment: str, revision: int) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` about one revision of a service in one environment."""
+    return sa.and_(
+        table.c.service == service, table.c.environment == environment, table.c.revision == revision
+    )
+
+
 def record_deploy(
     c: sa.Connection,
     service: str,
@@ -36,11 +43,7 @@ def record_deploy(
     now: datetime.datetime,
 ) -> None:
     """``environment`` now points at ``revision`` (it pointed at ``previous``)."""
-    key = (
-        (environment_outcomes.c.service == service)
-        & (environment_outcomes.c.environment == environment)
-        & (environment_outcomes.c.revision == revision)
-    )
+    key = _of(environment_outcomes, service, environment, revision)
     values = {
         "deployed_at": now,
         "deployed_by": actor,
@@ -59,11 +62,7 @@ def record_deploy(
         # Deployed again: each region starts over; when it first became ready is kept.
         c.execute(
             region_outcomes.update()
-            .where(
-                region_outcomes.c.service == service,
-                region_outcomes.c.environment == environment,
-                region_outcomes.c.revision == revision,
-            )
+            .where(_of(region_outcomes, service, environment, revision))
             .values(state="progressing", message="deployed again", updated_at=now)
         )
     if previous is not None and previous != revision:
@@ -82,9 +81,7 @@ def record_left(
     c.execute(
         environment_outcomes.update()
         .where(
-            environment_outcomes.c.service == service,
-            environment_outcomes.c.environment == environment,
-            environment_outcomes.c.revision == revision,
+            _of(environment_outcomes, service, environment, revision),
             environment_outcomes.c.left_at.is_(None),
         )
         .values(left_at=now, left_for=left_for, rolled_back=left_for is not None and left_for < revision)
@@ -144,12 +141,7 @@ def record_reports(
         elif row.state != state or row.message != message or (ready_at and row.ready_at is None):
             c.execute(
                 region_outcomes.update()
-                .where(
-                    region_outcomes.c.service == service,
-                    region_outcomes.c.environment == environment,
-                    region_outcomes.c.revision == number,
-                    region_outcomes.c.region == region,
-                )
+                .where(_of(region_outcomes, service, environment, number), region_outcomes.c.region == region)
                 .values(state=state, message=message, ready_at=row.ready_at or ready_at, updated_at=now)
             )
 
