@@ -32,7 +32,6 @@ from taxiway.store import records
 from taxiway.store.sql import SqlStore
 
 Principal = Annotated[records.Token, Depends(auth.authenticate)]
-ACTOR_RELOAD = "system:reload"
 
 
 class ServiceChange(BaseModel):
@@ -122,7 +121,7 @@ def router(
     async def reload(token: Principal) -> dict[str, Any]:
         """Reload the topology and inventory files now (as SIGHUP does)."""
         auth.require_admin(token)
-        done = await run_in_threadpool(files.reload, store, ACTOR_RELOAD)
+        done = await run_in_threadpool(files.reload, store, auth.actor(token))
         return done.to_json()
 
     return routes
