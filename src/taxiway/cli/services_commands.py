@@ -90,25 +90,14 @@ def _entry_options(*, creating: bool) -> list[Callable[[F], F]]:
     ]
 
 
-def _apply(
-    entry: dict[str, Any],
-    owners: list[str] | None,
-    regions: list[str] | None,
-    environments: list[str] | None,
-    max_instances: int | None,
-    global_load_balancing: bool | None,
-) -> dict[str, Any]:
+def _apply(entry: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` (its inventory keys) with the entry options that were given (not None)."""
     changed = {key: entry[key] for key in ENTRY_KEYS if key in entry}
-    if owners is not None:
-        changed["owners"] = owners
-    if regions is not None:
-        changed["regions"] = regions
-    if environments is not None:
-        changed["environments"] = environments
-    if max_instances is not None:
-        changed["quota"] = {**(changed.get("quota") or {}), "max_instances": max_instances}
-    if global_load_balancing is not None:
-        changed["global_load_balancing"] = global_load_balancing
+    for key in ("owners", "regions", "environments", "global_load_balancing"):
+        if options.get(key) is not None:
+            changed[key] = options[key]
+    if options.get("max_instances") is not None:
+        changed["quota"] = {**(changed.get("quota") or {}), "max_instances": options["max_instances"]}
     return changed
 
 
@@ -144,24 +133,15 @@ def services() -> None:
 @remote._with(_entry_options(creating=True))
 @remote.json_option
 @remote.connection_options
-def create(
-    name: str,
-    owners: list[str] | None,
-    regions: list[str] | None,
-    environments: list[str] | None,
-    max_instances: int | None,
-    global_load_balancing: bool | None,
-    as_json: bool,
-    url: str | None,
-    token_file: Path | None,
-) -> None:
+def create(name: str, as_json: bool, url: str | None, token_file: Path | None, **options: Any) -> None:
     """Register service NAME: who owns it, where and in which environments it may run."""
-    entry = _apply({}, owners, regions, environments, max_instances, global_load_balancing)
+    entry = _apply({}, options)
     with remote._connect(url, token_file) as (cp, _connection):
         created = cp.post("/v1/inventory/services", {"name": name, **entry})
     _print_service(created, "registered", as_json)
     if not as_json:
-        out.print(f"  deploy it with `taxiway deploy PATH --env {(environments or ENVIRONMENTS)[0]}`")
+        first = (created.get("environments") or ENVIRONMENTS)[0]
+        out.print(f"  deploy it with `taxiway deploy PATH --env {first}`")
 
 
 @services.command()
@@ -169,17 +149,7 @@ def create(
 @remote._with(_entry_options(creating=False))
 @remote.json_option
 @remote.connection_options
-def update(
-    name: str,
-    owners: list[str] | None,
-    regions: list[str] | None,
-    environments: list[str] | None,
-    max_instances: int | None,
-    global_load_balancing: bool | None,
-    as_json: bool,
-    url: str | None,
-    token_file: Path | None,
-) -> None:
+def update(name: str, as_json: bool, url: str | None, token_file: Path | None, **options: Any) -> None:
     """Change what the inventory allows service NAME; options not given stay as they are.
 
     From then on the control plane's entry wins over the inventory file's.
@@ -192,7 +162,7 @@ def update(
                 f"no service named {name!r} in the inventory; `taxiway services list` shows them, "
                 f"`taxiway services create {name} --owner TEAM --regions R1,R2` registers it"
             )
-        entry = _apply(current, owners, regions, environments, max_instances, global_load_balancing)
+        entry = _apply(current, options)
         changed = cp.put(
             f"/v1/inventory/services/{name}", {"entry": entry, "expected_version": current.get("version")}
         )
