@@ -8,6 +8,7 @@ Whether an operation may be retried is part of the type, never of the message::
     ├── InvalidInput            the user handed in something wrong; retrying won't help
     │   ├── ValidationFailed    one or more located problems in manifests/topology/inventory
     │   ├── NotFound            the named object does not exist
+    │   │   └── UnknownService  no such service in the inventory
     │   └── Conflict            a write based on a stale version; nothing changed
     ├── ConfigurationError      the platform setup (paths, settings) is missing or wrong
     └── TransientError          a dependency is temporarily unavailable; safe to retry
@@ -66,6 +67,15 @@ class NotFound(InvalidInput):
     """The named object does not exist."""
 
     code = "not-found"
+
+
+class UnknownService(NotFound):
+    """No service of that name in the inventory (the file's or the API's); the control
+    plane adds which file or command registers it."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        super().__init__(f"no service named {service!r} in the inventory")
 
 
 class Conflict(InvalidInput):

@@ -117,6 +117,14 @@ ROUTES = [
     ("GET", "/v1/glb", None),
     ("GET", "/v1/audit", None),
     ("POST", "/v1/tokens", {"name": "x", "scope": "owner", "services": ["hello"]}),
+    ("GET", "/v1/services/hello/outcomes", None),
+    ("GET", "/v1/services/hello/environments/production/rollback-target", None),
+    ("GET", "/v1/inventory", None),
+    ("POST", "/v1/inventory/services", {"name": "httpbin", "owners": ["team-web"], "regions": ["us-east1"]}),
+    ("PUT", "/v1/inventory/services/hello", {"entry": {"owners": ["team-hello"], "regions": ["us-east1"]}}),
+    ("DELETE", "/v1/inventory/services/hello", None),
+    ("DELETE", "/v1/services/hello/environments/production", None),
+    ("POST", "/v1/platform/reload", None),
 ]
 # Who may pass authorisation on each route (others get 403); everyone authenticated may
 # list regions, services and status (filtered to what they may see).
@@ -135,7 +143,12 @@ ALLOWED = {
     "/v1/regions/us-east1/status": {"admin", "us"},
     "/v1/audit": {"admin"},
     "/v1/tokens": {"admin"},
+    "/v1/inventory": {"admin"},
+    "/v1/inventory/services": {"admin"},
+    "/v1/inventory/services/hello": {"admin"},
+    "/v1/platform/reload": {"admin"},
 }
+ALLOWED_BY_METHOD = {("DELETE", "/v1/services/hello/environments/production"): {"admin"}}
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -151,7 +164,7 @@ def test_every_route_needs_a_token(api: Api, method: str, path: str, body: Any) 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_every_route_is_scoped(api: Api, method: str, path: str, body: Any) -> None:
-    allowed = ALLOWED.get(path, {"admin", "owner"})
+    allowed = ALLOWED_BY_METHOD.get((method, path)) or ALLOWED.get(path, {"admin", "owner"})
     for who in api.tokens:
         response = api.call(method, path, who, json=body)
         if who in allowed:
@@ -389,3 +402,84 @@ def test_the_api_describes_itself_without_pages_that_need_a_cdn(api: Api) -> Non
     for page in ("/docs", "/redoc"):
         # FastAPI's pages fetch Swagger UI and ReDoc from cdn.jsdelivr.net: blank offline
         assert httpx.get(f"{api.url}{page}", timeout=10, trust_env=False).status_code == 404
+
+
+def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:
+    files = {
+        name: text.replace("name: hello", "name: httpbin").replace("owner: team-hello", "owner: team-web")
+        for name, text in _hello_files().items()
+    }
+    unknown = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    detail = unknown.json()["detail"]
+    assert "no service named 'httpbin' in the inventory" in detail
+    assert "`taxiway services create httpbin --owner TEAM --regions R1,R2`" in detail
+    assert "inventory file" in detail
+
+    entry = {
+        "name": "httpbin",
+        "owners": ["team-web"],
+        "regions": ["us-east1", "europe-west1", "asia-northeast3"],
+        "quota": {"max_instances": 40},
+        "global_load_balancing": True,
+    }
+    bad = api.call("POST", "/v1/inventory/services", "admin", json={**entry, "regions": ["mars-north1"]})
+    assert bad.status_code == 400
+    assert "unknown region mars-north1" in bad.json()["detail"]
+    created = api.call("POST", "/v1/inventory/services", "admin", json=entry)
+    assert created.status_code == 201, created.text
+    assert (created.json()["origin"], created.json()["environments"]) == ("api", ["staging", "production"])
+    again = api.call("POST", "/v1/inventory/services", "admin", json=entry)
+    assert again.status_code == 409
+
+    revision = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
+    assert revision.status_code == 201, revision.text
+    listed = api.call("GET", "/v1/inventory", "admin").json()
+    assert {s["name"]: s["origin"] for s in listed["services"]} == {"hello": "file", "httpbin": "api"}
+
+    narrowed = api.call(
+        "PUT",
+        "/v1/inventory/services/httpbin",
+        "admin",
+        json={"entry": {**{k: v for k, v in entry.items() if k != "name"}, "regions": ["us-east1"]}},
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    refused = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": _hello_files()})
+    assert refused.status_code == 422, "the manifest names the wrong service"
+    outside = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
+    assert outside.status_code == 422
+    assert "region not allowed" in outside.text, "the narrowed entry applies at once"
+
+
+def test_deleting_a_service_needs_its_definitions_removed(api: Api) -> None:
+    regions = ["us-east1", "europe-west1", "asia-northeast3"]
+    entry = {"name": "httpbin", "owners": ["team-hello"], "regions": regions, "global_load_balancing": True}
+    assert api.call("POST", "/v1/inventory/services", "admin", json=entry).status_code == 201
+    files = {n: t.replace("name: hello", "name: httpbin") for n, t in _hello_files().items()}
+    created = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
+    assert created.status_code == 201, created.text
+    pointed = api.call(
+        "PUT",
+        "/v1/services/httpbin/environments/production",
+        "admin",
+        json={"revision": created.json()["number"], "expected_version": 0},
+    )
+    assert pointed.status_code == 200
+    refused = api.call("DELETE", "/v1/inventory/services/httpbin", "admin")
+    assert refused.status_code == 409
+    assert "`taxiway services undeploy httpbin --env production`" in refused.json()["detail"]
+    seeded = api.call("DELETE", "/v1/inventory/services/hello", "admin")
+    assert seeded.status_code == 409
+    assert "listed in the inventory file" in seeded.json()["detail"]
+
+    cursor = api.call("GET", "/v1/regions/us-east1/definitions", "us").json()["cursor"]
+    removed = api.call("DELETE", "/v1/services/httpbin/environments/production", "admin")
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["removed_from"] == ["asia-northeast3", "europe-west1", "us-east1"]
+    feed = api.call("GET", f"/v1/regions/us-east1/definitions?after={cursor}", "us").json()
+    assert [(i["service"], i["definition"]) for i in feed["items"]] == [("httpbin", None)]
+    assert api.call("DELETE", "/v1/inventory/services/httpbin", "admin").status_code == 200
+    gone = api.call("GET", "/v1/services/httpbin", "admin")
+    assert gone.status_code == 404
+    assert "taxiway services create httpbin" in gone.json()["detail"]

@@ -406,38 +406,114 @@ def test_deploy_times_out_naming_the_regions_not_ready(
 # -- rollback, revisions, regions, status ---------------------------------------------------
 
 
-def test_rollback_to_a_revision_and_to_the_one_before(
+def ready_everywhere(world: World, revision: int) -> None:
+    for region in REGIONS:
+        world.report(region, revision, "ready")
+
+
+PROBE_FAILED = "hello-production-r2-0: startup probe failed: HTTP 404 on /healthz"
+
+
+def ready_then_failed(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Revision 1 became ready in every region; revision 2 then failed in us-east1."""
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    ready_everywhere(world, 1)
+    v2 = changed_copy(tmp_path, "v2")
+    assert taxiway(capsys, "deploy", str(v2), "--env", "production", "--no-wait").code == 0
+    world.report("us-east1", 2, "failed", message=PROBE_FAILED)
+
+
+def test_rollback_goes_to_the_last_revision_that_became_ready(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
-    assert (
-        taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v2")), "--env", "production", "--no-wait").code
-        == 0
+    ready_then_failed(world, capsys, tmp_path)
+    v3 = changed_copy(tmp_path, "v3")
+    assert taxiway(capsys, "deploy", str(v3), "--env", "production", "--no-wait").code == 0
+
+    back = taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait")
+    assert back.code == 0, back.err
+    assert "revision 3 → 1" in back.out, "revision 2 failed: the revision before 3 is not a safe place"
+    assert f"passing over revision 2: failed in us-east1: {PROBE_FAILED}" in back.out
+    current = world.store.desired("hello", "production")
+    assert current is not None
+    assert current.revision == 1
+
+
+def test_rollback_to_a_revision_that_never_became_ready_needs_force(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    ready_then_failed(world, capsys, tmp_path)
+    assert taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait").code == 0
+    before = world.store.desired("hello", "production")
+    audit_before = len(world.store.audit_log())
+
+    refused = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "2", "--no-wait")
+    assert refused.code == 1
+    assert "revision 2 never became ready in production" in refused.err
+    assert PROBE_FAILED in refused.err
+    assert "--force" in refused.err
+    assert world.store.desired("hello", "production") == before, "a refused rollback changed something"
+    assert len(world.store.audit_log()) == audit_before
+
+    # A revision stored but never deployed to production: refused the same way.
+    staging_only = taxiway(
+        capsys, "deploy", str(changed_copy(tmp_path, "v3")), "--env", "staging", "--no-wait"
     )
+    assert staging_only.code == 0
+    never = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "3", "--no-wait")
+    assert never.code == 1
+    assert "it was never deployed to production" in never.err
+
+    forced = taxiway(
+        capsys, "rollback", "hello", "--env", "production", "--to", "2", "--force", "--no-wait", "--json"
+    )
+    assert forced.code == 0, forced.err
+    assert json.loads(forced.out)["revision"] == 2
+    assert json.loads(forced.out)["reason"].startswith("forced")
+
+    missing = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "9", "--no-wait")
+    assert missing.code == 1
+    assert "no revision 9" in missing.err
+    nowhere = taxiway(capsys, "rollback", "hello", "--env", "staging", "--no-wait")
+    assert nowhere.code == 1
+    assert "no revision before 3 became ready in staging" in nowhere.err
+    unused = taxiway(capsys, "rollback", "hello", "--env", "production", "--force", "--no-wait")
+    assert unused.code != 0
+    assert "--force goes with --to" in unused.err
+
+
+def test_revisions_show_each_revisions_outcome_per_environment(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    ready_then_failed(world, capsys, tmp_path)
+    world.report("europe-west1", 2, "ready")
     assert (
         taxiway(capsys, "deploy", str(changed_copy(tmp_path, "v3")), "--env", "production", "--no-wait").code
         == 0
     )
 
-    to_one = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "1", "--no-wait")
-    assert to_one.code == 0, to_one.err
-    assert "revision 3 → 1" in to_one.out
-    current = world.store.desired("hello", "production")
-    assert current is not None
-    assert current.revision == 1
+    listed = taxiway(capsys, "revisions", "hello", "--json")
+    assert listed.code == 0, listed.err
+    by_number = {r["number"]: r["outcomes"] for r in json.loads(listed.out)}
+    assert by_number[1]["production"]["state"] == "ready"
+    assert by_number[1]["production"]["became_ready"] is True
+    assert by_number[2]["production"]["state"] == "failed"
+    assert by_number[2]["production"]["regions"]["us-east1"] == {
+        "state": "failed",
+        "message": PROBE_FAILED,
+        "ready_at": None,
+    }
+    assert by_number[2]["production"]["regions"]["europe-west1"]["state"] == "ready"
+    assert by_number[3]["production"]["state"] == "in_progress"
+    assert "staging" not in by_number[3]
 
-    assert taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "3", "--no-wait").code == 0
-    before = taxiway(capsys, "rollback", "hello", "--env", "production", "--no-wait", "--json")
-    assert before.code == 0, before.err
-    assert json.loads(before.out)["revision"] == 2
-    assert json.loads(before.out)["previous_revision"] == 3
-
-    missing = taxiway(capsys, "rollback", "hello", "--env", "production", "--to", "9", "--no-wait")
-    assert missing.code == 1
-    assert "no revision 9" in missing.err
-    never = taxiway(capsys, "rollback", "hello", "--env", "staging", "--no-wait")
-    assert never.code == 1
-    assert "never deployed to staging" in never.err
+    table = taxiway(capsys, "revisions", "hello").out.splitlines()
+    assert table[0].split()[-2:] == ["STAGING", "PRODUCTION"]
+    rows = {line.split()[0]: line for line in table[1:4]}
+    assert rows["3"].endswith("not deployed  in progress")
+    assert rows["2"].endswith("failed (us-east1)")
+    assert rows["1"].endswith("ready")
+    assert f"  revision 2 in production: failed in us-east1: {PROBE_FAILED}" in table
 
 
 def test_revisions_json_and_table(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -469,9 +545,10 @@ def test_revisions_json_and_table(world: World, capsys: pytest.CaptureFixture[st
         "CREATED",
         "AT",
         "DIGEST",
-        "ENVIRONMENTS",
         "CURRENT",
         "IN",
+        "STAGING",
+        "PRODUCTION",
     ]
     assert "owner:hello-ci" in table.out
     assert "staging" in table.out.splitlines()[1]
@@ -833,3 +910,99 @@ def test_glb_status_of_an_unknown_service_is_an_error(
     known = taxiway(capsys, "glb", "status", "hello")
     assert known.code == 0, known.err
     assert "no PoP reports hello" in known.out
+
+
+# -- services: the inventory through the API --------------------------------------------------
+
+
+def renamed_copy(tmp_path: Path, name: str, owner: str) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(HELLO, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = copy / ".taxiway" / "service.yaml"
+    text = (
+        manifest.read_text()
+        .replace("name: hello", f"name: {name}")
+        .replace("owner: team-hello", f"owner: {owner}")
+    )
+    manifest.write_text(text)
+    return copy
+
+
+def test_a_new_service_registered_with_the_cli_deploys_without_a_restart(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    httpbin = renamed_copy(tmp_path, "httpbin", "team-web")
+    inventory = EXAMPLES / "inventory.yaml"
+    checked = taxiway(
+        capsys,
+        "validate",
+        str(httpbin),
+        "--topology",
+        str(EXAMPLES / "topology.yaml"),
+        "--inventory",
+        str(inventory),
+    )
+    assert checked.code == 1
+    assert "service is not in the inventory" in checked.err
+    assert f"add it to {inventory}" in checked.err, "the error names the file it read"
+    assert (
+        "`taxiway services create httpbin --owner team-web --regions us-east1,europe-west1,asia-northeast3`"
+        in checked.err
+    )
+
+    refused = taxiway(capsys, "deploy", str(httpbin), "--env", "production", "--no-wait")
+    assert refused.code == 1
+    assert "no service named 'httpbin' in the inventory" in refused.err
+    assert "`taxiway services create httpbin --owner TEAM --regions R1,R2`" in refused.err
+
+    created = taxiway(
+        capsys,
+        "services",
+        "create",
+        "httpbin",
+        "--owner",
+        "team-web",
+        "--regions",
+        "us-east1,europe-west1,asia-northeast3",
+        "--global-load-balancing",
+    )
+    assert created.code == 0, created.err
+    assert "registered httpbin (version 1)" in created.out
+    deployed = taxiway(capsys, "deploy", str(httpbin), "--env", "production", "--no-wait")
+    assert deployed.code == 0, deployed.err
+    assert "production now points at revision 1" in deployed.out
+
+    updated = taxiway(capsys, "services", "update", "httpbin", "--max-instances", "50", "--json")
+    assert updated.code == 0, updated.err
+    assert (json.loads(updated.out)["version"], json.loads(updated.out)["quota"]) == (
+        2,
+        {"max_instances": 50},
+    )
+    listed = taxiway(capsys, "services", "list", "--json")
+    assert {s["name"]: s["origin"] for s in json.loads(listed.out)} == {"hello": "file", "httpbin": "api"}
+    table = taxiway(capsys, "services", "list")
+    assert table.out.splitlines()[0].split()[:3] == ["NAME", "OWNERS", "REGIONS"]
+
+    exported = taxiway(capsys, "services", "export")
+    assert exported.code == 0, exported.err
+    (tmp_path / "exported.yaml").write_text(exported.out)
+    again = platform.load_inventory(
+        tmp_path / "exported.yaml", platform.load_topology(EXAMPLES / "topology.yaml")
+    )
+    assert [s.name for s in again.services] == ["hello", "httpbin"]
+    assert again.by_name["httpbin"].quota.max_instances == 50
+
+    busy = taxiway(capsys, "services", "delete", "httpbin")
+    assert busy.code == 1
+    assert "`taxiway services undeploy httpbin --env production`" in busy.err
+    removed = taxiway(capsys, "services", "undeploy", "httpbin", "--env", "production")
+    assert removed.code == 0, removed.err
+    assert "removed httpbin from production in asia-northeast3, europe-west1, us-east1" in removed.out
+    assert taxiway(capsys, "services", "delete", "httpbin").code == 0
+    assert [s.name for s in world.store.services()] == ["hello"]
+
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["owner"])
+    denied = taxiway(capsys, "services", "list")
+    assert denied.code == 1
+    assert "admin token" in denied.err

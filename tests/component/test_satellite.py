@@ -599,3 +599,67 @@ def test_a_second_satellite_on_the_same_state_directory_is_refused(
     )
     with pytest.raises(Exception, match="another satellite runs with this state directory"):
         second.start()
+
+
+class FailingDriver(RecordingDriver):
+    """Every instance of revision ``bad`` dies as soon as it starts (a crash loop)."""
+
+    def __init__(self, bad: int) -> None:
+        super().__init__()
+        self.bad = bad
+
+    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+        started = super().start(spec)
+        if spec.revision != self.bad:
+            return started
+        with self._guard:
+            self.crash(spec.instance_id, exit_code=1)
+        (crashed,) = [i for i in self.list() if i.instance_id == spec.instance_id]
+        return crashed
+
+
+def test_what_satellites_report_decides_where_a_rollback_goes(
+    control_plane: ControlPlane, satellites: Satellites
+) -> None:
+    for region in ("us-east1", "europe-west1"):
+        satellites.start(region, control_plane.url, control_plane.tokens[region], FailingDriver(bad=2))
+    files = hello_files()
+    files["service.yaml"] = files["service.yaml"].replace(
+        "[us-east1, europe-west1, asia-northeast3]", "[us-east1, europe-west1]"
+    )
+
+    def deploy(greeting: str) -> int:
+        changed = dict(files)
+        changed["env-production.yaml"] = files["env-production.yaml"].replace(
+            "hello from production", greeting
+        )
+        return control_plane.deploy(changed)
+
+    def phase(region: str, revision: int, wanted: str) -> bool:
+        report = control_plane.report(region)
+        return report is not None and report["revision"] == revision and report["phase"] == wanted
+
+    first = deploy("one")
+    for region in ("us-east1", "europe-west1"):
+        wait_for(lambda r=region: phase(r, first, "ready"), within=15, what=f"{region} ready on 1")
+    second = deploy("two")
+    wait_for(lambda: phase("us-east1", second, "failed"), within=20, what="revision 2 failing")
+    third = deploy("three")
+    for region in ("us-east1", "europe-west1"):
+        wait_for(lambda r=region: phase(r, third, "ready"), within=15, what=f"{region} ready on 3")
+
+    target = control_plane.call("GET", "/v1/services/hello/environments/production/rollback-target", "owner")
+    assert target.status_code == 200, target.text
+    assert (target.json()["current"], target.json()["revision"]) == (third, first)
+    assert [s["revision"] for s in target.json()["skipped"]] == [second]
+    outcomes = {
+        o["revision"]: o for o in control_plane.call("GET", "/v1/services/hello/outcomes", "owner").json()
+    }
+    assert outcomes[second]["state"] == "failed"
+    assert f"hello-production-r{second}-0" in outcomes[second]["regions"]["us-east1"]["message"]
+    assert (outcomes[first]["state"], outcomes[third]["state"]) == ("ready", "ready")
+    refused = control_plane.call(
+        "GET", f"/v1/services/hello/environments/production/rollback-target?to={second}", "owner"
+    )
+    assert refused.status_code == 400
+    assert f"revision {second} never became ready in production" in refused.json()["detail"]

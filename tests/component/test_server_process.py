@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +117,120 @@ def test_server_serves_the_api_on_loopback_and_stops_on_sigterm(tmp_path: Path) 
         log = process.stderr.read().decode()
     assert "Finished server process" in log, log
     assert token_file.read_text().strip() not in log, "the server logged a token"
+
+
+def _wait_for(condition: Callable[[], object], what: str, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(120)
+def test_a_running_server_takes_new_services_and_reloads_its_files(tmp_path: Path) -> None:
+    topology, inventory = tmp_path / "topology.yaml", tmp_path / "inventory.yaml"
+    shutil.copy(EXAMPLES / "topology.yaml", topology)
+    shutil.copy(EXAMPLES / "inventory.yaml", inventory)
+    files = [
+        "--database",
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "--topology",
+        str(topology),
+        "--inventory",
+        str(inventory),
+        "--key-file",
+        str(tmp_path / "server.key"),
+    ]
+    token_file = tmp_path / "admin.token"
+    assert _run("server", "init", *files, "--token-file", str(token_file)).returncode == 0
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*TAXIWAY, "server", *files, "--listen", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            stdin=subprocess.DEVNULL,
+        )
+    headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+
+    def services() -> dict[str, dict[str, Any]]:
+        return {s["name"]: s for s in httpx.get(url + "/v1/inventory", headers=headers).json()["services"]}
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url + "/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            assert process.poll() is None, log.read_text()
+            return False
+
+    cli_env = {**os.environ, "TAXIWAY_URL": url, "TAXIWAY_TOKEN_FILE": str(token_file)}
+    cli_env.pop("TAXIWAY_TOKEN", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*TAXIWAY, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=cli_env,
+            stdin=subprocess.DEVNULL,
+        )
+
+    try:
+        _wait_for(answers, "the server to answer")
+        # A new service, registered and deployed while the server runs: no file, no restart.
+        httpbin = tmp_path / "httpbin"
+        shutil.copytree(EXAMPLES / "hello", httpbin, ignore=shutil.ignore_patterns("__pycache__"))
+        manifest = httpbin / ".taxiway" / "service.yaml"
+        manifest.write_text(manifest.read_text().replace("name: hello", "name: httpbin"))
+        unknown = cli("deploy", str(httpbin), "--env", "production", "--no-wait")
+        assert unknown.returncode == 1
+        assert f"add it to the inventory file {inventory}" in unknown.stderr
+        assert "taxiway services create httpbin" in unknown.stderr
+        regions = "us-east1,europe-west1,asia-northeast3"
+        created = cli(
+            "services",
+            "create",
+            "httpbin",
+            "--owner",
+            "team-hello",
+            "--regions",
+            regions,
+            "--global-load-balancing",
+        )
+        assert created.returncode == 0, created.stderr
+        deployed = cli("deploy", str(httpbin), "--env", "production", "--no-wait")
+        assert deployed.returncode == 0, deployed.stderr
+        assert "production now points at revision 1" in deployed.stdout
+
+        # SIGHUP: an edit the mtime poll cannot see (same size, inode and times) is picked up.
+        before = inventory.stat()
+        with inventory.open("r+") as handle:
+            text = handle.read()
+            handle.seek(0)
+            handle.write(text.replace("max_instances: 40", "max_instances: 41"))
+        os.utime(inventory, ns=(before.st_atime_ns, before.st_mtime_ns))
+        process.send_signal(signal.SIGHUP)
+        _wait_for(lambda: services()["hello"]["quota"]["max_instances"] == 41, "the SIGHUP reload")
+
+        # A changed file is picked up by itself.
+        inventory.write_text(
+            inventory.read_text() + "  - name: datasette\n    owners: [team-data]\n    regions: [us-east1]\n"
+        )
+        _wait_for(lambda: "datasette" in services(), "the reload on change")
+
+        # A bad file is logged with file:line and the previous one kept.
+        good = inventory.read_text()
+        inventory.write_text(good.replace("regions: [us-east1]\n", "regions: [mars-north1]\n"))
+        _wait_for(
+            lambda: f"{inventory}:" in log.read_text() and "unknown region" in log.read_text(), "the refusal"
+        )
+        assert "keeping the previous topology and inventory" in log.read_text()
+        assert services()["datasette"]["regions"] == ["us-east1"]
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+    assert token_file.read_text().strip() not in log.read_text(), "the server logged a token"

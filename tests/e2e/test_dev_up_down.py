@@ -68,6 +68,7 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         again = world.taxiway("dev", "up", admin=False, env=dev_env)
         assert again.returncode == 0
         assert "up already" in again.stdout
+        assert "asked the control plane (pid" in again.stderr, "a running world reloads its files"
 
         # The CLI finds the dev world through TAXIWAY_DEV_DIR alone.
         deployed = world.taxiway("deploy", "examples/hello", "--env", "production", admin=False, env=dev_env)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from taxiway.client import desired, http, nodes, readiness, regions, waiting
+from taxiway.client import http, nodes, readiness, regions, waiting
 
 REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
 
@@ -143,19 +143,6 @@ def test_timeout_names_the_regions_not_ready() -> None:
         wait(cp, [], clock, timeout=5)
     assert "not ready: asia-northeast3, europe-west1" in str(caught.value)
     assert clock.now == 5.0
-
-
-def test_rollback_goes_to_the_newest_older_revision_with_the_environment() -> None:
-    history = [
-        {"number": 1, "environments": ["staging", "production"]},
-        {"number": 2, "environments": ["staging"]},
-        {"number": 3, "environments": ["staging", "production"]},
-        {"number": 4, "environments": ["staging", "production"]},
-    ]
-    assert desired.rollback_target(history, 3, "production") == 1
-    assert desired.rollback_target(history, 4, "staging") == 3
-    with pytest.raises(Exception, match="nothing to roll back to"):
-        desired.rollback_target(history, 1, "production")
 
 
 @pytest.mark.parametrize("text", ["us-east1", "us-east1/us-east1-b", "a/b/c/d", "US/x/y", "a//b", ""])

@@ -224,6 +224,11 @@ def test_service_must_be_listed(tmp_path: Path) -> None:
     text = BASE.replace("name: hello", "name: unlisted")
     (problem,) = problems(tmp_path, base=text, listed=inventory(tmp_path))
     assert problem.message == "service is not in the inventory"
+    # It names the file it read and the command that registers the service instead.
+    assert problem.hint is not None
+    assert str(tmp_path / "inventory.yaml") in problem.hint
+    assert "`taxiway services create unlisted --owner team-hello --regions " in problem.hint
+    assert str(tmp_path / "inventory.yaml") in problem.render()
 
 
 def test_regions_and_environments_must_be_allowed(tmp_path: Path) -> None:
@@ -235,6 +240,12 @@ def test_regions_and_environments_must_be_allowed(tmp_path: Path) -> None:
     )
     found = problems(tmp_path, listed=listed)
     assert sorted(p.field_path for p in found) == ["(document)", "spec.regions[1]", "spec.regions[2]"]
+    hints = {p.field_path: p.hint for p in found}
+    assert hints["spec.regions[1]"] == (
+        f"the platform team allows it in {tmp_path / 'inventory.yaml'} or with "
+        "`taxiway services update hello --regions us-east1,europe-west1`"
+    )
+    assert "`taxiway services update hello --environments staging,production`" in str(hints["(document)"])
 
 
 def test_all_platform_problems_are_reported_together(tmp_path: Path) -> None:

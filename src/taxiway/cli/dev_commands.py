@@ -117,9 +117,12 @@ def up(
     result = bringup.up(options, lambda line: err.print(f"[dim]…[/] {line}"))
     public = {key: value for key, value in result.dev.items() if key != "token"}
     if as_json:
-        sys.stdout.write(json.dumps({"already_up": result.already_up, **public}, indent=2) + "\n")
+        document = {"already_up": result.already_up, "notes": list(result.notes), **public}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
     _print_summary(result.dev, result.already_up, directory is not None)
+    for note in result.notes:
+        err.print(f"note: {note}")
 
 
 def _print_summary(dev_doc: dict[str, Any], already_up: bool, explicit_dir: bool) -> None:

@@ -31,6 +31,7 @@ from taxiway.cli import (
     satellite_command,
     secrets_commands,
     server_commands,
+    services_commands,
 )
 from taxiway.client import upload
 from taxiway.errors import TaxiwayError, ValidationFailed
@@ -285,6 +286,7 @@ for _command in (
     *remote.COMMANDS,
     secrets_commands.secrets_group,
     logs_command.logs_command,
+    *services_commands.COMMANDS,
 ):
     cli.add_command(_command)
 

@@ -25,10 +25,10 @@ import click
 from rich.markup import escape
 
 from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
-from taxiway.client import config, desired, nodes, status, upload, waiting
+from taxiway.client import config, desired, nodes, outcomes, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
-from taxiway.errors import NotFound, TaxiwayError, ValidationFailed
+from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec import service_files, units
 from taxiway.spec.manifest import ENVIRONMENTS
@@ -279,8 +279,9 @@ def deploy(
     "target",
     metavar="REVISION",
     type=click.IntRange(min=1),
-    help="Revision to return to [default: the one before].",
+    help="Revision to return to [default: the newest earlier one that became ready in ENV].",
 )
+@click.option("--force", is_flag=True, help="With --to: go to it even if it never became ready in ENV.")
 @_with(wait_options)
 @json_option
 @connection_options
@@ -288,6 +289,7 @@ def rollback(
     service: str,
     environment: str,
     target: int | None,
+    force: bool,
     no_wait: bool,
     timeout: float,
     as_json: bool,
@@ -296,21 +298,24 @@ def rollback(
 ) -> None:
     """Point ENV back at an earlier revision and wait until every region runs it.
 
-    Without --to, the newest revision before the current one that has ENV.
+    Without --to, the newest revision before the current one that became ready in every
+    region of ENV (failed, rolled-back and never-ready revisions are passed over). --to
+    refuses a revision that never became ready in ENV unless --force.
     """
+    if force and target is None:
+        raise click.UsageError("--force goes with --to REVISION: it names the revision to force")
     started = time.monotonic()
     with _connect(url, token_file) as (cp, _connection):
-        now = desired.current(cp, service, environment)
-        if now is None:
-            raise NotFound(f"{service} was never deployed to {environment}; there is nothing to roll back")
-        if target is None:
-            history = cp.get(f"/v1/services/{service}/revisions")
-            target = desired.rollback_target(
-                history if isinstance(history, list) else [], now.revision, environment
-            )
+        choice = outcomes.rollback_choice(cp, service, environment, target, force)
+        target = choice.revision
         if not as_json:
-            out.print(f"rolling {escape(service)} back in {environment}: revision {now.revision} → {target}")
-        summary: dict[str, Any] = {"service": service, "environment": environment}
+            for passed in choice.skipped:
+                out.print(f"passing over revision {passed.revision}: {escape(passed.summary)}")
+            out.print(
+                f"rolling {escape(service)} back in {environment}: revision {choice.current} → {target} "
+                f"({escape(choice.reason)})"
+            )
+        summary: dict[str, Any] = {"service": service, "environment": environment, "reason": choice.reason}
         _converge(
             cp,
             service,
@@ -355,21 +360,27 @@ def status_command(
 @json_option
 @connection_options
 def revisions(service: str, as_json: bool, url: str | None, token_file: Path | None) -> None:
-    """List a service's revisions, newest first, and which environment runs each."""
+    """List a service's revisions, newest first: which environment runs each, and what
+    became of each in each environment (ready, failed where and why, rolled back, in progress)."""
     with _connect(url, token_file) as (cp, _connection):
         history = cp.get(f"/v1/services/{service}/revisions")
         current = desired.pointers(cp, service)
+        results = outcomes.fetch(cp, service)
     if not isinstance(history, list):
         raise ProtocolError(f"GET /v1/services/{service}/revisions answered no list")
     if as_json:
         _print_json(
             [
-                {**r, "current_in": [env for env, n in current.items() if n == r.get("number")]}
+                {
+                    **r,
+                    "current_in": [env for env, n in current.items() if n == r.get("number")],
+                    "outcomes": results.get(int(r.get("number") or 0), {}),
+                }
                 for r in sorted(history, key=lambda r: int(r.get("number") or 0), reverse=True)
             ]
         )
     else:
-        revisions_view.print_revisions(out, service, history, current)
+        revisions_view.print_revisions(out, service, history, current, results)
 
 
 @click.command(name="regions")

@@ -1,4 +1,10 @@
-"""``taxiway revisions`` for people: newest first, and which environment runs each one."""
+"""``taxiway revisions`` for people: newest first, which environment runs each, and its outcome.
+
+One column per environment says what became of the revision there (``ready``,
+``failed``, ``rolled back``, ``in progress``, ``superseded``; ``not deployed`` when it has
+definitions there that never ran, ``-`` when it has none); failures are then spelled out,
+region by region, with the satellite's message.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from taxiway.cli import table_view
 from taxiway.client.regions import parse_time
+from taxiway.plan import outcomes as revision_outcomes
+from taxiway.spec.manifest import ENVIRONMENTS
 
 
 def _created(value: Any) -> str:
@@ -16,25 +25,52 @@ def _created(value: Any) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
 
 
+def _cell(revision: Mapping[str, Any], outcome: Mapping[str, Any] | None, environment: str) -> str:
+    if outcome is None:
+        return "not deployed" if environment in (revision.get("environments") or []) else "-"
+    state = str(outcome.get("state"))
+    label = revision_outcomes.LABELS.get(state, state)
+    if outcome.get("state") == "failed":
+        failed = [r for r, v in (outcome.get("regions") or {}).items() if v.get("state") == "failed"]
+        label += f" ({', '.join(failed)})" if failed else ""
+    return label
+
+
 def print_revisions(
-    console: Console, service: str, revisions: Sequence[Mapping[str, Any]], current: Mapping[str, int]
+    console: Console,
+    service: str,
+    revisions: Sequence[Mapping[str, Any]],
+    current: Mapping[str, int],
+    outcomes: Mapping[int, Mapping[str, Mapping[str, Any]]],
 ) -> None:
-    """``current`` maps each environment to the revision it points at."""
+    """``current`` maps each environment to the revision it points at; ``outcomes`` each
+    revision number to its outcome document per environment."""
     if not revisions:
         console.print(f"{service} has no revisions yet; `taxiway deploy` makes the first", highlight=False)
         return
+    ordered = sorted(revisions, key=lambda r: int(r.get("number") or 0), reverse=True)
     table_view.print_table(
         console,
-        ["REVISION", "CREATED BY", "CREATED AT", "DIGEST", "ENVIRONMENTS", "CURRENT IN"],
+        ["REVISION", "CREATED BY", "CREATED AT", "DIGEST", "CURRENT IN", *(e.upper() for e in ENVIRONMENTS)],
         [
             [
                 str(r.get("number")),
                 str(r.get("created_by") or "-"),
                 _created(r.get("created_at")),
                 table_view.short_digest(r.get("digest")),
-                ", ".join(r.get("environments") or []) or "-",
                 ", ".join(env for env, number in current.items() if number == r.get("number")) or "",
+                *(_cell(r, outcomes.get(int(r.get("number") or 0), {}).get(e), e) for e in ENVIRONMENTS),
             ]
-            for r in sorted(revisions, key=lambda r: int(r.get("number") or 0), reverse=True)
+            for r in ordered
         ],
     )
+    notes = [
+        f"  revision {r.get('number')} in {env}: {outcome.get('summary')}"
+        for r in ordered
+        for env, outcome in sorted(outcomes.get(int(r.get("number") or 0), {}).items())
+        if outcome.get("state") in ("failed", "rolled_back")
+    ]
+    if notes:
+        console.print("")
+        for note in notes:
+            console.print(escape(note), highlight=False, soft_wrap=True)

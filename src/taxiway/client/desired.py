@@ -2,14 +2,15 @@
 
 Deploy and rollback both end in :func:`point`: a write guarded by the version read
 before it, so two people deploying at once cannot silently overwrite each other (the
-loser's write is refused and nothing changes). :func:`rollback_target` picks the revision
-a rollback returns to; :func:`targets` is what ``status`` compares reports with, and
-:func:`deployed` what ``plan --remote`` compares a manifest and an artifact with.
+loser's write is refused and nothing changes; where a rollback returns to is the control
+plane's choice, see :mod:`taxiway.client.outcomes`). :func:`targets` is what ``status``
+compares reports with, and :func:`deployed` what ``plan --remote`` compares a manifest
+and an artifact with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,22 +106,6 @@ def regions_of(stored: Mapping[str, Any], service: str, environment: str) -> lis
             "(the inventory does not allow that environment, or the revision predates it)"
         )
     return sorted(by_region)
-
-
-def rollback_target(revisions: Sequence[Mapping[str, Any]], current_revision: int, environment: str) -> int:
-    """The newest revision older than ``current_revision`` with definitions for ``environment``."""
-    older = [
-        int(r["number"])
-        for r in revisions
-        if isinstance(r.get("number"), int)
-        and r["number"] < current_revision
-        and environment in (r.get("environments") or [])
-    ]
-    if not older:
-        raise InvalidInput(
-            f"there is no revision before {current_revision} for {environment}; nothing to roll back to"
-        )
-    return max(older)
 
 
 @dataclass(frozen=True)

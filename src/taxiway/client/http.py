@@ -1,7 +1,8 @@
 """One HTTP connection to the control plane, with its errors mapped onto Taxiway's tree.
 
 ``problem+json`` answers become the matching :class:`~taxiway.errors.TaxiwayError`
-(422 → :class:`ValidationFailed` with its located problems, 404 → :class:`NotFound`,
+(422 → :class:`ValidationFailed` with its located problems, 400 ``invalid-input`` →
+:class:`InvalidInput`, 404 → :class:`NotFound`,
 409 → :class:`Conflict`, 401/403 → :class:`AccessDenied`); a refused connection, a
 timeout or a 5xx becomes :class:`Unreachable`, which is retryable. The bearer token is
 sent on every call and never appears in an error message.
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from taxiway.errors import Conflict, NotFound, TaxiwayError, TransientError, ValidationFailed
+from taxiway.errors import Conflict, InvalidInput, NotFound, TaxiwayError, TransientError, ValidationFailed
 from taxiway.spec.problem import Location, Problem
 
 
@@ -69,6 +70,8 @@ def error_for(response: httpx.Response, what: str) -> TaxiwayError:
     status = response.status_code
     if status == 422 and body.get("problems") and body.get("code") == "validation-failed":
         return ValidationFailed(_problems(body))
+    if status == 400 and body.get("code") == "invalid-input":
+        return InvalidInput(detail)
     if status == 404:
         return NotFound(detail)
     if status == 409:

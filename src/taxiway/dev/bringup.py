@@ -13,7 +13,9 @@ Called by :mod:`taxiway.cli.dev_commands`. The steps, each safe to repeat:
    answers on its public port; then write ``DIR/dev.json`` (0600), the file the CLI
    finds the dev world's control plane and token in, and where the PoPs' URLs are.
 
-A world that is up already is left alone: ``up`` says so and answers its ``dev.json``.
+A world that is up already keeps running: ``up`` says so, answers its ``dev.json``, and
+has its control plane reload the platform files (:mod:`taxiway.dev.platform_refresh`),
+noting what it did.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from taxiway.dev import edges, launch, pidlock, ports, private_file, provisioning, readiness
+from taxiway.dev import edges, launch, pidlock, platform_refresh, ports, private_file, provisioning, readiness
 from taxiway.dev import layout as paths
 from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
@@ -63,6 +65,8 @@ class UpResult:
     already_up: bool
     dev: dict[str, Any]
     """The ``dev.json`` document (with the admin token)."""
+    notes: tuple[str, ...] = ()
+    """What ``up`` did to a world that was up already (reloaded its files, or why not)."""
 
 
 def up(options: UpOptions, progress: Progress) -> UpResult:
@@ -75,7 +79,8 @@ def up(options: UpOptions, progress: Progress) -> UpResult:
         if pidlock.is_held(layout.pid_file) and current is not None:
             settings = world_settings.load(layout.world_file)
             if settings is not None and readiness.healthy(settings.control_plane_url):
-                return UpResult(already_up=True, dev=current)
+                notes = platform_refresh.apply(layout, settings, options.topology, options.inventory)
+                return UpResult(already_up=True, dev=current, notes=tuple(notes))
         if not pidlock.is_held(layout.pid_file):
             world_supervisor.stop_leftovers(layout, world_supervisor.STOP_GRACE_SECONDS, progress)
         settings = _settings(options, layout)

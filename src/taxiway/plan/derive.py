@@ -77,6 +77,7 @@ def _check_platform(
             "service is not in the inventory",
             found=manifest.metadata.name,
             expected="a service the platform team has listed in the inventory",
+            hint=inventory.registration_hint(manifest.metadata.name, manifest.metadata.owner, spec.regions),
         )
         return
     if manifest.metadata.owner not in entry.owners:
@@ -93,6 +94,9 @@ def _check_platform(
             (),
             f"environment {environment} is not allowed for this service",
             expected=f"one of {entry.environments}",
+            hint=inventory.change_hint(
+                entry.name, "--environments " + ",".join([*entry.environments, environment])
+            ),
         )
     for index, region in enumerate(spec.regions):
         if region not in entry.regions:
@@ -102,6 +106,7 @@ def _check_platform(
                 "region not allowed for this service by the inventory",
                 found=region,
                 expected=f"one of {entry.regions}",
+                hint=inventory.change_hint(entry.name, "--regions " + ",".join([*entry.regions, region])),
             )
     total = sum(s.scalability.max_instances for s in effective.values())
     if total > entry.quota.max_instances:

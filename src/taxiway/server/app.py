@@ -21,10 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from taxiway import __version__
-from taxiway.errors import InvalidInput, NotFound, TaxiwayError
+from taxiway.errors import InvalidInput, NotFound, TaxiwayError, UnknownService
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
-from taxiway.server import auth, glb, problems, secret_routes, uploads
+from taxiway.server import (
+    auth,
+    glb,
+    inventory_routes,
+    outcome_routes,
+    platform_files,
+    problems,
+    secret_routes,
+    uploads,
+)
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.topology import Topology
@@ -142,11 +151,18 @@ def _artifact_bytes(upload: ArtifactUpload) -> bytes:
 
 
 def create_app(
-    store: SqlStore, topology: Topology, inventory: Inventory, sealer: Sealer | None = None
+    store: SqlStore,
+    topology: Topology,
+    inventory: Inventory,
+    sealer: Sealer | None = None,
+    files: platform_files.LivePlatform | None = None,
 ) -> FastAPI:
     """The API over ``store``; ``sealer`` seals secret env values at rest (a throwaway key
-    when none is given, for tests: secrets then do not survive a restart)."""
+    when none is given, for tests: secrets then do not survive a restart). ``files`` holds
+    the platform's files as they are reloaded (fixed to ``topology`` and ``inventory``
+    when none is given)."""
     sealer = sealer or Sealer.generate()
+    files = files or platform_files.LivePlatform(topology, inventory)
     # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
     # on a platform without internet access. /openapi.json is the API's description; any
     # OpenAPI viewer reads it.
@@ -197,7 +213,7 @@ def create_app(
         region: str, datacenter: str, node: str, change: NodeChange, token: Principal
     ) -> dict[str, Any]:
         auth.require_admin(token)
-        found = topology.regions.get(region)
+        found = files.topology.regions.get(region)
         if found is None:
             raise NotFound(f"no region {region!r} in the topology")
         nodes = {(d.name, n.name) for d in found.datacenters for n in d.nodes}
@@ -262,7 +278,9 @@ def create_app(
         store.service(service)
         data = _artifact_bytes(upload.artifact) if upload.artifact else None
         artifact = "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else None
-        derived = uploads.derive_upload(upload.files, service, topology, inventory, artifact)
+        derived = uploads.derive_upload(
+            upload.files, service, files.topology, files.inventory(store), artifact
+        )
         if environment is not None:
             store.check_secrets(service, environment, list(derived.definitions.get(environment, {}).values()))
         if data is not None:
@@ -341,7 +359,7 @@ def create_app(
     ) -> dict[str, Any]:
         """Definitions changed after cursor ``after``; with ``wait``, a long poll."""
         auth.require_region(token, region)
-        if region not in topology.regions:
+        if region not in files.topology.regions:
             raise NotFound(f"no region {region!r} in the topology")
 
         # Only the region's own satellite gets secret values (it must run the instances);
@@ -402,7 +420,8 @@ def create_app(
             if auth.can_read_service(token, s.service)
         ]
 
-    pops = {pop.name for pop in topology.pops}
+    def pops() -> set[str]:
+        return {pop.name for pop in files.topology.pops}
 
     @app.get("/v1/pops/{pop}/config")
     async def pop_config(
@@ -413,7 +432,7 @@ def create_app(
     ) -> dict[str, Any]:
         """The PoP's load-balancing config; with ``after`` and ``wait``, a long poll."""
         auth.require_pop(token, pop)
-        if pop not in pops:
+        if pop not in pops():
             raise NotFound(f"no PoP {pop!r} in the topology")
 
         def definition_of(service: str, number: int, region: str) -> dict[str, Any] | None:
@@ -440,7 +459,7 @@ def create_app(
     @app.put("/v1/pops/{pop}/status", status_code=204)
     def report_pop(pop: str, report: PopReport, token: Principal) -> None:
         auth.require_pop(token, pop)
-        if pop not in pops:
+        if pop not in pops():
             raise NotFound(f"no PoP {pop!r} in the topology")
         store.report_pop(pop, report.model_dump())
 
@@ -488,24 +507,20 @@ def create_app(
     @app.post("/v1/tokens", status_code=201)
     def create_token(request: TokenRequest, token: Principal) -> dict[str, str]:
         auth.require_admin(token)
-        if request.scope == "satellite" and request.region not in topology.regions:
+        if request.scope == "satellite" and request.region not in files.topology.regions:
             raise NotFound(f"no region {request.region!r} in the topology")
-        if request.scope == "edge" and request.pop not in pops:
+        if request.scope == "edge" and request.pop not in pops():
             raise NotFound(f"no PoP {request.pop!r} in the topology")
         bound = request.pop if request.scope == "edge" else request.region
         bearer = store.create_token(request.name, request.scope, auth.actor(token), request.services, bound)
         return {"token": bearer}
 
+    app.include_router(outcome_routes.router(store))
+    app.include_router(inventory_routes.router(store, files, changes.notify))
+    app.add_exception_handler(UnknownService, inventory_routes.unknown_service_handler(files))
     return app
 
 
 def sync_platform(store: SqlStore, topology: Topology, inventory: Inventory, actor: str) -> None:
     """Load the platform's topology and inventory into the store (at start and init)."""
-    store.sync_regions(
-        [
-            records.Region(region.name, topology.continent_of[region.name], region.runtime.driver)
-            for region in topology.regions.values()
-        ],
-        actor,
-    )
-    store.sync_services({s.name: s.model_dump(mode="json", by_alias=True) for s in inventory.services}, actor)
+    platform_files.sync(store, topology, inventory, actor)

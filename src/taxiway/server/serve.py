@@ -1,8 +1,15 @@
-"""Running the control plane as a process, and setting one up (``server init``)."""
+"""Running the control plane as a process, and setting one up (``server init``).
+
+While it runs, the topology and inventory files are watched: a change (or SIGHUP) reloads
+them without a restart (:mod:`taxiway.server.platform_files`); a bad file is logged with
+its located problems and the previous one kept.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +19,23 @@ import uvicorn
 from taxiway.errors import ConfigurationError
 from taxiway.sealing.keys import Sealer
 from taxiway.server import app as api
+from taxiway.server import platform_files
 from taxiway.server.settings import ServerSettings
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
 
 ACTOR = "system:server"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _log_to_stderr() -> None:
+    """Taxiway's own log lines (reloads) beside uvicorn's, on stderr."""
+    logger = logging.getLogger("taxiway")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _open(settings: ServerSettings) -> SqlStore:
@@ -69,13 +88,18 @@ def run(settings: ServerSettings) -> None:
     store = _open(settings)
     topology = platform.load_topology(settings.topology)
     inventory = platform.load_inventory(settings.inventory, topology)
+    _log_to_stderr()
+    files = platform_files.LivePlatform(
+        topology, inventory, topology_path=settings.topology, inventory_path=settings.inventory
+    )
+    watcher = platform_files.Watcher(files, lambda: files.reload(store, ACTOR))
     if not settings.listen.loopback:
         print(
             f"warning: listening on {settings.listen.host}, not loopback: put TLS in front of it",
             file=sys.stderr,
         )
     config = uvicorn.Config(
-        api.create_app(store, topology, inventory, sealer),
+        api.create_app(store, topology, inventory, sealer, files),
         host=settings.listen.host,
         port=settings.listen.port,
         log_level="info",
@@ -84,7 +108,11 @@ def run(settings: ServerSettings) -> None:
         # Satellites' long polls wait up to 30 s: do not let them hold a shutdown that long.
         timeout_graceful_shutdown=2,
     )
+    previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: watcher.poke())
+    watcher.start()
     try:
         uvicorn.Server(config).run()
     finally:
+        watcher.stop()
+        signal.signal(signal.SIGHUP, previous)
         store.close()

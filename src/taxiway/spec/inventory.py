@@ -1,15 +1,19 @@
 """The platform's inventory of services (like a ``workloads.yml``): who may run what, where.
 
 Owned by the platform team. A service must be listed here before it can deploy; the
-inventory bounds its regions, environments, instance quota and edge load balancing.
+inventory bounds its regions, environments, instance quota and edge load balancing. The
+file is a seed: the control plane layers services registered through its API
+(``taxiway services create``) over it. :attr:`Inventory.source` says where an inventory
+came from, so "not in the inventory" can name the file or command that fixes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from taxiway.spec.manifest import DnsLabel, Model, RegionName
 
@@ -40,7 +44,33 @@ class Inventory(Model):
     api_version: Literal["taxiway/v1"] = Field(alias="apiVersion", description="Always `taxiway/v1`.")
     kind: Literal["Inventory"] = Field(description="Always `Inventory`.")
     services: list[InventoryService] = Field(default_factory=list, description="Known services.")
+    _source: str = PrivateAttr(default="the inventory")
 
     @cached_property
     def by_name(self) -> dict[str, InventoryService]:
         return {s.name: s for s in self.services}
+
+    @property
+    def source(self) -> str:
+        """Where this inventory came from: a file, or the control plane's file and API."""
+        return self._source
+
+    def from_source(self, source: str) -> Inventory:
+        """This inventory, saying it came from ``source`` (a path, or a description)."""
+        copy = self.model_copy()
+        copy._source = source
+        return copy
+
+    def change_hint(self, name: str, change: str) -> str:
+        """How the platform team allows what the entry of ``name`` does not (``change``: CLI flags)."""
+        return (
+            f"the platform team allows it in {self.source} or with `taxiway services update {name} {change}`"
+        )
+
+    def registration_hint(self, name: str, owner: str, regions: Sequence[str]) -> str:
+        """How to make ``name`` known: the file to add it to, or the command that registers it."""
+        listed = ",".join(regions) or "REGION"
+        return (
+            f"add it to {self.source}, or register it with the control plane: "
+            f"`taxiway services create {name} --owner {owner} --regions {listed}` (admin token)"
+        )

@@ -21,6 +21,8 @@ class Service:
     name: str
     entry: dict[str, Any]
     version: int
+    origin: Literal["file", "api"] = "file"
+    """Seeded from the inventory file, or registered (or last changed) through the API."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from taxiway.errors import Conflict, NotFound, TransientError
-from taxiway.store import migrate, records, secret_values, sqlite_file
+from taxiway.plan import outcomes
+from taxiway.store import migrate, outcome_rows, records, secret_values, service_rows, sqlite_file
 from taxiway.store.tables import (
     artifacts,
     audit,
@@ -150,33 +151,87 @@ class SqlStore:
             rows = c.execute(sa.select(regions).order_by(regions.c.name))
             return [records.Region(r.name, r.continent, r.driver) for r in rows]
 
-    def sync_services(self, entries: Mapping[str, dict[str, Any]], actor: str) -> None:
-        """Create or update inventory entries (each a JSON document keyed by name)."""
+    def sync_services(self, entries: Mapping[str, dict[str, Any]], actor: str) -> list[str]:
+        """Create or update the inventory file's entries (JSON documents keyed by name);
+        answers the names registered or changed through the API, which the file does not override."""
         with self._tx() as c:
-            current = {r.name: r for r in c.execute(sa.select(services))}
-            for name, entry in entries.items():
-                row = current.get(name)
-                if row is None:
-                    c.execute(services.insert().values(name=name, entry=entry, version=1))
-                elif row.entry != entry:
-                    c.execute(
-                        services.update()
-                        .where(services.c.name == name)
-                        .values(entry=entry, version=row.version + 1)
-                    )
-            self._audit(c, actor, "services.sync", "services", {"services": sorted(entries)})
+            kept = service_rows.seed(c, entries)
+            self._audit(c, actor, "services.sync", "services", {"services": sorted(entries), "kept": kept})
+        return kept
 
     def service(self, name: str) -> records.Service:
+        """A service of the inventory; :class:`~taxiway.errors.UnknownService` when there is none."""
         with self.engine.connect() as c:
-            row = c.execute(sa.select(services).where(services.c.name == name)).first()
-        if row is None:
-            raise NotFound(f"no service named {name!r} in the inventory")
-        return records.Service(row.name, dict(row.entry), row.version)
+            return service_rows.to_record(service_rows.live(c, name))
 
     def services(self) -> list[records.Service]:
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(services).order_by(services.c.name))
-            return [records.Service(r.name, dict(r.entry), r.version) for r in rows]
+            rows = c.execute(
+                sa.select(services).where(services.c.deleted_at.is_(None)).order_by(services.c.name)
+            )
+            return [service_rows.to_record(r) for r in rows]
+
+    def register_service(self, name: str, entry: dict[str, Any], actor: str) -> records.Service:
+        """Add a service to the inventory through the API (:class:`Conflict` if it exists)."""
+        with self._tx() as c:
+            created = service_rows.register(c, name, entry)
+            self._audit(c, actor, "service.create", f"service:{name}", {"entry": entry})
+        return created
+
+    def update_service(
+        self, name: str, entry: dict[str, Any], actor: str, expected_version: int | None = None
+    ) -> records.Service:
+        """Replace a service's inventory entry; from then on the file no longer overrides it."""
+        with self._tx() as c:
+            changed = service_rows.update(c, name, entry, expected_version)
+            self._audit(c, actor, "service.update", f"service:{name}", {"entry": entry})
+        return changed
+
+    def delete_service(self, name: str, actor: str) -> records.Service:
+        """Take a service out of the inventory; refused (:class:`Conflict`) while any region
+        has a definition of it. Its revisions stay."""
+        with self._tx() as c:
+            deleted = service_rows.delete(c, name, self.clock())
+            self._audit(c, actor, "service.delete", f"service:{name}", {})
+        return deleted
+
+    def undeploy(self, service: str, environment: str, actor: str) -> list[str]:
+        """Remove every regional definition of ``service`` in ``environment`` with explicit,
+        versioned tombstones (satellites stop its instances); answers the regions."""
+        with self._tx() as c:
+            service_rows.live(c, service)
+            regions = service_rows.running(c, service).get(environment, [])
+            pointed = c.execute(
+                sa.select(desired.c.revision).where(
+                    desired.c.service == service, desired.c.environment == environment
+                )
+            ).scalar()
+            if not regions and pointed is None:
+                raise NotFound(f"{service} is not deployed to {environment}; there is nothing to remove")
+            seq = self._next_seq(c)
+            c.execute(
+                definitions.update()
+                .where(
+                    definitions.c.service == service,
+                    definitions.c.environment == environment,
+                    definitions.c.region.in_(regions),
+                )
+                .values(definition=None, seq=seq)
+            )
+            c.execute(
+                desired.delete().where(desired.c.service == service, desired.c.environment == environment)
+            )
+            if pointed is not None:
+                outcome_rows.record_left(c, service, environment, int(pointed), None, self.clock())
+            self._audit(
+                c, actor, "desired.remove", f"{service}/{environment}", {"regions": regions, "seq": seq}
+            )
+        return regions
+
+    def outcomes(self, service: str) -> list[outcomes.Outcome]:
+        """What became of each revision of ``service`` in each environment it was deployed to."""
+        with self.engine.connect() as c:
+            return outcome_rows.read(c, service)
 
     # -- revisions and desired state --------------------------------------------------
 
@@ -283,6 +338,11 @@ class SqlStore:
         with self._tx() as c:
             found = secret_values.live(c, service, environment)
             secret_values.refuse_missing(service, environment, wanted.values(), found)
+            previous = c.execute(
+                sa.select(desired.c.revision).where(
+                    desired.c.service == service, desired.c.environment == environment
+                )
+            ).scalar()
             values = {"revision": number, "updated_by": actor, "updated_at": now}
             if expected_version == 0:
                 c.execute(
@@ -346,6 +406,7 @@ class SqlStore:
                         )
                         .values(revision=number, definition=None, seq=seq)
                     )
+            outcome_rows.record_deploy(c, service, environment, number, previous, actor, now)
             self._audit(
                 c,
                 actor,
@@ -496,6 +557,7 @@ class SqlStore:
                     )
                 else:
                     c.execute(statuses.update().where(key).values(report=report.report, reported_at=now))
+            outcome_rows.record_reports(c, region, reports, now)
             if c.execute(sa.select(heartbeats.c.region).where(heartbeats.c.region == region)).first():
                 c.execute(
                     heartbeats.update()
@@ -524,6 +586,7 @@ class SqlStore:
                 .where(definitions.c.environment == environment, definitions.c.definition.is_not(None))
                 .order_by(definitions.c.service, definitions.c.region)
             )
+            # Tombstones are JSON null, which IS NOT NULL lets through: skip them here.
             return [
                 records.Published(r.region, r.service, r.environment, r.revision, dict(r.definition), r.seq)
                 for r in rows

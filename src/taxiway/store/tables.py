@@ -3,6 +3,13 @@
 Design notes:
 - ``revisions`` are immutable: a row is written once and never updated.
 - ``desired`` and ``services`` carry a ``version`` for optimistic concurrency.
+- ``services`` is the inventory: rows seeded from the inventory file (``origin`` ``file``)
+  and rows registered or changed through the API (``origin`` ``api``, which the file no
+  longer overrides); a deleted service keeps its row (and its revisions) with ``deleted_at``.
+- ``environment_outcomes`` and ``region_outcomes`` record what became of each revision in
+  each environment: when it was deployed and left (rolled back or superseded), and per
+  region the last word of the satellite's reports about it (ready, failed and why) and
+  when it first became ready. ``rollback`` chooses from them.
 - ``definitions`` holds, per region, the current regional definition of each
   service+environment, stamped with a ``seq`` from the single ``counters`` row. Taking
   that row's lock makes writers commit in seq order, so a satellite reading "everything
@@ -45,6 +52,8 @@ services = sa.Table(
     sa.Column("name", sa.String(63), primary_key=True),
     sa.Column("entry", JSON, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("origin", sa.String(8), nullable=False, server_default="file"),
+    sa.Column("deleted_at", Timestamp, nullable=True),
 )
 
 revisions = sa.Table(
@@ -172,4 +181,33 @@ tokens = sa.Table(
     sa.Column("region", sa.String(63), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+# Each time an environment was pointed at a revision, and when (and for which) it left it.
+environment_outcomes = sa.Table(
+    "environment_outcomes",
+    metadata,
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("deployed_at", Timestamp, nullable=False),
+    sa.Column("deployed_by", sa.String(128), nullable=False),
+    sa.Column("left_at", Timestamp, nullable=True),
+    sa.Column("left_for", sa.Integer, nullable=True),
+    # Left for an older revision: someone rolled back from it.
+    sa.Column("rolled_back", sa.Boolean, nullable=False),
+)
+
+# The latest verdict of a region's reports on a revision it was asked to run.
+region_outcomes = sa.Table(
+    "region_outcomes",
+    metadata,
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("environment", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("region", sa.String(63), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("ready_at", Timestamp, nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )

@@ -1,0 +1,66 @@
+"""What became of each revision in each environment, and where a rollback goes: the API.
+
+Included by :func:`taxiway.server.app.create_app`. The outcomes are recorded by the store
+as deploys and status reports arrive (:mod:`taxiway.store.outcome_rows`); these routes
+only read them. ``GET .../rollback-target`` answers the revision ``taxiway rollback`` would
+return to (or refuses, as problem+json, one that never became ready there) without
+changing anything: the rollback itself is the usual guarded ``PUT`` of the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from taxiway.errors import NotFound
+from taxiway.plan import outcomes
+from taxiway.server import auth
+from taxiway.spec.manifest import ENVIRONMENTS
+from taxiway.store import records
+from taxiway.store.sql import SqlStore
+
+Principal = Annotated[records.Token, Depends(auth.authenticate)]
+
+
+def router(store: SqlStore) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/v1/services/{service}/outcomes")
+    def list_outcomes(service: str, token: Principal) -> list[dict[str, Any]]:
+        """Each revision's outcome in each environment it was deployed to, newest first."""
+        auth.require_service(token, service)
+        store.service(service)
+        found = store.outcomes(service)
+        return [o.to_json() for o in sorted(found, key=lambda o: (-o.revision, o.environment))]
+
+    @routes.get("/v1/services/{service}/environments/{environment}/rollback-target")
+    async def rollback_target(
+        service: str,
+        environment: str,
+        token: Principal,
+        to: Annotated[int | None, Query(ge=1)] = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """The revision a rollback of ``environment`` returns to; nothing is changed."""
+        auth.require_service(token, service)
+        if environment not in ENVIRONMENTS:
+            raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")
+
+        def choose() -> dict[str, Any]:
+            store.service(service)
+            now = store.desired(service, environment)
+            if now is None:
+                raise NotFound(
+                    f"{service} was never deployed to {environment}; there is nothing to roll back"
+                )
+            known = [r.number for r in store.revisions(service)]
+            choice = outcomes.rollback_target(
+                store.outcomes(service), environment, now.revision, to=to, force=force, known=known
+            )
+            return {"current": now.revision, **choice.to_json()}
+
+        return await run_in_threadpool(choose)
+
+    return routes
