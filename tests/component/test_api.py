@@ -22,7 +22,7 @@ import uvicorn
 from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
 
 
 @dataclass
@@ -436,7 +436,7 @@ def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:
     revision = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
     assert revision.status_code == 201, revision.text
     listed = api.call("GET", "/v1/inventory", "admin").json()
-    assert {s["name"]: s["origin"] for s in listed["services"]} == {"hello": "file", "httpbin": "api"}
+    assert {s["name"]: s["origin"] for s in listed["services"]} == {**EXAMPLE_SERVICES, "httpbin": "api"}
 
     narrowed = api.call(
         "PUT",

@@ -33,7 +33,7 @@ from taxiway.cli import main as cli
 from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore, utc_now
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
 
 HELLO = EXAMPLES / "hello"
 REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
@@ -980,7 +980,7 @@ def test_a_new_service_registered_with_the_cli_deploys_without_a_restart(
         {"max_instances": 50},
     )
     listed = taxiway(capsys, "services", "list", "--json")
-    assert {s["name"]: s["origin"] for s in json.loads(listed.out)} == {"hello": "file", "httpbin": "api"}
+    assert {s["name"]: s["origin"] for s in json.loads(listed.out)} == {**EXAMPLE_SERVICES, "httpbin": "api"}
     table = taxiway(capsys, "services", "list")
     assert table.out.splitlines()[0].split()[:3] == ["NAME", "OWNERS", "REGIONS"]
 
@@ -990,7 +990,7 @@ def test_a_new_service_registered_with_the_cli_deploys_without_a_restart(
     again = platform.load_inventory(
         tmp_path / "exported.yaml", platform.load_topology(EXAMPLES / "topology.yaml")
     )
-    assert [s.name for s in again.services] == ["hello", "httpbin"]
+    assert [s.name for s in again.services] == sorted([*EXAMPLE_SERVICES, "httpbin"])
     assert again.by_name["httpbin"].quota.max_instances == 50
 
     busy = taxiway(capsys, "services", "delete", "httpbin")
@@ -1000,7 +1000,7 @@ def test_a_new_service_registered_with_the_cli_deploys_without_a_restart(
     assert removed.code == 0, removed.err
     assert "removed httpbin from production in asia-northeast3, europe-west1, us-east1" in removed.out
     assert taxiway(capsys, "services", "delete", "httpbin").code == 0
-    assert [s.name for s in world.store.services()] == ["hello"]
+    assert [s.name for s in world.store.services()] == sorted(EXAMPLE_SERVICES)
 
     monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["owner"])
     denied = taxiway(capsys, "services", "list")
