@@ -210,6 +210,8 @@ def test_global_load_balancing_must_be_allowed_by_the_inventory(tmp_path: Path) 
     (problem,) = problems(tmp_path, "  load_balancing:\n    global: {enabled: true}\n", listed=listed)
     assert problem.path == ("spec", "load_balancing", "global", "enabled")
     assert problem.location.line == 11
+    assert problem.hint is not None
+    assert "`taxiway services update hello --global-load-balancing`" in problem.hint
 
 
 def test_owner_must_be_listed(tmp_path: Path) -> None:

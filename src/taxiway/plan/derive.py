@@ -124,6 +124,7 @@ def _check_platform(
             _blame(spec, enabling[0], ("load_balancing", "global", "enabled")),
             "global load balancing is not enabled for this service in the inventory",
             expected="enabled: false, or ask the platform team to enable it",
+            hint=inventory.change_hint(entry.name, "--global-load-balancing"),
         )
 
 
