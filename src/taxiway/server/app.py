@@ -27,6 +27,7 @@ from taxiway.sealing.keys import Sealer
 from taxiway.server import (
     auth,
     glb,
+    guard,
     inventory_routes,
     outcome_routes,
     platform_files,
@@ -53,7 +54,7 @@ class Body(BaseModel):
 
 
 # The service's files travel with a revision; larger services belong in an image registry.
-MAX_ARTIFACT_BYTES = 16 * 1024 * 1024
+MAX_ARTIFACT_BYTES = guard.MAX_ARTIFACT_BYTES
 
 
 class ArtifactUpload(Body):
@@ -170,6 +171,7 @@ def create_app(
     app.state.store = store
     changes = Changes()
     app.state.changes = changes
+    app.add_middleware(guard.Guard, store=store)
     app.add_exception_handler(TaxiwayError, problems.taxiway_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)

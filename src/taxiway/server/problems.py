@@ -38,11 +38,27 @@ _STATUS: tuple[tuple[type[TaxiwayError], int, str], ...] = (
 )
 
 
+AUTHENTICATE = 'Bearer realm="taxiway"'
+"""The ``WWW-Authenticate`` of every 401."""
+
+
+def body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """A problem document (what :func:`problem` sends)."""
+    return {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code}
-    body.update(extra)
-    headers = {"WWW-Authenticate": 'Bearer realm="taxiway"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    headers = {"WWW-Authenticate": AUTHENTICATE} if status == 401 else None
+    return JSONResponse(
+        body(status, code, title, detail, **extra), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
 def for_error(exc: TaxiwayError) -> JSONResponse:

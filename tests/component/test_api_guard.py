@@ -1,0 +1,105 @@
+"""Bodies are read only from authenticated callers, and never past their bound.
+
+Against the real API over a real socket (the ``api`` fixture of test_api.py): requests
+are written by hand on a raw connection, so a test can promise a body it never sends and
+see the server answer without waiting for it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+from taxiway.server import guard
+from tests.component import test_api
+from tests.component.test_api import Api
+
+api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
+HUGE = 200 * 1024 * 1024
+
+
+def exchange(
+    api: Api, head: str, body: bytes = b"", *, within: float = 5.0
+) -> tuple[int, dict[str, str], bytes]:
+    """Send ``head`` (and ``body``) on a fresh connection; the status, headers and body
+    of the answer, which must come within ``within`` seconds."""
+    where = urlsplit(api.url)
+    assert where.hostname == "127.0.0.1"
+    started = time.monotonic()
+    with socket.create_connection((where.hostname, where.port or 80), timeout=within) as connection:
+        connection.sendall(head.encode("latin-1") + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert time.monotonic() - started < within
+    header_text, _, payload = answer.partition(b"\r\n\r\n")
+    lines = header_text.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, payload
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+def request_head(method: str, path: str, *headers: str) -> str:
+    return "\r\n".join([f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", *headers, ""])
+
+
+def test_an_unauthenticated_body_is_refused_before_a_byte_of_it_is_read(api: Api) -> None:
+    head = request_head(
+        "POST", "/v1/services/hello/revisions", "Content-Type: application/json", f"Content-Length: {HUGE}"
+    )
+    status, headers, payload = exchange(api, head)  # the 200 MB never comes: no need to wait for it
+    assert status == 401
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["www-authenticate"].startswith("Bearer")
+    assert json.loads(payload)["code"] == "unauthorized"
+    bad = request_head(
+        "PUT", "/v1/regions/us-east1/status", "Authorization: Bearer nope", f"Content-Length: {HUGE}"
+    )
+    assert exchange(api, bad)[0] == 401
+
+
+def test_a_declared_body_over_the_bound_is_refused_at_once(api: Api) -> None:
+    token = f"Authorization: Bearer {api.tokens['us']}"
+    head = request_head(
+        "PUT", "/v1/regions/us-east1/status", token, f"Content-Length: {guard.MAX_BODY_BYTES + 1}"
+    )
+    status, headers, payload = exchange(api, head)
+    assert status == 413
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(payload)["detail"] == f"at most {guard.MAX_BODY_BYTES} bytes are accepted"
+    upload = request_head(
+        "POST",
+        "/v1/services/hello/revisions",
+        f"Authorization: Bearer {api.tokens['owner']}",
+        f"Content-Length: {HUGE}",
+    )
+    assert exchange(api, upload)[0] == 413, "an upload has a larger bound, but a bound"
+
+
+def test_a_chunked_body_is_cut_off_at_the_bound(api: Api) -> None:
+    token = f"Authorization: Bearer {api.tokens['us']}"
+    head = request_head("PUT", "/v1/regions/us-east1/status", token, "Transfer-Encoding: chunked")
+    piece = b"x" * 65536
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(guard.MAX_BODY_BYTES // len(piece) + 2)
+    )
+    status, _, payload = exchange(api, head, chunks + b"0\r\n\r\n")
+    assert status == 413
+    assert json.loads(payload)["code"] == "body-too-large"
+
+
+def test_bodies_within_bounds_still_work(api: Api) -> None:
+    reported = api.call("PUT", "/v1/regions/us-east1/status", "us", json={"cursor": 0, "reports": []})
+    assert reported.status_code in (200, 204), reported.text
+    assert api.call("GET", "/v1/services/hello", "owner").status_code == 200
