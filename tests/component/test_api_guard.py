@@ -103,3 +103,32 @@ def test_bodies_within_bounds_still_work(api: Api) -> None:
     reported = api.call("PUT", "/v1/regions/us-east1/status", "us", json={"cursor": 0, "reports": []})
     assert reported.status_code in (200, 204), reported.text
     assert api.call("GET", "/v1/services/hello", "owner").status_code == 200
+
+
+def test_integers_past_the_bound_are_422_not_500(api: Api) -> None:
+    huge = 2**64
+    answers = [
+        api.call("GET", f"/v1/services/hello/revisions/{huge}", "owner"),
+        api.call("GET", "/v1/services/hello/revisions/99999999999999999999", "owner"),
+        api.call(
+            "PUT",
+            "/v1/services/hello/environments/production",
+            "owner",
+            json={"revision": 1, "expected_version": 2**63},
+        ),
+        api.call(
+            "PUT",
+            "/v1/services/hello/environments/production",
+            "owner",
+            json={"revision": huge, "expected_version": 0},
+        ),
+        api.call("GET", f"/v1/regions/us-east1/definitions?after={huge}", "us"),
+        api.call("GET", f"/v1/pops/iad/config?after={huge}", "iad"),
+        api.call("PUT", "/v1/regions/us-east1/status", "us", json={"cursor": huge, "reports": []}),
+    ]
+    assert [a.status_code for a in answers] == [422] * len(answers), [a.text[:120] for a in answers]
+    assert {a.headers["content-type"] for a in answers} == {"application/problem+json"}
+    assert (
+        api.call("GET", f"/v1/regions/us-east1/definitions?after={guard.MAX_INTEGER}", "us").status_code
+        == 200
+    )

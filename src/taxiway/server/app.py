@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Response
+from fastapi import Depends, FastAPI, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,8 +72,10 @@ class NodeChange(Body):
 
 
 class DesiredChange(Body):
-    revision: int = Field(ge=1)
-    expected_version: int = Field(ge=0, description="The version read before; 0 if none existed.")
+    revision: int = Field(ge=1, le=guard.MAX_INTEGER)
+    expected_version: int = Field(
+        ge=0, le=guard.MAX_INTEGER, description="The version read before; 0 if none existed."
+    )
 
 
 class StatusReport(Body):
@@ -83,7 +85,9 @@ class StatusReport(Body):
 
 
 class StatusBatch(Body):
-    cursor: int = Field(ge=0, description="The definitions cursor the satellite has applied.")
+    cursor: int = Field(
+        ge=0, le=guard.MAX_INTEGER, description="The definitions cursor the satellite has applied."
+    )
     api: str | None = Field(
         default=None, max_length=256, pattern=r"^https?://", description="The satellite's own API (logs)."
     )
@@ -300,7 +304,9 @@ def create_app(
         }
 
     @app.get("/v1/services/{service}/revisions/{number}")
-    def get_revision(service: str, number: int, token: Principal) -> dict[str, Any]:
+    def get_revision(
+        service: str, number: Annotated[int, Path(ge=1, le=guard.MAX_INTEGER)], token: Principal
+    ) -> dict[str, Any]:
         auth.require_service(token, service)
         r = store.revision(service, number)
         definitions = {
@@ -356,7 +362,7 @@ def create_app(
     async def region_definitions(
         region: str,
         token: Principal,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=guard.MAX_INTEGER)] = 0,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
     ) -> dict[str, Any]:
         """Definitions changed after cursor ``after``; with ``wait``, a long poll."""
@@ -429,7 +435,7 @@ def create_app(
     async def pop_config(
         pop: str,
         token: Principal,
-        after: Annotated[int | None, Query(ge=0)] = None,
+        after: Annotated[int | None, Query(ge=0, le=guard.MAX_INTEGER)] = None,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
     ) -> dict[str, Any]:
         """The PoP's load-balancing config; with ``after`` and ``wait``, a long poll."""

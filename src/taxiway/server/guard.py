@@ -36,6 +36,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+MAX_INTEGER = 2**53 - 1
+"""The largest integer any request may carry (revision numbers, versions, cursors): exact
+in JSON everywhere, within SQLite's and PostgreSQL's 64-bit columns. Past it: 422."""
 MAX_BODY_BYTES = 1024 * 1024
 """Manifests, status reports, PoP reports, tokens: far below this."""
 MAX_ARTIFACT_BYTES = 16 * 1024 * 1024

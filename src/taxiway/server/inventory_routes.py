@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from taxiway.errors import Conflict, InvalidInput, NotFound, UnknownService
-from taxiway.server import auth, platform_files, problems
+from taxiway.server import auth, guard, platform_files, problems
 from taxiway.spec.inventory import InventoryService
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.store import records
@@ -38,7 +38,9 @@ class ServiceChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     entry: dict[str, Any] = Field(description="The whole inventory entry (as in the inventory file).")
-    expected_version: int | None = Field(default=None, ge=1, description="The version read before.")
+    expected_version: int | None = Field(
+        default=None, ge=1, le=guard.MAX_INTEGER, description="The version read before."
+    )
 
 
 def _checked(name: str, entry: dict[str, Any], files: platform_files.LivePlatform) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from taxiway.errors import NotFound
 from taxiway.plan import outcomes
-from taxiway.server import auth
+from taxiway.server import auth, guard
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.store import records
 from taxiway.store.sql import SqlStore
@@ -40,7 +40,7 @@ def router(store: SqlStore) -> APIRouter:
         service: str,
         environment: str,
         token: Principal,
-        to: Annotated[int | None, Query(ge=1)] = None,
+        to: Annotated[int | None, Query(ge=1, le=guard.MAX_INTEGER)] = None,
         force: bool = False,
     ) -> dict[str, Any]:
         """The revision a rollback of ``environment`` returns to; nothing is changed."""
