@@ -14,11 +14,9 @@ import pytest
 from taxiway.dev import instances as dev_instances
 from taxiway.dev import private_file, processes
 from taxiway.runtime import process
-from tests.e2e.world import HELLO_INSTANCES, REGIONS, World, wait_for
+from tests.e2e.world import HELLO_INSTANCES, REGIONS, SATELLITE_TIMING, World, wait_for
 
 pytestmark = [pytest.mark.slow]
-
-FAST = ("--tick", "0.2", "--report-every", "0.5", "--backoff-initial", "0.3")
 
 
 def supervised(dev_dir: Path) -> dict[str, Any]:
@@ -46,7 +44,9 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
     dev_dir = world.root / "dev"
     dev_env = {"TAXIWAY_DEV_DIR": str(dev_dir)}
     try:
-        up = world.taxiway("dev", "up", "--timeout", "120", *FAST, admin=False, timeout=180, env=dev_env)
+        up = world.taxiway(
+            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+        )
         assert up.returncode == 0, up.stdout + up.stderr + world.logs()
         assert "taxiway deploy examples/hello --env production" in up.stdout
         assert stat.S_IMODE(dev_dir.stat().st_mode) == 0o700
@@ -99,7 +99,9 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         os.kill(supervisor.pid, signal.SIGKILL)
         assert processes.wait_gone([supervisor], 10) == []
         assert processes.alive(orphans) == orphans
-        up = world.taxiway("dev", "up", "--timeout", "120", *FAST, admin=False, timeout=180, env=dev_env)
+        up = world.taxiway(
+            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+        )
         assert up.returncode == 0, up.stdout + up.stderr
         assert "up already" not in up.stdout
         assert processes.alive(orphans) == []
@@ -118,7 +120,9 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         assert not dev_file.exists()
 
         # The database stays: up again resumes the world, and the satellites run hello again.
-        up = world.taxiway("dev", "up", "--timeout", "120", *FAST, admin=False, timeout=180, env=dev_env)
+        up = world.taxiway(
+            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+        )
         assert up.returncode == 0, up.stdout + up.stderr
         wait_for(lambda: all_ready(world, dev_env), within=90, what="hello ready after up again")
     finally:

@@ -34,7 +34,6 @@ from tests.e2e.world import HELLO_INSTANCES, REGIONS, World, wait_for
 
 pytestmark = [pytest.mark.slow]
 
-FAST = ("--tick", "0.2", "--report-every", "0.5", "--backoff-initial", "0.3")
 HOST = "hello.taxiway.test"
 NEAREST = {"iad": "us-east1", "fra": "europe-west1", "icn": "asia-northeast3"}
 MAX_LOAD_REQUESTS = 3000
@@ -125,9 +124,7 @@ def test_pops_are_served_by_the_nearest_region_through_a_region_death_and_contro
     dev_dir = world.root / "dev"
     env = {"TAXIWAY_DEV_DIR": str(dev_dir)}
     try:
-        up = world.taxiway(
-            "dev", "up", "--timeout", "90", "--wan-scale", "0.5", *FAST, admin=False, timeout=120, env=env
-        )
+        up = world.dev_up(env)
         assert up.returncode == 0, up.stdout + up.stderr + world.logs()
         dev = json.loads((dev_dir / "dev.json").read_text())
         assert dev["domain"] == "taxiway.test"

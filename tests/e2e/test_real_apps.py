@@ -35,7 +35,6 @@ from tests.e2e.world import World, wait_for
 
 pytestmark = [pytest.mark.slow]
 
-FAST = ("--tick", "0.2", "--report-every", "0.5", "--backoff-initial", "0.3")
 DOMAIN = "taxiway.test"
 MAX_LOAD_REQUESTS = 4000
 MAX_LOAD_SECONDS = 90.0
@@ -114,9 +113,7 @@ def test_uvicorn_and_gunicorn_apps_serve_through_the_pops_and_a_failed_health_pa
     dev_dir = world.root / "dev"
     env = {"TAXIWAY_DEV_DIR": str(dev_dir)}
     try:
-        up = world.taxiway(
-            "dev", "up", "--timeout", "90", "--wan-scale", "0.5", *FAST, admin=False, timeout=120, env=env
-        )
+        up = world.dev_up(env)
         assert up.returncode == 0, up.stdout + up.stderr + world.logs()
         pops: dict[str, str] = json.loads((dev_dir / "dev.json").read_text())["pops"]
 

@@ -327,6 +327,22 @@ class World:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def dev_up(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """``taxiway dev up`` with short timings and the WAN emulator at half the topology's
+        delays (so each PoP's own checks measure which region is near)."""
+        return self.taxiway(
+            "dev",
+            "up",
+            "--timeout",
+            "90",
+            "--wan-scale",
+            "0.5",
+            *SATELLITE_TIMING,
+            admin=False,
+            timeout=120,
+            env=env,
+        )
+
     def deploy(self, path: Path | str = "examples/hello", *extra: str) -> subprocess.CompletedProcess[str]:
         return self.taxiway("deploy", str(path), "--env", "production", "--timeout", "90s", *extra)
 
