@@ -33,11 +33,14 @@ if __package__ in (None, ""):  # run as a script: make `taxiway` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from taxiway.plan import derive as derivation
-from taxiway.plan import diff
+from taxiway.plan import diff, secret_digest
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import Manifest
 from taxiway.spec.topology import Topology
+
+KEYER = secret_digest.Keyer(b"benchmark key")
+"""Digests secret env values as a control plane would (the key is no secret here)."""
 
 ENVIRONMENT = "production"
 REVISION = 1
@@ -173,7 +176,7 @@ def derive_all(world: World, *, revision: int = REVISION) -> State:
     state: State = {}
     for manifest in world.manifests:
         for definition in derivation.derive(
-            manifest, ENVIRONMENT, world.topology, world.inventory, revision=revision
+            manifest, ENVIRONMENT, world.topology, world.inventory, revision=revision, secret_digest=KEYER
         ).values():
             state[definition.key] = definition
     return state
@@ -182,7 +185,7 @@ def derive_all(world: World, *, revision: int = REVISION) -> State:
 def plan_one(world: World, manifest: Manifest, state: Mapping[diff.Key, RegionalDefinition]) -> diff.Plan:
     """Phase (c): derive one service and plan it against the fleet's state, as the CLI does."""
     definitions = derivation.derive(
-        manifest, ENVIRONMENT, world.topology, world.inventory, revision=REVISION + 1
+        manifest, ENVIRONMENT, world.topology, world.inventory, revision=REVISION + 1, secret_digest=KEYER
     )
     desired = {d.key: d for d in definitions.values()}
     service = manifest.metadata.name

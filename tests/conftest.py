@@ -20,3 +20,11 @@ EXAMPLE_SERVICES = dict.fromkeys(
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _local_digest_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``render`` and local ``plan`` key secret digests with a per-user key file: keep the
+    tests' out of the home directory (a test may point it elsewhere)."""
+    key = tmp_path_factory.getbasetemp() / "local-digest.key"
+    monkeypatch.setenv("TAXIWAY_LOCAL_DIGEST_KEY_FILE", str(key))

@@ -5,14 +5,16 @@ The value set here must come back in no answer but the region's own definitions 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from taxiway.store.tables import secrets
+from taxiway.store.tables import revisions, secrets
 from tests.component import test_api
 from tests.component.test_api import Api, _hello_files
 
@@ -183,3 +185,104 @@ def test_a_secret_for_an_environment_the_service_does_not_run_in_is_refused(api:
         "hello does not run in staging; its environments in the inventory: production"
     )
     assert api.store.secrets("hello") == []
+
+
+# -- keyed digests ---------------------------------------------------------------------------
+
+MANIFEST_VALUE = "not-a-real-token"
+"""The example's API_TOKEN: four dictionary words, what a bare SHA-256 gave away."""
+
+
+def bare(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def test_equal_values_in_two_services_show_different_digests(api: Api) -> None:
+    digests = set()
+    for service in ("hello", "greeter"):
+        path = f"/v1/services/{service}/environments/production/secrets/DB_PASSWORD"
+        answer = api.call("PUT", path, "admin", json={"value": VALUE})
+        assert answer.status_code == 200, answer.text
+        digests.add(answer.json()["digest"])
+        assert bare(VALUE) not in answer.text
+    assert len(digests) == 2, "equal values must not show as equal across services"
+
+
+def test_no_answer_carries_a_bare_digest_of_a_manifest_secret(api: Api) -> None:
+    number = create(api, _hello_files())
+    assert point(api, number).status_code == 200
+    revision = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner")
+    shown = revision.json()["definitions"]["production"]["us-east1"]["spec"]["env"]["API_TOKEN"]
+    assert shown["digest"].startswith("hmac-sha256:")
+    answers = [
+        revision.text,
+        api.call("GET", "/v1/services/hello/revisions", "owner").text,
+        api.call("GET", "/v1/regions/us-east1/definitions", "admin").text,
+        api.call("GET", "/v1/audit", "admin").text,
+    ]
+    for text in answers:
+        assert bare(MANIFEST_VALUE) not in text
+        assert MANIFEST_VALUE not in text
+    # The revision's content digest is over keyed digests too: the same files, another key,
+    # another content digest (a bare one would be the same under every installation).
+    assert revision.json()["digest"] != _content_digest_with_bare_secrets(api, number)
+
+
+def _content_digest_with_bare_secrets(api: Api, number: int) -> str:
+    from taxiway.server import uploads
+
+    stored = api.store.revision("hello", number)
+    plain: dict[str, dict[str, Any]] = {}
+    for environment, by_region in stored.definitions.items():
+        plain[environment] = {}
+        for region, document in by_region.items():
+            copy = json.loads(json.dumps(document))
+            copy["spec"]["env"]["API_TOKEN"]["digest"] = "sha256:" + bare(MANIFEST_VALUE)
+            plain[environment][region] = copy
+    return uploads.content_digest(plain, stored.artifact)
+
+
+def test_a_revision_stored_with_bare_digests_is_shown_keyed_and_still_runs(api: Api) -> None:
+    number = create(api, _hello_files())
+    keyed = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner").json()
+    # What an older control plane stored: the same sealed value, its bare digest beside it.
+    with api.store.engine.begin() as c:
+        stored = c.execute(sa.select(revisions.c.definitions).where(revisions.c.number == number)).scalar()
+        text = json.dumps(stored)
+        for digest in set(re.findall(r'"(hmac-sha256:[0-9a-f]{64})"', text)):
+            text = text.replace(digest, "sha256:" + bare(MANIFEST_VALUE))
+        c.execute(revisions.update().where(revisions.c.number == number).values(definitions=json.loads(text)))
+    assert "sha256:" + bare(MANIFEST_VALUE) in json.dumps(api.store.revision("hello", number).definitions)
+    again = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner")
+    assert bare(MANIFEST_VALUE) not in again.text
+    assert again.json()["definitions"] == keyed["definitions"], "shown keyed, as a new upload would be"
+    assert point(api, number).status_code == 200
+    env, _cursor = env_of(api, "us", "API_TOKEN")
+    assert env["value"] == MANIFEST_VALUE, "the region still runs it"
+
+
+DIGESTS = "/v1/services/hello/environments/production/secret-digests"
+
+
+def test_the_control_plane_keys_a_clients_values_for_its_own_service_only(api: Api) -> None:
+    number = create(api, _hello_files())
+    stored = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner").json()
+    expected = stored["definitions"]["production"]["us-east1"]["spec"]["env"]["API_TOKEN"]["digest"]
+    body = {"values": [{"name": "API_TOKEN", "value": MANIFEST_VALUE}, {"name": "API_TOKEN", "value": "x"}]}
+    answer = api.call("POST", DIGESTS, "owner", json=body)
+    assert answer.status_code == 200, answer.text
+    digests = answer.json()["digests"]
+    assert digests[0] == expected
+    assert digests[1] != expected
+    assert api.call("POST", DIGESTS, None, json=body).status_code == 401
+    assert api.call("POST", DIGESTS, "stranger", json=body).status_code == 403
+    assert api.call("POST", DIGESTS, "us", json=body).status_code == 403
+    wrong = api.call("POST", DIGESTS.replace("production", "qa"), "owner", json=body)
+    assert wrong.status_code == 404
+    too_many = {"values": [{"name": "A", "value": "x"}] * 257}
+    refused = api.call("POST", DIGESTS, "owner", json=too_many)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    bad_name = api.call("POST", DIGESTS, "owner", json={"values": [{"name": "a b", "value": VALUE}]})
+    assert bad_name.status_code == 422
+    assert VALUE not in bad_name.text

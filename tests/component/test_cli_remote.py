@@ -10,6 +10,7 @@ concurrent deploy at the exact moment between the CLI's read and its write.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import shutil
 import signal
@@ -820,6 +821,64 @@ def test_plan_remote_compares_with_what_the_environment_runs(
     both = taxiway(capsys, *plan, "--state", str(tmp_path / "state.json"))
     assert both.code == 1
     assert "mutually exclusive" in both.err
+
+
+def test_plan_remote_compares_secret_values_under_the_control_planes_key(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored digests are keyed by the control plane: the plan asks it to key the local
+    values, so an unchanged secret is unchanged and a new value is a change."""
+    monkeypatch.setenv("TAXIWAY_LOCAL_DIGEST_KEY_FILE", str(tmp_path / "local.key"))
+    assert taxiway(capsys, "deploy", str(HELLO), "--env", "production", "--no-wait").code == 0
+    plan = ["--env", "production", "--remote", "--detailed-exitcode", "--json", *PLATFORM]
+    same = taxiway(capsys, "plan", str(HELLO), *plan)
+    assert same.code == 0, same.out + same.err
+    rotated = tmp_path / "hello-rotated"
+    shutil.copytree(HELLO, rotated, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = rotated / ".taxiway" / "service.yaml"
+    manifest.write_text(manifest.read_text().replace("value: not-a-real-token", "value: another-fake-token"))
+    changed = taxiway(capsys, "plan", str(rotated), *plan)
+    assert changed.code == 2, changed.out + changed.err
+    fields = {f["field"]: f for c in json.loads(changed.out)["changes"] for f in c["fields"]}
+    assert fields["spec.env.API_TOKEN"] == {
+        "field": "spec.env.API_TOKEN",
+        "old": "(sensitive)",
+        "new": "(sensitive)",
+        "sensitive": True,
+    }
+    for value in ("not-a-real-token", "another-fake-token"):
+        assert hashlib.sha256(value.encode()).hexdigest() not in changed.out + same.out
+
+
+def test_render_keys_secret_digests_locally_and_plan_state_reads_them_back(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "keys" / "local.key"
+    monkeypatch.setenv("TAXIWAY_LOCAL_DIGEST_KEY_FILE", str(key))
+    rendered = taxiway(capsys, "render", str(HELLO), "--env", "production", "--format", "json", *PLATFORM)
+    assert rendered.code == 0, rendered.err
+    assert hashlib.sha256(b"not-a-real-token").hexdigest() not in rendered.out
+    env = json.loads(rendered.out)["definitions"][0]["spec"]["env"]
+    assert env["API_TOKEN"]["digest"].startswith("local-hmac-sha256:")
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    state = tmp_path / "state.json"
+    state.write_text(rendered.out)
+    again = taxiway(
+        capsys,
+        "plan",
+        str(HELLO),
+        "--env",
+        "production",
+        "--state",
+        str(state),
+        "--detailed-exitcode",
+        *PLATFORM,
+    )
+    assert again.code == 0, again.out + again.err
+    other = tmp_path / "another-machine.key"
+    monkeypatch.setenv("TAXIWAY_LOCAL_DIGEST_KEY_FILE", str(other))
+    elsewhere = taxiway(capsys, "render", str(HELLO), "--env", "production", "--format", "json", *PLATFORM)
+    assert json.loads(elsewhere.out)["definitions"][0]["spec"]["env"]["API_TOKEN"] != env["API_TOKEN"]
 
 
 def test_plan_remote_sees_a_change_of_code_alone(

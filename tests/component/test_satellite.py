@@ -474,11 +474,17 @@ def feed_item(seq: int, revision: int, definition: dict[str, Any] | None) -> dic
 
 def hello_definition(region: topology.Region, revision: int) -> dict[str, Any]:
     """What the control plane sends for hello in ``region``: derived here the same way."""
-    from taxiway.plan import derive
+    from taxiway.plan import derive, secret_digest
     from taxiway.spec import service_files
 
     loaded = service_files.load_all(service_files.find(EXAMPLES / "hello"))
-    derived = derive.derive(loaded["production"].manifest, "production", TOPOLOGY, INVENTORY)
+    derived = derive.derive(
+        loaded["production"].manifest,
+        "production",
+        TOPOLOGY,
+        INVENTORY,
+        secret_digest=secret_digest.Keyer(b"test key"),
+    )
     document = derived[region.name].model_dump(mode="json", by_alias=True)
     document["revision"] = revision
     document["spec"]["env"]["API_TOKEN"]["value"] = "not-a-real-token"

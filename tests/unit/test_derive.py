@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from taxiway.errors import ValidationFailed
-from taxiway.plan import derive
+from taxiway.plan import derive, secret_digest
 from taxiway.plan.regional import RegionalDefinition, SecretEnv
 from taxiway.spec import platform, service_files
 from taxiway.spec.inventory import Inventory
@@ -15,6 +15,8 @@ from taxiway.spec.problem import Problem
 from taxiway.spec.topology import Topology
 from tests.conftest import EXAMPLES
 from tests.unit import sample_manifest
+
+KEYER = secret_digest.Keyer(b"test key")
 
 # Lines 1-9; extra spec lines start at 10.
 BASE = sample_manifest.base("us-east1, europe-west1, asia-northeast3")
@@ -55,7 +57,13 @@ def definitions(
     path.write_text(base + extra, encoding="utf-8")
     loaded = service_files.load(service_files.find(path), environment)
     return derive.derive(
-        loaded.manifest, environment, world(), listed, revision=revision, source=loaded.document
+        loaded.manifest,
+        environment,
+        world(),
+        listed,
+        revision=revision,
+        source=loaded.document,
+        secret_digest=KEYER,
     )
 
 
@@ -109,7 +117,7 @@ def test_port_is_the_container_port_only_where_a_container_runtime_runs(tmp_path
     data["continents"][0]["regions"][0]["runtime"] = {"driver": "kubernetes"}
     mixed = Topology.model_validate(data)
     kubernetes = next(iter(mixed.regions))
-    result = derive.derive(loaded.manifest, "production", mixed)
+    result = derive.derive(loaded.manifest, "production", mixed, secret_digest=KEYER)
     ports = {region: d.spec.env["PORT"] for region, d in result.items()}
     assert ports.pop(kubernetes) == "9000"
     assert set(ports.values()) == {derive.ASSIGNED_PORT}

@@ -7,9 +7,17 @@ from pathlib import Path
 import pytest
 
 from taxiway import errors
-from taxiway.plan import regional
+from taxiway.plan import regional, secret_digest
 from taxiway.runtime import driver
 from taxiway.spec import manifest
+
+KEYER = secret_digest.Keyer(b"test key")
+
+
+def secret(value: str) -> regional.SecretEnv:
+    return regional.SecretEnv.of(
+        value, KEYER(secret_digest.SecretValue("hello", "production", "API_TOKEN", value))
+    )
 
 
 def definition(secret: regional.SecretEnv, working_dir: str | None = "srv") -> regional.RegionalDefinition:
@@ -29,7 +37,7 @@ def definition(secret: regional.SecretEnv, working_dir: str | None = "srv") -> r
 
 def test_spec_for_resolves_secrets_and_the_working_directory() -> None:
     spec = driver.spec_for(
-        definition(regional.SecretEnv.of("s3cret")),
+        definition(secret("s3cret")),
         instance_id="hello-us-east1-0",
         datacenter="us-east1-b",
         node="node-1",
@@ -45,23 +53,23 @@ def test_spec_for_resolves_secrets_and_the_working_directory() -> None:
 
 
 def test_a_secret_without_its_value_is_a_configuration_error() -> None:
-    secret = regional.SecretEnv(digest=regional.digest("s3cret"))
+    digest_only = regional.SecretEnv(digest=secret("s3cret").digest)
     with pytest.raises(errors.ConfigurationError, match="API_TOKEN"):
         driver.spec_for(
-            definition(secret), instance_id="a", datacenter="b", node="c", service_dir=Path("/srv/hello")
+            definition(digest_only), instance_id="a", datacenter="b", node="c", service_dir=Path("/srv/hello")
         )
 
 
 def test_the_digest_changes_with_what_would_run() -> None:
     base = driver.spec_for(
-        definition(regional.SecretEnv.of("one")),
+        definition(secret("one")),
         instance_id="a",
         datacenter="b",
         node="c",
         service_dir=Path("/"),
     )
     rotated = driver.spec_for(
-        definition(regional.SecretEnv.of("two")),
+        definition(secret("two")),
         instance_id="a",
         datacenter="b",
         node="c",
@@ -70,7 +78,7 @@ def test_the_digest_changes_with_what_would_run() -> None:
     assert (
         base.digest()
         == driver.spec_for(
-            definition(regional.SecretEnv.of("one")),
+            definition(secret("one")),
             instance_id="a",
             datacenter="b",
             node="c",

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from taxiway.client import log_lines
-from taxiway.plan import derive
+from taxiway.plan import derive, secret_digest
 from taxiway.spec import platform, service_files
 from tests.conftest import EXAMPLES
 
@@ -52,7 +52,9 @@ def test_everything_else_is_shown(text: str) -> None:
 def test_check_paths_are_the_probes_and_the_monitor_of_what_runs() -> None:
     topology = platform.load_topology(EXAMPLES / "topology.yaml")
     loaded = service_files.load(service_files.find(EXAMPLES / "hello"), "production")
-    definitions = derive.derive(loaded.manifest, "production", topology).values()
+    definitions = derive.derive(
+        loaded.manifest, "production", topology, secret_digest=secret_digest.Keyer(b"test key")
+    ).values()
     assert log_lines.check_paths(definitions) == frozenset({"/health"})
     assert log_lines.check_paths([]) == frozenset()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from taxiway.cli import plan_view
-from taxiway.plan import derive, diff
+from taxiway.plan import derive, diff, secret_digest
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.spec import platform, service_files
 from tests.conftest import EXAMPLES
@@ -28,7 +28,13 @@ def desired(tmp_path: Path, extra: str = "", *, base: str = BASE, revision: int 
     path.write_text(base + extra, encoding="utf-8")
     loaded = service_files.load(service_files.find(path), "production")
     world = platform.load_topology(EXAMPLES / "topology.yaml")
-    result = derive.derive(loaded.manifest, "production", world, revision=revision)
+    result = derive.derive(
+        loaded.manifest,
+        "production",
+        world,
+        revision=revision,
+        secret_digest=secret_digest.Keyer(b"test key"),
+    )
     return {d.key: d for d in result.values()}
 
 

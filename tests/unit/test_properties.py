@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 
 from taxiway.cli import main as cli
 from taxiway.errors import ValidationFailed
-from taxiway.plan import derive, diff
+from taxiway.plan import derive, diff, secret_digest
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.state import State
 from taxiway.spec import checks, document, manifest, platform, service_files, validation
 from tests.conftest import EXAMPLES
+
+KEYER = secret_digest.Keyer(b"test key")
 
 REGIONS = ("us-east1", "europe-west1", "asia-northeast3")
 WORLD = platform.load_topology(EXAMPLES / "topology.yaml")
@@ -83,7 +85,9 @@ def derived(data: dict[str, Any], *, revision: int | None = None) -> dict[str, R
         path = directory / "service.yaml"
         path.write_text(json.dumps(data), encoding="utf-8")
         loaded = service_files.load(service_files.find(path), "production")
-    return derive.derive(loaded.manifest, "production", WORLD, revision=revision, source=loaded.document)
+    return derive.derive(
+        loaded.manifest, "production", WORLD, revision=revision, source=loaded.document, secret_digest=KEYER
+    )
 
 
 def dumped(definition: RegionalDefinition) -> str:
@@ -169,7 +173,9 @@ def only_validation_errors(text: str, directory: Path) -> None:
     (taxiway / "service.yaml").write_text(text, encoding="utf-8", errors="surrogateescape")
     with contextlib.suppress(ValidationFailed):
         for loaded in service_files.load_all(service_files.find(directory)).values():
-            derive.derive(loaded.manifest, loaded.environment, WORLD, source=loaded.document)
+            derive.derive(
+                loaded.manifest, loaded.environment, WORLD, source=loaded.document, secret_digest=KEYER
+            )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,11 +11,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from taxiway.errors import ConfigurationError
-from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
+from taxiway.plan.secret_digest import SecretValue
+from taxiway.sealing.definitions import seal_values, shown, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
 
 DEFINITION = {
     "service": "hello",
+    "environment": "production",
     "spec": {
         "env": {
             "GREETING": "hello",
@@ -71,10 +73,40 @@ def test_definitions_are_sealed_unsealed_and_stripped_without_mutation() -> None
 
 def test_keyed_digests_name_a_value_without_revealing_it() -> None:
     sealer = Sealer.generate()
-    digest = sealer.keyed_digest("s3cret")
+    secret = SecretValue("hello", "production", "API_TOKEN", "s3cret")
+    digest = sealer.keyed_digest(secret)
     assert digest.startswith("hmac-sha256:")
     assert len(digest) == len("hmac-sha256:") + 64
-    assert digest == sealer.keyed_digest("s3cret")
-    assert digest != sealer.keyed_digest("s3cret2")
-    assert Sealer.generate().keyed_digest("s3cret") != digest, "without the key a digest cannot be guessed"
+    assert digest == sealer.keyed_digest(SecretValue("hello", "production", "API_TOKEN", "s3cret"))
+    assert digest != sealer.keyed_digest(SecretValue("hello", "production", "API_TOKEN", "s3cret2"))
+    assert Sealer.generate().keyed_digest(secret) != digest, "without the key a digest cannot be guessed"
     assert digest.removeprefix("hmac-sha256:") != hashlib.sha256(b"s3cret").hexdigest()
+    assert "s3cret" not in repr(secret)
+
+
+def test_equal_values_digest_apart_in_two_services_names_and_environments() -> None:
+    sealer = Sealer.generate()
+    digests = {
+        sealer.keyed_digest(SecretValue(service, environment, name, "hunter2"))
+        for service in ("hello", "greeter")
+        for environment in ("staging", "production")
+        for name in ("API_TOKEN", "DB_PASSWORD")
+    }
+    assert len(digests) == 8
+
+
+def test_an_answer_shows_a_revision_stored_with_a_bare_digest_keyed() -> None:
+    """Revisions stored before keyed digests carry sha256(value): the API never shows it."""
+    sealer = Sealer.generate()
+    bare = "sha256:" + hashlib.sha256(b"s3cret").hexdigest()
+    stored = seal_values(
+        {**DEFINITION, "spec": {"env": {"API_TOKEN": {"secret": True, "digest": bare, "value": "s3cret"}}}},
+        sealer,
+    )
+    answered = shown(stored, sealer)["spec"]["env"]["API_TOKEN"]
+    assert answered == {
+        "secret": True,
+        "digest": sealer.keyed_digest(SecretValue("hello", "production", "API_TOKEN", "s3cret")),
+    }
+    keyed = seal_values(DEFINITION | {"spec": {"env": {"API_TOKEN": answered | {"value": "s3cret"}}}}, sealer)
+    assert shown(keyed, sealer) == strip_values(keyed), "keyed digests are shown as stored"

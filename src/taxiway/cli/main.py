@@ -23,6 +23,7 @@ from taxiway.cli import (
     consoles,
     dev_commands,
     edge_commands,
+    local_digest,
     logs_command,
     plan_view,
     platform_files,
@@ -36,7 +37,7 @@ from taxiway.cli import (
 from taxiway.client import upload
 from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan import derive as derivation
-from taxiway.plan import diff
+from taxiway.plan import diff, secret_digest
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.state import State
 from taxiway.spec import reference, service_files, validation
@@ -74,9 +75,13 @@ def cli() -> None:
 
 
 def _derive_all(
-    path: Path, environments: Sequence[str], files: platform_files.PlatformFiles
+    path: Path,
+    environments: Sequence[str],
+    files: platform_files.PlatformFiles,
+    digest: secret_digest.Digester,
 ) -> dict[str, dict[str, RegionalDefinition]]:
-    """Regional definitions per environment; all problems across them reported at once."""
+    """Regional definitions per environment, secret values digested by ``digest``; all
+    problems across them reported at once."""
     sources = service_files.find(path)
     loaded = service_files.load_all(sources)
     topology = files.topology
@@ -88,7 +93,12 @@ def _derive_all(
             continue
         try:
             result[environment] = derivation.derive(
-                item.manifest, environment, topology, files.inventory, source=item.document
+                item.manifest,
+                environment,
+                topology,
+                files.inventory,
+                source=item.document,
+                secret_digest=digest,
             )
         except ValidationFailed as exc:
             problems.update(exc.problems)
@@ -113,7 +123,7 @@ def validate(paths: tuple[Path, ...], topology: Path | None, inventory: Path | N
     checked = []
     for path in paths or (Path("."),):
         try:
-            _derive_all(path, ENVIRONMENTS, files)
+            _derive_all(path, ENVIRONMENTS, files, local_digest.throwaway())
             checked.append(str(path))
         except ValidationFailed as exc:
             problems.extend(exc.problems)
@@ -154,11 +164,12 @@ def render(
     """Print the regional definitions a service derives to in one environment.
 
     The output is a State document: feed it back to `plan --state` and the plan is empty.
-    Secret env values appear only as digests.
+    Secret env values appear only as digests, keyed with this user's local key
+    (local-hmac-sha256:, never comparable with the control plane's).
     """
     files = platform_files.load(topology, inventory)
     files.require_topology()
-    definitions = _derive_all(path, [environment], files)[environment]
+    definitions = _derive_all(path, [environment], files, local_digest.keyer())[environment]
     if region is not None:
         if region not in definitions:
             raise click.UsageError(
@@ -222,14 +233,19 @@ def plan(
         raise click.UsageError("--remote and --state are mutually exclusive: compare with one or the other")
     files = platform_files.load(topology, inventory)
     files.require_topology()
-    definitions = _derive_all(path, [environment], files)[environment]
-    desired = {d.key: d for d in definitions.values()}
+    keyer = local_digest.throwaway() if compare_remote else local_digest.keyer()
+    definitions = _derive_all(path, [environment], files, keyer)[environment]
     service = next(iter(definitions.values())).service
     deployed_artifact: str | None = None
     if compare_remote:
-        actual, deployed_artifact = remote.deployed_state(url, token_file, service, environment)
+        actual, deployed_artifact, digests = remote.deployed_state(
+            url, token_file, service, environment, secret_digest.secret_values(definitions)
+        )
+        # What runs carries the control plane's digests: compare the values under its key.
+        definitions = secret_digest.rekeyed(definitions, digests.__getitem__)
     else:
         actual = _read_state(state_path) if state_path else {}
+    desired = {d.key: d for d in definitions.values()}
     actual = {k: v for k, v in actual.items() if k[0] == service and k[1] == environment}
     result = diff.plan(desired, actual)
     if compare_remote and actual:

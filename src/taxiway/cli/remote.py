@@ -25,11 +25,12 @@ import click
 from rich.markup import escape
 
 from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
-from taxiway.client import config, desired, nodes, outcomes, status, upload, waiting
+from taxiway.client import config, desired, nodes, outcomes, secrets, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
 from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
+from taxiway.plan.secret_digest import SecretValue
 from taxiway.spec import service_files, units
 from taxiway.spec.manifest import ENVIRONMENTS
 
@@ -435,14 +436,20 @@ def node_up(ref: nodes.NodeRef, url: str | None, token_file: Path | None) -> Non
 
 
 def deployed_state(
-    url: str | None, token_file: Path | None, service: str, environment: str
-) -> tuple[dict[tuple[str, str, str], RegionalDefinition], str | None]:
-    """What ``environment`` of ``service`` runs now, and its artifact (``plan --remote``)."""
+    url: str | None,
+    token_file: Path | None,
+    service: str,
+    environment: str,
+    values: set[SecretValue],
+) -> tuple[dict[tuple[str, str, str], RegionalDefinition], str | None, dict[SecretValue, str]]:
+    """What ``environment`` of ``service`` runs now, its artifact, and the control plane's
+    keyed digests of the secret ``values`` the local manifest holds (``plan --remote``)."""
     with _connect(url, token_file) as (cp, _connection):
         found = desired.deployed(cp, service, environment)
+        digests = secrets.digests(cp, values) if values else {}
     if found is None:
-        return {}, None
-    return {d.key: d for d in found.definitions}, found.artifact
+        return {}, None, digests
+    return {d.key: d for d in found.definitions}, found.artifact, digests
 
 
 COMMANDS: list[click.Command] = [

@@ -1,7 +1,8 @@
 """A service's platform secrets on the control plane: set, list and unset (``taxiway secrets``).
 
 Values go out once, in a request body, and never come back: every answer is a
-:class:`Secret` with its version, keyed digest, who set it and when.
+:class:`Secret` with its version, keyed digest, who set it and when. :func:`digests` asks
+the control plane to key values the client holds (``plan --remote``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from taxiway.client import regions
 from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.plan.secret_digest import SecretValue
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,20 @@ def listed(cp: ControlPlane, service: str, environment: str | None = None) -> li
     if not isinstance(answer, list):
         raise ProtocolError(f"GET {path} answered no list")
     return [Secret.from_json(item, f"GET {path}") for item in answer]
+
+
+def digests(cp: ControlPlane, values: set[SecretValue]) -> dict[SecretValue, str]:
+    """The control plane's keyed digest of each value (nothing is stored), one request per
+    service and environment."""
+    groups: dict[tuple[str, str], list[SecretValue]] = {}
+    for secret in sorted(values, key=lambda s: (s.service, s.environment, s.name, s.value)):
+        groups.setdefault((secret.service, secret.environment), []).append(secret)
+    found: dict[SecretValue, str] = {}
+    for (service, environment), items in groups.items():
+        path = f"/v1/services/{quote(service)}/environments/{quote(environment)}/secret-digests"
+        answer = cp.post(path, {"values": [{"name": s.name, "value": s.value} for s in items]})
+        listed = answer.get("digests") if isinstance(answer, dict) else None
+        if not isinstance(listed, list) or len(listed) != len(items):
+            raise ProtocolError(f"POST {path} answered no digest for each value")
+        found.update(zip(items, map(str, listed), strict=True))
+    return found

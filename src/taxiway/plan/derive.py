@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from taxiway.errors import ValidationFailed
 from taxiway.plan.regional import RegionalDefinition, RegionalSpec, SecretEnv
+from taxiway.plan.secret_digest import Digester, SecretValue
 from taxiway.spec import overrides
 from taxiway.spec.document import Document
 from taxiway.spec.inventory import Inventory
@@ -129,12 +130,16 @@ def _check_platform(
 
 
 def _resolve_env(
-    spec: Spec, service: str, environment: str, region: str, revision: int | None
+    spec: Spec, service: str, environment: str, region: str, revision: int | None, digest: Digester
 ) -> dict[str, str | SecretEnv]:
     env: dict[str, str | SecretEnv] = {}
     for name, value in sorted(spec.env.items()):
-        if isinstance(value, EnvValue):
-            env[name] = SecretEnv.of(value.value) if value.secret else value.value
+        if isinstance(value, EnvValue) and value.secret:
+            env[name] = SecretEnv.of(
+                value.value, digest(SecretValue(service, environment, name, value.value))
+            )
+        elif isinstance(value, EnvValue):
+            env[name] = value.value
         else:
             env[name] = value
     env["PORT"] = str(spec.container_port)
@@ -217,6 +222,7 @@ def _regional_definitions(
     environment: str,
     revision: int | None,
     topology: Topology,
+    digest: Digester,
 ) -> dict[str, RegionalDefinition]:
     service = manifest.metadata.name
     # Regions that share an effective spec differ only in TAXIWAY_REGION: build the
@@ -226,7 +232,7 @@ def _regional_definitions(
     for region, spec in effective.items():
         template = shared.get(id(spec))
         if template is None:
-            env = _resolve_env(spec, service, environment, region, revision)
+            env = _resolve_env(spec, service, environment, region, revision, digest)
             template = shared[id(spec)] = _regional_spec(spec, env)
         # Updating the value of a key keeps the key's (sorted) place in the dict.
         env = {**template.env, "PORT": _port(spec, topology, region), "TAXIWAY_REGION": region}
@@ -247,6 +253,7 @@ def derive(
     topology: Topology,
     inventory: Inventory | None = None,
     *,
+    secret_digest: Digester,
     revision: int | None = None,
     source: Document | None = None,
 ) -> dict[str, RegionalDefinition]:
@@ -254,10 +261,12 @@ def derive(
 
     ``manifest`` must already be resolved for ``environment`` (overlay and env file
     merged, see :func:`taxiway.spec.service_files.load`). ``source`` locates problems.
-    Without an inventory, every region of the topology is allowed.
+    Without an inventory, every region of the topology is allowed. ``secret_digest``
+    digests each secret env value (a :class:`taxiway.plan.secret_digest.Keyer`): whoever
+    derives chooses the key, since no digest is safe to show without one.
     """
     effective = _effective_specs(manifest.spec)
     problems = list(_check_platform(manifest, environment, effective, topology, inventory, source))
     if problems:
         raise ValidationFailed(sorted(set(problems)))
-    return _regional_definitions(manifest, effective, environment, revision, topology)
+    return _regional_definitions(manifest, effective, environment, revision, topology, secret_digest)

@@ -8,7 +8,6 @@ and state files never hold a secret in plain text.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
 from pydantic import Field
@@ -16,23 +15,21 @@ from pydantic import Field
 from taxiway.spec.manifest import DnsLabel, Metadata, Model, RegionName, Spec
 
 
-def digest(value: str) -> str:
-    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
 class SecretEnv(Model):
     """An env value marked secret: serialised as its digest, never its value."""
 
     secret: Literal[True] = True
     digest: str = Field(
-        pattern=r"^(sha256|hmac-sha256):[0-9a-f]{64}$",
-        description="SHA-256 of a manifest's value; a keyed digest (HMAC) of a platform secret.",
+        pattern=r"^(hmac-sha256|local-hmac-sha256|sha256):[0-9a-f]{64}$",
+        description="A keyed digest (HMAC) of the value, its service, environment and name "
+        "(docs/secrets.md); bare sha256 only in revisions stored before keyed digests.",
     )
     value: str | None = Field(default=None, exclude=True, repr=False)
 
     @classmethod
-    def of(cls, value: str) -> SecretEnv:
-        return cls(digest=digest(value), value=value)
+    def of(cls, value: str, digest: str) -> SecretEnv:
+        """``value`` in memory, ``digest`` (see :mod:`taxiway.plan.secret_digest`) on the wire."""
+        return cls(digest=digest, value=value)
 
 
 class RegionalSpec(Spec):

@@ -4,15 +4,19 @@ A key file holds one or more keys, one per line, newest first: the first seals, 
 them unseals, so a key can be rotated by putting a new one on top. The file is created
 with mode 0600 and never printed; a key file readable by others is refused.
 
-A sealer also makes *keyed digests* (HMAC-SHA256 under a key derived from the newest key):
-what owners and plans see of a secret set with ``taxiway secrets set``. Unlike a bare
-SHA-256, a keyed digest does not let anyone without the key guess a short secret.
+A sealer also makes *keyed digests* (:mod:`taxiway.plan.secret_digest`: HMAC-SHA256 of a
+value with its service, environment and name, under a key derived from the newest key):
+what owners and plans see of every secret value. Unlike a bare SHA-256, a keyed digest
+does not let anyone without the key guess a short secret, and equal values in two
+services digest apart. Rotating the key (a new one on top) changes the digests made from
+then on: a service deployed again unchanged gets a new revision once, and its instances
+roll. The same key files, labelled ``local-hmac-sha256:``, key the digests of commands that
+run without a control plane (``taxiway render``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import stat
 from pathlib import Path
@@ -20,6 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from taxiway.errors import ConfigurationError
+from taxiway.plan import secret_digest
 
 
 class Sealer:
@@ -63,9 +68,13 @@ class Sealer:
         except ValueError as exc:
             raise ConfigurationError(f"{path}: not a key file (one base64 Fernet key per line)") from exc
 
-    def keyed_digest(self, value: str) -> str:
-        """``hmac-sha256:<hex>`` of ``value``: equal values give equal digests under one key."""
-        return "hmac-sha256:" + hmac.new(self._digest_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    def keyer(self, label: str = secret_digest.CONTROL_PLANE) -> secret_digest.Keyer:
+        """Keyed digests of secret values under this file's digest key."""
+        return secret_digest.Keyer(self._digest_key, label)
+
+    def keyed_digest(self, secret: secret_digest.SecretValue) -> str:
+        """``hmac-sha256:<hex>`` of ``secret``'s value, service, environment and name."""
+        return self.keyer()(secret)
 
     def seal(self, value: str) -> str:
         return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 from taxiway import __version__
 from taxiway.errors import InvalidInput, NotFound, TaxiwayError, UnknownService
-from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
+from taxiway.sealing.definitions import seal_values, shown, unseal_values
 from taxiway.sealing.keys import Sealer
 from taxiway.server import (
     auth,
@@ -285,7 +285,7 @@ def create_app(
         data = _artifact_bytes(upload.artifact) if upload.artifact else None
         artifact = "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else None
         derived = uploads.derive_upload(
-            upload.files, service, files.topology, files.inventory(store), artifact
+            upload.files, service, files.topology, files.inventory(store), sealer.keyer(), artifact
         )
         if environment is not None:
             store.check_secrets(service, environment, list(derived.definitions.get(environment, {}).values()))
@@ -310,7 +310,7 @@ def create_app(
         auth.require_service(token, service)
         r = store.revision(service, number)
         definitions = {
-            environment: {region: strip_values(d) for region, d in by_region.items()}
+            environment: {region: shown(d, sealer) for region, d in by_region.items()}
             for environment, by_region in r.definitions.items()
         }
         return {
@@ -375,7 +375,7 @@ def create_app(
         def reveal(definition: dict[str, Any]) -> dict[str, Any]:
             if token.scope == "satellite":
                 return unseal_values(definition, sealer)
-            return strip_values(definition)
+            return shown(definition, sealer)
 
         deadline = asyncio.get_running_loop().time() + wait
         while True:

@@ -6,6 +6,12 @@ body, is sealed at once with the key that seals every other secret of the contro
 and is never answered back: every answer carries names, versions, keyed digests, who set
 them and when. Setting or unsetting a value republishes the definitions that name it
 (:mod:`taxiway.store.secret_values`) and wakes the satellites, whose instances then roll.
+
+``POST .../secret-digests`` answers the control plane's keyed digests of values a client
+holds (``taxiway plan --remote``: the manifest's secret env values), so a plan compares
+them with what is stored without the key leaving the control plane. The digests are of
+the caller's own service only, and service and name are in each digest's input, so the
+answer says nothing of any other service's values.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from taxiway.errors import NotFound
+from taxiway.plan.secret_digest import SecretValue
 from taxiway.sealing.keys import Sealer
 from taxiway.server import auth
 from taxiway.spec.manifest import ENVIRONMENTS, SECRET_NAME
@@ -29,12 +36,27 @@ Name = Annotated[str, Path(pattern=SECRET_NAME, max_length=128, description="The
 
 MAX_VALUE_BYTES = 64 * 1024
 """Secrets are short (passwords, tokens, keys); files belong in the artifact or a volume."""
+MAX_DIGESTS = 256
+"""Values one digests request may carry: a manifest's secret env values, with room."""
 
 
-class SecretValue(BaseModel):
+class NewValue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: str = Field(min_length=1, max_length=MAX_VALUE_BYTES, repr=False, description="The value.")
+
+
+class NamedValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=SECRET_NAME, max_length=128, description="The env var's name.")
+    value: str = Field(max_length=MAX_VALUE_BYTES, repr=False, description="The value.")
+
+
+class DigestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[NamedValue] = Field(max_length=MAX_DIGESTS, description="Values to digest, in order.")
 
 
 def _environment(environment: str) -> None:
@@ -73,7 +95,7 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
 
     @routes.put("/v1/services/{service}/environments/{environment}/secrets/{name}")
     async def set_secret(
-        service: str, environment: str, name: Name, body: SecretValue, token: Principal
+        service: str, environment: str, name: Name, body: NewValue, token: Principal
     ) -> dict[str, Any]:
         auth.require_service(token, service)
         _environment(environment)
@@ -83,7 +105,8 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
                 f"{service} does not run in {environment}; its environments in the inventory: "
                 f"{', '.join(map(str, allowed))}"
             )
-        sealed, digest = sealer.seal(body.value), sealer.keyed_digest(body.value)
+        sealed = sealer.seal(body.value)
+        digest = sealer.keyed_digest(SecretValue(service, environment, name, body.value))
         secret, regions = await run_in_threadpool(
             store.set_secret, service, environment, name, sealed, digest, auth.actor(token)
         )
@@ -99,5 +122,20 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         )
         await notify()
         return secret_json(secret, regions)
+
+    @routes.post("/v1/services/{service}/environments/{environment}/secret-digests")
+    def secret_digests(
+        service: str, environment: str, body: DigestRequest, token: Principal
+    ) -> dict[str, list[str]]:
+        """The keyed digests of ``values`` as this service's definitions in ``environment``
+        would carry them; nothing is stored."""
+        auth.require_service(token, service)
+        _environment(environment)
+        store.service(service)
+        digests = [
+            sealer.keyed_digest(SecretValue(service, environment, item.name, item.value))
+            for item in body.values
+        ]
+        return {"digests": digests}
 
     return routes

@@ -3,6 +3,9 @@
 The control plane never trusts a client's derivation: it validates and derives the
 uploaded manifest files itself, against its own topology and inventory. Only the three
 file shapes of a ``.taxiway/`` directory are accepted, so an upload cannot name a path.
+Secret env values are digested with the control plane's key
+(:mod:`taxiway.plan.secret_digest`), so neither their digests nor the revision's content
+digest, computed over them, lets anyone guess a short secret.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from taxiway.errors import ValidationFailed
 from taxiway.plan import derive
 from taxiway.plan.regional import RegionalDefinition, SecretEnv
+from taxiway.plan.secret_digest import Digester
 from taxiway.sealing.definitions import strip_values
 from taxiway.spec import service_files
 from taxiway.spec.inventory import Inventory
@@ -77,9 +81,11 @@ def derive_upload(
     service: str,
     topology: Topology,
     inventory: Inventory,
+    secret_digest: Digester,
     artifact: str | None = None,
 ) -> Derived:
-    """Validate and derive every environment the inventory allows for ``service``."""
+    """Validate and derive every environment the inventory allows for ``service``; secret
+    values digested by ``secret_digest`` (the control plane's keyer)."""
     _check_names(files)
     with tempfile.TemporaryDirectory(prefix="taxiway-upload-") as tmp:
         directory = Path(tmp) / ".taxiway"
@@ -109,7 +115,12 @@ def derive_upload(
                 item = loaded[environment]
                 try:
                     derived = derive.derive(
-                        item.manifest, environment, topology, inventory, source=item.document
+                        item.manifest,
+                        environment,
+                        topology,
+                        inventory,
+                        source=item.document,
+                        secret_digest=secret_digest,
                     )
                 except ValidationFailed as exc:
                     problems.extend(exc.problems)
