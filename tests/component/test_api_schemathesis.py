@@ -11,7 +11,7 @@ and a 405 carrying the ``Allow`` its path takes. Without a token, every operatio
 401 problem+json.
 
 Bounded so that it stays a test, not a soak: a fixed seed, deterministic generation, few
-examples per operation; about a minute on a loaded two-core machine. The cases it found
+examples per operation: under a minute on two cores, under three with them loaded. The cases it found
 (surrogates, undocumented statuses, a 405 without ``Allow``) each have a focused test in
 test_api.py and test_api_guard.py.
 """
