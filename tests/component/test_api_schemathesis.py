@@ -1,19 +1,19 @@
 """The API answers as its OpenAPI document says: schemathesis against a real control plane.
 
-``taxiway server`` runs as its own process (SQLite, the example topology and inventory),
-and schemathesis reads the ``/openapi.json`` it serves and sends each operation generated
-requests: the coverage phase (each parameter's bounds, wrong types, missing fields,
-methods the path does not take) and the fuzzing phase (random valid and invalid
-requests), once with an admin token and once with an owner token. Every answer must be
-one the document declares: never a 5xx, a status code listed for the operation, a
-content type listed for that status, a body of the listed schema, the headers it lists,
-and a 405 carrying the ``Allow`` its path takes. Without a token, every operation answers
-401 problem+json.
+``taxiway server`` runs as its own process (SQLite, the example topology and inventory).
+schemathesis reads its document (the one it serves at ``/openapi.json``: a test holds the
+two equal, see :func:`_document`) and sends each operation generated requests: the
+coverage phase (each parameter's bounds, wrong types, missing fields, methods the path
+does not take) and the fuzzing phase (random valid and invalid requests), each case once
+with an admin token and once with an owner token. Every answer must be one the document
+declares: never a 5xx, a status code listed for the operation, a content type listed for
+that status, a body of the listed schema, the headers it lists, and a 405 carrying the
+``Allow`` its path takes. Without a token, every operation answers 401 problem+json.
 
 Bounded so that it stays a test, not a soak: a fixed seed, deterministic generation, few
-examples per operation: under a minute on two cores, under three with them loaded. The cases it found
-(surrogates, undocumented statuses, a 405 without ``Allow``) each have a focused test in
-test_api.py and test_api_guard.py.
+examples per operation; under a minute on two cores, under three with them loaded. The
+cases it found (surrogates, undocumented statuses, a 405 without ``Allow``) each have a
+focused test in test_api.py and test_api_guard.py.
 """
 
 from __future__ import annotations
