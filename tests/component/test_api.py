@@ -472,6 +472,19 @@ def test_a_method_a_path_does_not_take_is_405_with_allow(api: Api) -> None:
         assert answer.json()["code"] == "method-not-allowed"
 
 
+def test_a_bug_is_answered_as_a_problem_without_its_traceback(api: Api) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret detail of a bug")
+
+    api.app.add_api_route("/v1/broken", broken)  # a route with a bug, as any could have
+    answer = api.call("GET", "/v1/broken", "admin")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "internal-error"
+    assert "secret detail" not in answer.text
+    assert "Traceback" not in answer.text
+
+
 def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:
     files = {
         name: text.replace("name: hello", "name: httpbin").replace("owner: team-hello", "owner: team-web")
