@@ -29,10 +29,12 @@ from taxiway.server import (
     glb,
     guard,
     inventory_routes,
+    openapi,
     outcome_routes,
     platform_files,
     problems,
     secret_routes,
+    text,
     uploads,
 )
 from taxiway.spec.inventory import Inventory
@@ -110,6 +112,13 @@ class PopReport(Body):
     haproxy: dict[str, Any] | None = None
 
 
+class ArtifactResponse(Response):
+    media_type = "application/gzip"
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 class Changes:
     """Wakes long-polling satellites as soon as this process publishes a change."""
 
@@ -171,7 +180,15 @@ def create_app(
     # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
     # on a platform without internet access. /openapi.json is the API's description; any
     # OpenAPI viewer reads it.
-    app = FastAPI(title="Taxiway control plane", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Taxiway control plane",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        responses=problems.EVERY_ROUTE,
+        dependencies=[Depends(text.checked)],
+    )
+    openapi.install(app)
     app.state.store = store
     changes = Changes()
     app.state.changes = changes
@@ -179,6 +196,7 @@ def create_app(
     app.add_exception_handler(TaxiwayError, problems.taxiway_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.internal_error)
     app.include_router(secret_routes.router(store, sealer, changes.notify))
 
     @app.get("/healthz", include_in_schema=False)
@@ -214,7 +232,10 @@ def create_app(
             )
         return answer
 
-    @app.put("/v1/regions/{region}/nodes/{datacenter}/{node}")
+    @app.put(
+        "/v1/regions/{region}/nodes/{datacenter}/{node}",
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     async def set_node(
         region: str, datacenter: str, node: str, change: NodeChange, token: Principal
     ) -> dict[str, Any]:
@@ -240,7 +261,7 @@ def create_app(
             if auth.can_read_service(token, s.name)
         ]
 
-    @app.get("/v1/services/{service}")
+    @app.get("/v1/services/{service}", responses=problems.responses(403, 404))
     def get_service(service: str, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         found = store.service(service)
@@ -255,7 +276,7 @@ def create_app(
             "environments": environments,
         }
 
-    @app.get("/v1/services/{service}/revisions")
+    @app.get("/v1/services/{service}/revisions", responses=problems.responses(403, 404))
     def list_revisions(service: str, token: Principal) -> list[dict[str, Any]]:
         auth.require_service(token, service)
         store.service(service)
@@ -271,7 +292,11 @@ def create_app(
             for r in store.revisions(service)
         ]
 
-    @app.post("/v1/services/{service}/revisions", status_code=201)
+    @app.post(
+        "/v1/services/{service}/revisions",
+        status_code=201,
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     def create_revision(
         service: str,
         upload: RevisionUpload,
@@ -303,7 +328,7 @@ def create_app(
             "artifact": revision.artifact,
         }
 
-    @app.get("/v1/services/{service}/revisions/{number}")
+    @app.get("/v1/services/{service}/revisions/{number}", responses=problems.responses(403, 404))
     def get_revision(
         service: str, number: Annotated[int, Path(ge=1, le=guard.MAX_INTEGER)], token: Principal
     ) -> dict[str, Any]:
@@ -322,7 +347,14 @@ def create_app(
             "definitions": definitions,
         }
 
-    @app.get("/v1/artifacts/{digest}")
+    @app.get(
+        "/v1/artifacts/{digest}",
+        response_class=ArtifactResponse,
+        responses={
+            200: {"description": "The artifact (tar.gz)", "content": {ArtifactResponse.media_type: BINARY}},
+            **problems.responses(403, 404),
+        },
+    )
     def get_artifact(digest: str, token: Principal) -> Response:
         if token.scope == "satellite":
             region = token.region or ""
@@ -330,9 +362,9 @@ def create_app(
                 raise problems.Forbidden(f"no definition of region {region!r} uses artifact {digest}")
         elif token.scope != "admin" and not (store.artifact_services(digest) & set(token.services)):
             raise problems.Forbidden(f"this token may not read artifact {digest}")
-        return Response(store.artifact(digest), media_type="application/gzip")
+        return ArtifactResponse(store.artifact(digest))
 
-    @app.get("/v1/services/{service}/environments/{environment}")
+    @app.get("/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404))
     def get_desired(service: str, environment: str, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         current = store.desired(service, environment)
@@ -340,7 +372,10 @@ def create_app(
             raise NotFound(f"{service} has never been deployed to {environment}")
         return _desired_json(current)
 
-    @app.put("/v1/services/{service}/environments/{environment}")
+    @app.put(
+        "/v1/services/{service}/environments/{environment}",
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     async def set_desired(
         service: str, environment: str, change: DesiredChange, token: Principal
     ) -> dict[str, Any]:
@@ -358,7 +393,7 @@ def create_app(
         await changes.notify()
         return _desired_json(result)
 
-    @app.get("/v1/regions/{region}/definitions")
+    @app.get("/v1/regions/{region}/definitions", responses=problems.responses(403, 404))
     async def region_definitions(
         region: str,
         token: Principal,
@@ -401,7 +436,9 @@ def create_app(
             ],
         }
 
-    @app.put("/v1/regions/{region}/status", status_code=204)
+    @app.put(
+        "/v1/regions/{region}/status", status_code=204, responses=problems.responses(403, 409, *problems.BODY)
+    )
     def report_status(region: str, batch: StatusBatch, token: Principal) -> None:
         auth.require_region(token, region)
         store.report_status(
@@ -412,7 +449,7 @@ def create_app(
             batch.ingress,
         )
 
-    @app.get("/v1/status")
+    @app.get("/v1/status", responses=problems.responses(403))
     def get_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
         if service is not None:
             auth.require_service(token, service)
@@ -431,7 +468,7 @@ def create_app(
     def pops() -> set[str]:
         return {pop.name for pop in files.topology.pops}
 
-    @app.get("/v1/pops/{pop}/config")
+    @app.get("/v1/pops/{pop}/config", responses=problems.responses(403, 404))
     async def pop_config(
         pop: str,
         token: Principal,
@@ -464,14 +501,16 @@ def create_app(
             # Ingress addresses arrive with status reports, which do not notify: re-read.
             await changes.wait(min(remaining, POLL_SECONDS))
 
-    @app.put("/v1/pops/{pop}/status", status_code=204)
+    @app.put(
+        "/v1/pops/{pop}/status", status_code=204, responses=problems.responses(403, 404, 409, *problems.BODY)
+    )
     def report_pop(pop: str, report: PopReport, token: Principal) -> None:
         auth.require_pop(token, pop)
         if pop not in pops():
             raise NotFound(f"no PoP {pop!r} in the topology")
         store.report_pop(pop, report.model_dump())
 
-    @app.get("/v1/glb")
+    @app.get("/v1/glb", responses=problems.responses(403))
     def glb_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
         """Every PoP's latest report, filtered to the services the token may read."""
         if service is not None:
@@ -495,7 +534,7 @@ def create_app(
             )
         return answer
 
-    @app.get("/v1/audit")
+    @app.get("/v1/audit", responses=problems.responses(403))
     def get_audit(
         token: Principal, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[dict[str, Any]]:
@@ -512,7 +551,7 @@ def create_app(
             for e in store.audit_log(limit)
         ]
 
-    @app.post("/v1/tokens", status_code=201)
+    @app.post("/v1/tokens", status_code=201, responses=problems.responses(403, 404, 409, *problems.BODY))
     def create_token(request: TokenRequest, token: Principal) -> dict[str, str]:
         auth.require_admin(token)
         if request.scope == "satellite" and request.region not in files.topology.regions:
