@@ -272,3 +272,25 @@ def test_bad_names_and_tokens_are_4xx_problems(
 def test_a_well_formed_request_is_still_answered(satellite: Running) -> None:
     answer = satellite.logs(tail="5", since="2026-01-01T00:00:00Z")
     assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("request_head", "status"),
+    [
+        (b"TRACE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+        (b"BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+        (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 505),
+        (b"GET\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", 431),
+    ],
+)
+def test_what_the_http_layer_refuses_is_problem_json_too(
+    satellite: Running, request_head: bytes, status: int
+) -> None:
+    with satellite.connect() as sock:
+        sock.sendall(request_head)
+        received = _read_until_closed(sock, time.monotonic() + 5)
+    assert received.startswith(f"HTTP/1.1 {status} ".encode()), received
+    assert b"application/problem+json" in received, received

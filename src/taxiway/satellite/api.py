@@ -27,6 +27,7 @@ control plane's. Requests are logged at debug level without headers (no token ev
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -130,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("WWW-Authenticate", 'Bearer realm="taxiway"')
         if status == 503:
             self.send_header("Retry-After", "1")
+        if status == 405:
+            self.send_header("Allow", "GET")
         self.end_headers()
         self.wfile.write(data)
 
@@ -169,7 +172,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._problem(_Refused(405, "method-not-allowed", "only GET is served here"))
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _not_allowed
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the standard library refuses itself (a broken request line, a header over its
+        bounds, an unknown method) is a problem+json too, and ends the connection."""
+        self.close_connection = True
+        # A request line refused before its version was read leaves "HTTP/0.9", which sends
+        # no status line or headers at all: answer as HTTP/1.1 does.
+        self.request_version = self.protocol_version
+        status = HTTPStatus(code)
+        name = {501: "method-not-allowed", 414: "uri-too-long", 431: "headers-too-large"}.get(
+            code, "bad-request"
+        )
+        with contextlib.suppress(OSError):
+            self._problem(_Refused(405 if code == 501 else code, name, message or status.phrase))
 
     # -- logs ----------------------------------------------------------------------------
 
