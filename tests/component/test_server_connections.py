@@ -42,7 +42,7 @@ def _start(tmp_path: Path, *flags: str) -> Iterator[Running]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts Python slowly
         while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
@@ -90,7 +90,7 @@ def _threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_half_a_request_head_is_answered_408_and_closed_within_the_head_timeout(server: Running) -> None:
     with _connect(server.port) as sock:
         started = time.monotonic()
@@ -103,7 +103,7 @@ def test_half_a_request_head_is_answered_408_and_closed_within_the_head_timeout(
     assert time.monotonic() - started >= HEAD_TIMEOUT * 0.9
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_a_head_sent_a_byte_at_a_time_does_not_outlive_the_deadline(server: Running) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Drip: " + b"a" * 200
     with _connect(server.port) as sock:
@@ -124,7 +124,7 @@ def test_a_head_sent_a_byte_at_a_time_does_not_outlive_the_deadline(server: Runn
     assert time.monotonic() - started < HEAD_TIMEOUT + SLACK
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_fifty_idle_connections_neither_block_a_request_nor_stay_open(server: Running) -> None:
     threads_before = _threads(server.process.pid)
     idle = [_connect(server.port) for _ in range(25)]
@@ -145,7 +145,7 @@ def test_fifty_idle_connections_neither_block_a_request_nor_stay_open(server: Ru
             sock.close()
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_a_long_poll_outlives_the_head_timeout(server: Running) -> None:
     wait = HEAD_TIMEOUT * 3
     started = time.monotonic()
@@ -159,7 +159,7 @@ def test_a_long_poll_outlives_the_head_timeout(server: Running) -> None:
     assert time.monotonic() - started >= wait * 0.9
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_a_keep_alive_connection_may_send_its_next_request_after_the_head_timeout_began_again(
     server: Running,
 ) -> None:
@@ -169,7 +169,7 @@ def test_a_keep_alive_connection_may_send_its_next_request_after_the_head_timeou
         assert client.get("/v1/regions").status_code == 200
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_past_the_connection_bound_a_request_is_answered_503_problem_json(tmp_path: Path) -> None:
     bound = 10
     for running in _start(tmp_path, "--head-timeout", "30", "--max-connections", str(bound)):
@@ -190,3 +190,34 @@ def test_past_the_connection_bound_a_request_is_answered_503_problem_json(tmp_pa
                 break
             assert time.monotonic() < deadline, "the server still refuses once the connections closed"
             time.sleep(0.05)
+
+
+@pytest.mark.timeout(150)
+def test_a_body_dripped_after_a_refusal_does_not_hold_the_connection(server: Running) -> None:
+    # Refused before its body is read (no token), the client keeps dripping the body it
+    # announced: the deadline for the next head runs from the end of the answer.
+    with _connect(server.port) as sock:
+        sock.sendall(
+            b"POST /v1/services/hello/revisions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        )
+        started = time.monotonic()
+        received = b""
+        sock.settimeout(0.05)
+        while time.monotonic() - started < HEAD_TIMEOUT + SLACK:
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                data = None
+            except ConnectionResetError:
+                break
+            if data == b"":
+                break
+            received += data or b""
+            try:
+                sock.sendall(b" ")  # the drip is the client under test
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        else:
+            raise AssertionError(f"still open after {HEAD_TIMEOUT + SLACK} s; received {received[:200]!r}")
+    assert received.startswith(b"HTTP/1.1 401 "), received[:200]
