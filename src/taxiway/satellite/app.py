@@ -116,7 +116,7 @@ class Satellite:
                 access=self.access,
                 stop=self._threads.stopping,
             )
-            self.api = api.Api(settings.listen_host, settings.listen_port, backend)
+            self.api = api.Api(settings.listen_host, settings.listen_port, backend, settings.api_limits)
             self.reporter = reporter.Reporter(
                 settings,
                 self.control_plane,

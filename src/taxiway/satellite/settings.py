@@ -30,6 +30,7 @@ from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue
 from taxiway.runtime import tenancy
+from taxiway.satellite import bounded_server
 from taxiway.spec import topology
 
 DriverName = Literal["local", "fake"]
@@ -44,6 +45,8 @@ class SatelliteSettings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 0
     """``0``: any free port; the bound one is what the status reports as ``api``."""
+    api_limits: bounded_server.Limits = field(default_factory=bounded_server.Limits)
+    """The API's worker pool, queue, connection bound and head and write timeouts."""
     driver: DriverName = "local"
     tick_seconds: float = 1.0
     """How often the supervisor observes every instance (and restarts what crashed)."""
