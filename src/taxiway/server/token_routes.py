@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from taxiway.errors import ValidationFailed
 from taxiway.server import auth, platform_files
-from taxiway.spec.problem import Location, Problem
+from taxiway.spec.problem import REQUEST, Problem
 from taxiway.store import records
 from taxiway.store.sql import SqlStore
 
@@ -35,8 +35,6 @@ Principal = Annotated[records.Token, Depends(auth.authenticate)]
 TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@:-]*$"
 """A token's name shows in the audit log as ``scope:name``: no spaces or control characters."""
 MAX_SERVICES = 1000
-REQUEST = Location("request")
-"""Where the problems of a token request are: its body (there is no file)."""
 TokenId = Annotated[str, Path(max_length=32, description="The token's id (`taxiway tokens list`).")]
 
 
