@@ -117,6 +117,8 @@ ROUTES = [
     ("GET", "/v1/glb", None),
     ("GET", "/v1/audit", None),
     ("POST", "/v1/tokens", {"name": "x", "scope": "owner", "services": ["hello"]}),
+    ("GET", "/v1/tokens", None),
+    ("DELETE", "/v1/tokens/0123456789abcdef", None),
     ("GET", "/v1/services/hello/outcomes", None),
     ("GET", "/v1/services/hello/environments/production/rollback-target", None),
     ("GET", "/v1/inventory", None),
@@ -143,6 +145,7 @@ ALLOWED = {
     "/v1/regions/us-east1/status": {"admin", "us"},
     "/v1/audit": {"admin"},
     "/v1/tokens": {"admin"},
+    "/v1/tokens/0123456789abcdef": {"admin"},
     "/v1/inventory": {"admin"},
     "/v1/inventory/services": {"admin"},
     "/v1/inventory/services/hello": {"admin"},
@@ -374,6 +377,8 @@ def test_each_pop_gets_the_global_load_balancing_config_and_its_changes(api: Api
 
 
 def test_pop_status_is_shown_only_to_who_may_read_the_service(api: Api) -> None:
+    entry = {"name": "other", "owners": ["team-other"], "regions": ["us-east1"]}
+    assert api.call("POST", "/v1/inventory/services", "admin", json=entry).status_code == 201
     report = {
         "services": [
             {

@@ -12,12 +12,13 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from taxiway import __version__
@@ -33,8 +34,10 @@ from taxiway.server import (
     outcome_routes,
     platform_files,
     problems,
+    report_filter,
     secret_routes,
     text,
+    token_routes,
     uploads,
 )
 from taxiway.spec.inventory import Inventory
@@ -49,6 +52,7 @@ MAX_WAIT_SECONDS = 30.0
 POLL_SECONDS = 1.0
 
 Principal = Annotated[records.Token, Depends(auth.authenticate)]
+log = logging.getLogger(__name__)
 
 
 class Body(BaseModel):
@@ -81,9 +85,16 @@ class DesiredChange(Body):
 
 
 class StatusReport(Body):
-    service: str
-    environment: str
+    service: str = Field(min_length=1, max_length=63, description="A service of the inventory.")
+    environment: str = Field(max_length=32, description=f"One of {', '.join(ENVIRONMENTS)}.")
     report: dict[str, Any]
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if value not in ENVIRONMENTS:
+            raise ValueError(f"expected one of {', '.join(ENVIRONMENTS)}")
+        return value
 
 
 class StatusBatch(Body):
@@ -99,17 +110,18 @@ class StatusBatch(Body):
     reports: list[StatusReport]
 
 
-class TokenRequest(Body):
-    name: str = Field(min_length=1, max_length=128)
-    scope: Literal["admin", "owner", "satellite", "edge"]
-    services: list[str] = Field(default_factory=list)
-    region: str | None = Field(default=None, description="The region of a satellite token.")
-    pop: str | None = Field(default=None, description="The PoP of an edge token.")
-
-
 class PopReport(Body):
-    services: list[dict[str, Any]]
+    services: list[dict[str, Any]] = Field(description="Per service: its pools as the PoP sees them.")
     haproxy: dict[str, Any] | None = None
+
+    @field_validator("services")
+    @classmethod
+    def _named(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, entry in enumerate(value):
+            name = entry.get("service")
+            if not isinstance(name, str) or not 1 <= len(name) <= 63:
+                raise ValueError(f"services[{i}].service: expected a service name of at most 63 characters")
+        return value
 
 
 class ArtifactResponse(Response):
@@ -150,6 +162,11 @@ def _desired_json(d: records.Desired) -> dict[str, Any]:
         "updated_by": d.updated_by,
         "updated_at": d.updated_at.isoformat(),
     }
+
+
+def _shown(name: str) -> str:
+    """A name from a request path, quoted and cut short for a message."""
+    return repr(name if len(name) <= 64 else name[:64] + "...")
 
 
 def _artifact_bytes(upload: ArtifactUpload) -> bytes:
@@ -198,6 +215,7 @@ def create_app(
     app.add_exception_handler(HTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.internal_error)
     app.include_router(secret_routes.router(store, sealer, changes.notify))
+    drops = report_filter.DropWarnings(log)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -437,13 +455,22 @@ def create_app(
         }
 
     @app.put(
-        "/v1/regions/{region}/status", status_code=204, responses=problems.responses(403, 409, *problems.BODY)
+        "/v1/regions/{region}/status",
+        status_code=204,
+        responses=problems.responses(403, 404, 409, *problems.BODY),
     )
     def report_status(region: str, batch: StatusBatch, token: Principal) -> None:
         auth.require_region(token, region)
+        if region not in files.topology.regions:
+            raise NotFound(f"no region {_shown(region)} in the topology")
+        # Reports on services the inventory does not name are dropped, not refused: see
+        # report_filter (a service just removed must not freeze its region's status).
+        known = store.known_services(r.service for r in batch.reports)
+        kept, dropped = report_filter.keep_known(batch.reports, lambda r: r.service, known)
+        drops.note(f"the satellite of region {region}", dropped)
         store.report_status(
             region,
-            [records.Status(r.service, r.environment, r.report) for r in batch.reports],
+            [records.Status(r.service, r.environment, r.report) for r in kept],
             batch.cursor,
             batch.api,
             batch.ingress,
@@ -507,8 +534,11 @@ def create_app(
     def report_pop(pop: str, report: PopReport, token: Principal) -> None:
         auth.require_pop(token, pop)
         if pop not in pops():
-            raise NotFound(f"no PoP {pop!r} in the topology")
-        store.report_pop(pop, report.model_dump())
+            raise NotFound(f"no PoP {_shown(pop)} in the topology")
+        known = store.known_services(str(s["service"]) for s in report.services)
+        kept, dropped = report_filter.keep_known(report.services, lambda s: str(s["service"]), known)
+        drops.note(f"the edge of PoP {pop}", dropped)
+        store.report_pop(pop, {**report.model_dump(), "services": kept})
 
     @app.get("/v1/glb", responses=problems.responses(403))
     def glb_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
@@ -551,18 +581,8 @@ def create_app(
             for e in store.audit_log(limit)
         ]
 
-    @app.post("/v1/tokens", status_code=201, responses=problems.responses(403, 404, 409, *problems.BODY))
-    def create_token(request: TokenRequest, token: Principal) -> dict[str, str]:
-        auth.require_admin(token)
-        if request.scope == "satellite" and request.region not in files.topology.regions:
-            raise NotFound(f"no region {request.region!r} in the topology")
-        if request.scope == "edge" and request.pop not in pops():
-            raise NotFound(f"no PoP {request.pop!r} in the topology")
-        bound = request.pop if request.scope == "edge" else request.region
-        bearer = store.create_token(request.name, request.scope, auth.actor(token), request.services, bound)
-        return {"token": bearer}
-
     app.include_router(outcome_routes.router(store))
+    app.include_router(token_routes.router(store, files))
     app.include_router(inventory_routes.router(store, files, changes.notify))
     app.add_exception_handler(UnknownService, inventory_routes.unknown_service_handler(files))
     return app
