@@ -50,6 +50,13 @@ find_python() {
   return 1
 }
 
+ensure_tenant_python() {
+  # Isolated instances (a satellite run as root) run as dynamic users, who cannot pass into
+  # root's home: they need a python3 installed for the whole machine.
+  [ "$(id -u)" = 0 ] || return 0
+  [ -x /usr/bin/python3 ] || [ -x /usr/local/bin/python3 ] || apt_install python3
+}
+
 ensure_venv() {
   # ensure_venv [extras]: .venv with taxiway installed (extras e.g. "dev").
   local extras="${1:-}"

@@ -117,6 +117,8 @@ ROUTES = [
     ("GET", "/v1/glb", None),
     ("GET", "/v1/audit", None),
     ("POST", "/v1/tokens", {"name": "x", "scope": "owner", "services": ["hello"]}),
+    ("GET", "/v1/tokens", None),
+    ("DELETE", "/v1/tokens/0123456789abcdef", None),
     ("GET", "/v1/services/hello/outcomes", None),
     ("GET", "/v1/services/hello/environments/production/rollback-target", None),
     ("GET", "/v1/inventory", None),
@@ -143,6 +145,7 @@ ALLOWED = {
     "/v1/regions/us-east1/status": {"admin", "us"},
     "/v1/audit": {"admin"},
     "/v1/tokens": {"admin"},
+    "/v1/tokens/0123456789abcdef": {"admin"},
     "/v1/inventory": {"admin"},
     "/v1/inventory/services": {"admin"},
     "/v1/inventory/services/hello": {"admin"},
@@ -374,6 +377,8 @@ def test_each_pop_gets_the_global_load_balancing_config_and_its_changes(api: Api
 
 
 def test_pop_status_is_shown_only_to_who_may_read_the_service(api: Api) -> None:
+    entry = {"name": "other", "owners": ["team-other"], "regions": ["us-east1"]}
+    assert api.call("POST", "/v1/inventory/services", "admin", json=entry).status_code == 201
     report = {
         "services": [
             {
@@ -402,6 +407,87 @@ def test_the_api_describes_itself_without_pages_that_need_a_cdn(api: Api) -> Non
     for page in ("/docs", "/redoc"):
         # FastAPI's pages fetch Swagger UI and ReDoc from cdn.jsdelivr.net: blank offline
         assert httpx.get(f"{api.url}{page}", timeout=10, trust_env=False).status_code == 404
+
+
+def test_the_document_declares_bearer_auth_and_every_problem_answer(api: Api) -> None:
+    document = httpx.get(f"{api.url}/openapi.json", timeout=10, trust_env=False).json()
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas, "FastAPI's 422 shape is not what the API answers"
+    problem = schemas["ProblemDocument"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
+    assert {"retryable", "problems"} <= set(problem["properties"])
+    assert "problems" in schemas["InvalidRequest"]["required"]
+    operations = [(m.upper(), p, o) for p, ops in document["paths"].items() for m, o in ops.items()]
+    assert len(operations) >= len(ROUTES)
+    for method, path, operation in operations:
+        where = f"{method} {path}"
+        assert operation["security"] == [{"bearer": []}], where
+        answers = operation["responses"]
+        for status in ("401", "422", "503"):
+            assert list(answers[status]["content"]) == ["application/problem+json"], (where, status)
+        assert answers["422"]["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/InvalidRequest"
+        }
+        assert "WWW-Authenticate" in answers["401"]["headers"], where
+        if path != "/v1/whoami" and path != "/v1/regions" and path != "/v1/services":
+            assert "403" in answers, f"{where} refuses other scopes but does not say so"
+        if method in ("PUT", "POST"):
+            assert {"400", "413"} <= set(answers), f"{where} reads a body"
+    paths = document["paths"]
+    assert paths["/v1/artifacts/{digest}"]["get"]["responses"]["200"]["content"] == {
+        "application/gzip": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert "content" not in paths["/v1/regions/{region}/status"]["put"]["responses"]["204"]
+    assert "409" in paths["/v1/services/{service}/environments/{environment}"]["put"]["responses"]
+
+
+def test_the_problem_schema_is_what_the_api_answers(api: Api) -> None:
+    schemas = httpx.get(f"{api.url}/openapi.json", timeout=10).json()["components"]["schemas"]
+    declared = set(schemas["ProblemDocument"]["properties"])
+    item = set(schemas["ProblemItem"]["properties"])
+    # A located problem (an invalid manifest), a request problem, one from the guard, a 404.
+    answers = [
+        api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": {"service.yaml": "a: ["}}),
+        api.call("GET", "/v1/audit?limit=0", "admin"),
+        api.call("PUT", "/v1/regions/us-east1/status", None, json={}),
+        api.call("GET", "/v1/services/hello/revisions/7", "owner"),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 401, 404]
+    for answer in answers:
+        found = answer.json()
+        assert set(found) <= declared, set(found) - declared
+        assert all(set(p) <= item for p in found.get("problems", [])), found
+
+
+def test_a_method_a_path_does_not_take_is_405_with_allow(api: Api) -> None:
+    for method, path, allowed in [
+        ("TRACE", "/v1/services/hello/environments/production", "DELETE, GET, PUT"),
+        ("OPTIONS", "/v1/services/hello/revisions", "GET, POST"),
+        ("PATCH", "/v1/whoami", "GET"),
+    ]:
+        answer = api.call(method, path, "admin")
+        assert answer.status_code == 405, (method, path)
+        assert answer.headers["allow"] == allowed, (method, path)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["code"] == "method-not-allowed"
+
+
+def test_a_bug_is_answered_as_a_problem_without_its_traceback(api: Api) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret detail of a bug")
+
+    api.app.add_api_route("/v1/broken", broken)  # a route with a bug, as any could have
+    answer = api.call("GET", "/v1/broken", "admin")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "internal-error"
+    assert "secret detail" not in answer.text
+    assert "Traceback" not in answer.text
 
 
 def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:

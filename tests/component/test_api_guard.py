@@ -12,9 +12,12 @@ import socket
 import time
 from urllib.parse import urlsplit
 
+import httpx
+
 from taxiway.server import guard
 from tests.component import test_api
 from tests.component.test_api import Api
+from tests.conftest import EXAMPLES
 
 api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
 HUGE = 200 * 1024 * 1024
@@ -132,3 +135,94 @@ def test_integers_past_the_bound_are_422_not_500(api: Api) -> None:
         api.call("GET", f"/v1/regions/us-east1/definitions?after={guard.MAX_INTEGER}", "us").status_code
         == 200
     )
+
+
+SURROGATE = "\\ud800"
+"""A lone surrogate as JSON spells it: the six characters of an escape, not the character."""
+
+
+def test_a_lone_surrogate_anywhere_in_a_body_is_422_not_500(api: Api) -> None:
+    def put(path: str, who: str, document: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {api.tokens[who]}", "Content-Type": "application/json"}
+        return httpx.put(api.url + path, headers=headers, content=document.encode(), timeout=10)
+
+    def post(path: str, who: str, document: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {api.tokens[who]}", "Content-Type": "application/json"}
+        return httpx.post(api.url + path, headers=headers, content=document.encode(), timeout=10)
+
+    status = '{"cursor": 0, "reports": [{"service": "hello", "environment": "production", "report": %s}]}'
+    answers = {
+        "status report value": put("/v1/regions/us-east1/status", "us", status % f'{{"x": "{SURROGATE}"}}'),
+        "status report key": put("/v1/regions/us-east1/status", "us", status % f'{{"{SURROGATE}": 1}}'),
+        "upload file": post(
+            "/v1/services/hello/revisions", "owner", f'{{"files": {{"service.yaml": "{SURROGATE}"}}}}'
+        ),
+        "secret value": put(
+            "/v1/services/hello/environments/production/secrets/API_TOKEN",
+            "owner",
+            f'{{"value": "{SURROGATE}"}}',
+        ),
+        "inventory entry": post(
+            "/v1/inventory/services",
+            "admin",
+            f'{{"name": "web", "owners": ["{SURROGATE}"], "regions": ["us-east1"]}}',
+        ),
+        "PoP report": put("/v1/pops/iad/status", "iad", f'{{"services": [{{"service": "{SURROGATE}"}}]}}'),
+    }
+    raw = (
+        b'{"cursor": 0, "reports": [{"service": "\xed\xa0\x80", "environment": "production", "report": {}}]}'
+    )
+    answers["raw surrogate bytes"] = httpx.put(
+        api.url + "/v1/regions/us-east1/status",
+        headers={"Authorization": f"Bearer {api.tokens['us']}", "Content-Type": "application/json"},
+        content=raw,
+        timeout=10,
+    )
+    assert {what: a.status_code for what, a in answers.items()} == dict.fromkeys(answers, 422)
+    assert {a.headers["content-type"] for a in answers.values()} == {"application/problem+json"}
+    problem = answers["status report value"].json()
+    assert problem["code"] == "invalid-request"
+    assert problem["problems"][0]["field"] == "body.reports.0.report.x"
+    assert "surrogate" in problem["problems"][0]["message"]
+    # Nothing was stored: the status everyone reads still answers.
+    assert api.call("GET", "/v1/status", "admin").status_code == 200
+    assert api.call("GET", "/v1/services/hello/revisions", "owner").json() == []
+
+
+def test_a_lone_surrogate_in_a_manifest_is_a_located_problem(api: Api) -> None:
+    files = {"service.yaml": (EXAMPLES / "hello" / ".taxiway" / "service.yaml").read_text()}
+    # A YAML escape: the text of the file is fine, the value it spells is not text.
+    files["service.yaml"] = files["service.yaml"].replace("GREETING: hello", 'GREETING: "\\ud800"')
+    assert '"\\ud800"' in files["service.yaml"]
+    answer = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": files})
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    (problem,) = answer.json()["problems"]
+    assert (problem["file"], problem["field"]) == (".taxiway/service.yaml", "spec.env.GREETING")
+    assert "surrogate" in problem["message"]
+    assert api.call("GET", "/v1/services/hello/revisions", "owner").json() == []
+
+
+def test_a_url_that_is_not_utf8_is_422_not_a_guess(api: Api) -> None:
+    # %ED%A0%80 is a surrogate spelled as UTF-8 bytes: not UTF-8. The server would read it
+    # as replacement characters and answer about a service no one named.
+    answers = [
+        api.call("GET", "/v1/services/%ED%A0%80", "admin"),
+        api.call("GET", "/v1/status?service=%ED%A0%80", "admin"),
+        api.call("GET", "/v1/services/hello/secrets?environment=%FF", "owner"),
+    ]
+    assert [a.status_code for a in answers] == [422] * len(answers), [a.text for a in answers]
+    assert {a.headers["content-type"] for a in answers} == {"application/problem+json"}
+    assert [a.json()["problems"][0]["field"] for a in answers] == ["path", "query", "query"]
+    assert api.call("GET", "/v1/services/h%C3%A9llo", "admin").status_code == 404  # UTF-8: fine
+
+
+def test_a_body_nested_past_the_json_reader_is_a_problem_not_500(api: Api) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000  # within the bound, past Python's recursion limit
+    headers = {"Authorization": f"Bearer {api.tokens['admin']}", "Content-Type": "application/json"}
+    answers = [
+        httpx.post(api.url + "/v1/platform/reload", headers=headers, content=deep, timeout=10),
+        httpx.put(api.url + "/v1/regions/us-east1/status", headers=headers, content=deep, timeout=10),
+    ]
+    assert [a.status_code for a in answers] == [200, 400], [a.text[:200] for a in answers]
+    assert answers[1].headers["content-type"] == "application/problem+json"

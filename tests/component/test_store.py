@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import hashlib
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from taxiway.errors import Conflict, NotFound
 from taxiway.store import migrate, records
-from taxiway.store.sql import SqlStore
+from taxiway.store.sql import SqlStore, engine_for
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def _revision(store: SqlStore, tag: str, *regions: str) -> records.Revision:
 def test_migrations_are_idempotent(store_url: str) -> None:
     first = SqlStore.open(store_url)
     second = SqlStore.open(store_url)
-    assert migrate.current(second.engine) == "0004"
+    assert migrate.current(second.engine) == "0005"
     first.close()
     second.close()
 
@@ -137,10 +140,51 @@ def test_tokens_are_hashed_scoped_and_revocable(store: SqlStore) -> None:
     with store.engine.connect() as c:
         dumped = repr(c.execute(sa.text("SELECT * FROM tokens")).all())
     assert secret not in dumped
-    store.revoke_token(token.id, actor="admin")
+    revoked = store.revoke_token(token.id, actor="admin")
     assert store.authenticate(bearer) is None
+    assert revoked.revoked_at is not None
+    again = store.revoke_token(token.id, actor="admin")
+    assert again.revoked_at == revoked.revoked_at, "revoking twice answers the first revocation"
+    assert [e.action for e in store.audit_log()].count("token.revoke") == 1
     with pytest.raises(NotFound):
-        store.revoke_token(token.id, actor="admin")
+        store.revoke_token("0123456789abcdef", actor="admin")
+
+
+def test_tokens_are_listed_without_their_secrets(store: SqlStore) -> None:
+    root, root_bearer = store.issue_token("root", "admin", "init")
+    issued, bearer = store.issue_token("ci", "owner", "admin:root", ["hello"])
+    satellite, _ = store.issue_token("sat", "satellite", "admin:root", bound="us-east1")
+    listed = store.tokens()
+    assert [t.id for t in listed] == [root.id, issued.id, satellite.id]
+    assert listed[1] == issued
+    assert (listed[1].services, listed[1].created_by, listed[1].revoked) == (("hello",), "admin:root", False)
+    assert listed[2].bound == "us-east1"
+    secret = bearer.split("_", 2)[2]
+    assert secret not in repr(listed)
+    assert hashlib.sha256(secret.encode()).hexdigest() not in repr(listed)
+    assert root_bearer.split("_", 2)[2] not in repr(listed)
+
+
+def test_the_last_admin_token_cannot_be_revoked(store: SqlStore) -> None:
+    first, _ = store.issue_token("root", "admin", "init")
+    owner, _ = store.issue_token("ci", "owner", "admin:root", ["hello"])
+    with pytest.raises(Conflict, match="last admin token"):
+        store.revoke_token(first.id, "admin:root")
+    store.revoke_token(owner.id, "admin:root")  # other scopes: always
+    second, bearer = store.issue_token("root-2", "admin", "admin:root")
+    store.revoke_token(first.id, "admin:root-2")
+    assert [t.id for t in store.tokens() if not t.revoked] == [second.id]
+    with pytest.raises(Conflict):
+        store.revoke_token(second.id, "admin:root-2")
+    assert store.authenticate(bearer) is not None
+
+
+def test_known_services_are_those_of_the_inventory(store: SqlStore) -> None:
+    store.register_service("httpbin", {"owners": ["team-web"], "regions": ["us-east1"]}, "admin")
+    assert store.known_services(["hello", "httpbin", "nope", "hello"]) == {"hello", "httpbin"}
+    store.delete_service("httpbin", "admin")
+    assert store.known_services(["httpbin"]) == set()
+    assert store.known_services([]) == set()
 
 
 def test_a_region_removed_from_a_service_is_sql_null_and_leaves_the_published_set(store: SqlStore) -> None:
@@ -201,3 +245,37 @@ def test_concurrent_writers_never_see_database_is_locked(store_url: str) -> None
     assert {p.pop for p in store.pop_statuses()} == {"iad", "fra", "icn"}
     for each in opened:
         each.close()
+
+
+def test_the_upgrade_names_who_created_each_token(store_url: str) -> None:
+    engine = engine_for(store_url)
+    with engine.begin() as connection:
+        command.upgrade(migrate._config(connection), "0004")
+    now = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
+    with engine.begin() as connection:
+        meta = sa.MetaData()
+        old_tokens = sa.Table("tokens", meta, autoload_with=connection)
+        old_audit = sa.Table("audit", meta, autoload_with=connection)
+        for token_id in ("a1", "b2"):
+            connection.execute(
+                old_tokens.insert().values(
+                    id=token_id,
+                    name=token_id,
+                    secret_hash="0" * 64,
+                    scope="admin",
+                    services=[],
+                    region=None,
+                    created_at=now,
+                )
+            )
+        connection.execute(
+            old_audit.insert().values(
+                at=now, actor="admin:root", action="token.create", target="token:a1", detail={}
+            )
+        )
+    engine.dispose()
+    upgraded = SqlStore.open(store_url)
+    try:
+        assert {t.id: t.created_by for t in upgraded.tokens()} == {"a1": "admin:root", "b2": None}
+    finally:
+        upgraded.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from taxiway.runtime import tenancy
 from tests.conftest import EXAMPLES
 from tests.e2e.world import HELLO_INSTANCES, REGIONS, World, answers_from
 
@@ -53,9 +54,15 @@ def test_deploy_makes_every_region_ready_and_status_matches_what_runs(world: Wor
             # docs/runtime-local.md: a home of its own, and never Taxiway's virtualenv on PATH
             # (scripts/test and scripts/demo put it first on the satellites' PATH).
             home = Path(environ["HOME"])
-            assert home.name == "home"
-            assert home.parent.parent.name == "instances"
             assert stat.S_IMODE(home.stat().st_mode) == 0o700
+            if os.geteuid() == 0:  # isolated: its service's own user, its home in the tenant dir
+                uid = int(Path(f"/proc/{pid}/status").read_text().split("\nUid:")[1].split()[0])
+                assert tenancy.FIRST_ID <= uid <= tenancy.LAST_ID
+                assert home.parent == world.tenant_dir(region) / "homes"
+                assert home.stat().st_uid == uid
+            else:
+                assert home.name == "home"
+                assert home.parent.parent.name == "instances"
             assert os.path.join(sys.prefix, "bin") not in environ["PATH"].split(os.pathsep)
             assert environ["PORT"] == instance_port(reported, pid)
         for instance in reported:

@@ -11,16 +11,16 @@ per region, an edge per PoP, the WAN emulator), three services are deployed:
   app does not serve. That deploy fails; through fra, under load the whole time, not one
   request fails, and the PoPs keep checking the path the serving instances answer.
 
-The ``local`` runtime runs the host's interpreter, so the copies deployed here name this
-test's Python (which has uvicorn, starlette and gunicorn) instead of ``python3``.
+The ``local`` runtime runs the machine's ``python3``, so the copies deployed here carry
+their dependencies in ``vendor/`` (copied from this test's virtualenv), as an owner would.
 Loopback only; every wait is a condition polled against a deadline.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,12 +76,41 @@ class Load:
                     )
 
 
+VENDORED = (
+    "uvicorn",
+    "starlette",
+    "anyio",
+    "idna",
+    "h11",
+    "click",
+    "gunicorn",
+    "packaging",
+    "typing_extensions",
+)
+"""What the examples import, beyond the standard library, and what that imports."""
+
+
 def copy_for_this_python(example: str, root: Path) -> Path:
-    """The example, with ``python3`` in its command replaced by this test's interpreter."""
+    """The example with its dependencies vendored (``vendor/`` on ``PYTHONPATH``), as an
+    owner ships an app to the ``local`` runtime: isolated instances run as their service's
+    own user, who cannot reach this test's virtualenv, only the machine's ``python3``."""
     target = root / example
     shutil.copytree(EXAMPLES / example, target)
+    vendor = target / "vendor"
+    vendor.mkdir()
+    for name in VENDORED:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, f"{name} is not installed for the tests"
+        assert spec.origin is not None, name
+        if spec.submodule_search_locations:
+            skip = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(Path(spec.origin).parent, vendor / name, ignore=skip)
+        else:
+            shutil.copy2(spec.origin, vendor / Path(spec.origin).name)
     manifest = target / ".taxiway" / "service.yaml"
-    manifest.write_text(manifest.read_text().replace("command: [python3,", f"command: [{sys.executable},"))
+    text = manifest.read_text()
+    assert "\n  env:\n" in text, "the example's manifest has no spec.env to extend"
+    manifest.write_text(text.replace("\n  env:\n", "\n  env:\n    PYTHONPATH: vendor\n", 1))
     return target
 
 

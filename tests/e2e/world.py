@@ -25,10 +25,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -126,6 +128,15 @@ class World:
 
     def state_dir(self, region: str) -> Path:
         return self.root / "regions" / region
+
+    @property
+    def tenants_root(self) -> Path:
+        """Isolated instances' homes and artifacts (satellites as root): outside ROOT, which
+        sits under pytest's 0700 directory that the instances' users cannot pass."""
+        return Path(tempfile.gettempdir()) / f"taxiway-tenants-{self.marker[:16]}"
+
+    def tenant_dir(self, region: str) -> Path:
+        return self.tenants_root / region
 
     def log_path(self, name: str) -> Path:
         return self.root / "logs" / f"{name}.log"
@@ -238,6 +249,10 @@ class World:
                 str(EXAMPLES / "topology.yaml"),
                 "--listen",
                 "127.0.0.1:0",
+                "--tenant-dir",
+                str(self.tenant_dir(region)),
+                "--users-file",
+                str(self.root / "users.json"),
                 *SATELLITE_TIMING,
             ],
         )
@@ -294,6 +309,7 @@ class World:
         left += [pid for pid in self._seen if process.alive(pid) and pid not in left]
         for pid in left:
             process.signal_group(pid, signal.SIGKILL)
+        shutil.rmtree(self.tenants_root, ignore_errors=True)
         return [f"pid {p.pid}: {_cmdline(p.pid)}" for p in left]
 
     # -- calling -----------------------------------------------------------------------
@@ -462,7 +478,8 @@ class World:
                 mine = marker in (entry / "environ").read_bytes() or root in (entry / "cmdline").read_bytes()
                 if not mine:
                     with contextlib.suppress(OSError):
-                        mine = os.readlink(entry / "cwd").startswith(str(self.root))
+                        cwd = os.readlink(entry / "cwd")
+                        mine = cwd.startswith((str(self.root), str(self.tenants_root)))
             except (OSError, ValueError):
                 continue
             table[int(entry.name)] = (parent, mine)

@@ -73,6 +73,18 @@ def test_non_string_keys_are_problems_with_the_key_position() -> None:
     ]
 
 
+def test_a_lone_surrogate_escape_is_a_located_problem_not_text() -> None:
+    # YAML spells code points with \u: a surrogate is not one, and could never be written
+    # as UTF-8 (to an upload's file, a database, an answer) further on.
+    problems = parse_problems('spec:\n  env:\n    A: "\\ud800"\n    "\\udc00": x\n')
+    assert [(p.path, p.location.line, p.message) for p in problems] == [
+        (("spec", "env", "A"), 3, "value is not text: it holds a lone UTF-16 surrogate"),
+        (("spec", "env"), 4, "mapping key is not text: it holds a lone UTF-16 surrogate"),
+    ]
+    assert all("\ud800" not in p.render() and "\udc00" not in p.render() for p in problems)
+    assert document.parse('a: "\\U0001F600 \\u00e9"\n', "f.yaml").data == {"a": "\U0001f600 \u00e9"}
+
+
 def test_custom_tags_are_refused() -> None:
     (problem,) = parse_problems("a: !vault secret\n")
     assert problem.message == "unsupported YAML tag"

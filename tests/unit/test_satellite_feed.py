@@ -149,3 +149,35 @@ def test_an_unknown_region_names_the_known_ones() -> None:
         ConfigurationError, match=r"region 'mars-north1' is not in the topology t.yaml.*us-east1"
     ):
         settings.region_of(world, "mars-north1", "t.yaml")
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("cursor", 2**63), ("cursor", 2**53), ("seq", 2**64), ("revision", 10**30), ("revision", -1)],
+)
+def test_numbers_past_2_53_are_refused_before_the_store_sees_them(where: str, value: int) -> None:
+    body = answer(cursor=value) if where == "cursor" else answer()
+    if where != "cursor":
+        body["items"][0][where] = value
+    with pytest.raises(ProtocolError, match=rf"{where} is .*expected a whole number 0 to 2\^53-1"):
+        feed.parse(body, "us-east1")
+
+
+def test_the_largest_number_passes() -> None:
+    assert feed.parse(answer(cursor=2**53 - 1), "us-east1").cursor == 2**53 - 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda body: body["items"][0].update(service="hello\ud800"),
+        lambda body: body["items"][0].update(environment="\ud800"),
+        lambda body: body["items"][0].update(definition={"env": {"KEY": "value \ud800"}}),
+        lambda body: body.update(failed_nodes=[["us-east1-b", "\udfff"]]),
+    ],
+)
+def test_text_with_a_lone_surrogate_is_refused(change: Any) -> None:
+    body = answer()
+    change(body)
+    with pytest.raises(ProtocolError, match="not valid Unicode"):
+        feed.parse(body, "us-east1")

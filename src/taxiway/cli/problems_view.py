@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
-from taxiway.spec.problem import Problem
+from taxiway.spec.problem import REQUEST, Problem
 
 
 def print_problems(console: Console, problems: Sequence[Problem]) -> None:
     for problem in problems:
         console.print(f"[bold red]error[/]: {escape(problem.render())}", highlight=False, soft_wrap=True)
-    files = {p.location.file for p in problems}
+    files = {p.location.file for p in problems if p.location != REQUEST}
     count = len(problems)
+    where = [f"{len(files)} file{'s' if len(files) != 1 else ''}"] if files else []
+    if any(p.location == REQUEST for p in problems):
+        where.append("the request")
     console.print(
-        f"{count} problem{'s' if count != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}",
-        style="red",
-        highlight=False,
+        f"{count} problem{'s' if count != 1 else ''} in {' and '.join(where)}", style="red", highlight=False
     )

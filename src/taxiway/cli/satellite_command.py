@@ -17,6 +17,7 @@ import click
 
 from taxiway.cli import agent_options, agent_process, platform_files
 from taxiway.client import agent_flags, agent_token
+from taxiway.runtime import tenancy
 from taxiway.satellite import app, runtimes
 from taxiway.satellite import settings as satellite_settings
 
@@ -89,6 +90,25 @@ from taxiway.satellite import settings as satellite_settings
     help="First restart delay of a crashed instance (doubles per crash in a row).",
 )
 @agent_options.poll_wait("Longest wait of one long poll of the definitions feed.")
+@click.option(
+    "--isolation",
+    type=click.Choice(["auto", "user", "none"]),
+    default="auto",
+    show_default=True,
+    help="user: every instance runs as its service's own dynamic user (needs root); "
+    "auto: user when run as root; none: as the satellite's user (instances can read its files).",
+)
+@click.option(
+    "--tenant-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Isolated instances' homes and artifacts [default: /var/lib/taxiway/tenants/<id>].",
+)
+@click.option(
+    "--users-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Registry of dynamic users, shared by every satellite on this machine "
+    "[default: users.json beside the tenant directory].",
+)
 def satellite(
     region: str,
     control_plane: str,
@@ -106,6 +126,9 @@ def satellite(
     report_every: float,
     backoff_initial: float,
     poll_wait: float,
+    isolation: str,
+    tenant_dir: Path | None,
+    users_file: Path | None,
 ) -> None:
     """Run one region's satellite: pull its definitions, keep them running, report status.
 
@@ -136,7 +159,15 @@ def satellite(
         ingress_port=ingress_port,
         domain=satellite_settings.domain(domain),
         drain_grace_seconds=drain_grace,
+        isolation=driver != "fake" and tenancy.effective_isolation(isolation),
+        tenant_dir=tenant_dir.absolute() if tenant_dir else None,
+        users_file=users_file.absolute() if users_file else None,
     )
+    if not settings.isolation and driver != "fake":
+        logging.getLogger(__name__).warning(
+            "instances run as this satellite's user and can read its files; "
+            "run the satellite as root to isolate them (--isolation user)"
+        )
     agent_process.run(
         lambda: app.Satellite(settings, region_model, runtimes.build(settings)),
         stopping="stopping the satellite",

@@ -13,7 +13,12 @@ out = consoles.stdout()
 
 
 def _settings(
-    database: str | None, topology: Path | None, inventory: Path | None, key_file: Path | None, listen: str
+    database: str | None,
+    topology: Path | None,
+    inventory: Path | None,
+    key_file: Path | None,
+    listen: str,
+    limits: settings.ConnectionLimits | None = None,
 ) -> settings.ServerSettings:
     if topology is None or inventory is None:
         raise click.UsageError("the control plane needs --topology and --inventory (or their env variables)")
@@ -23,6 +28,7 @@ def _settings(
         inventory=inventory,
         key_file=key_file or settings.default_key_file(),
         listen=settings.Listen.parse(listen),
+        limits=limits or settings.ConnectionLimits(),
     )
 
 
@@ -66,6 +72,22 @@ def _common(function: click.decorators.FC) -> click.decorators.FC:
     show_default=True,
     help="HOST:PORT to serve on [env TAXIWAY_LISTEN]. Loopback unless told otherwise.",
 )
+@click.option(
+    "--head-timeout",
+    envvar="TAXIWAY_HEAD_TIMEOUT",
+    type=click.FloatRange(min=0, min_open=True),
+    default=settings.ConnectionLimits.head_timeout_seconds,
+    show_default=True,
+    help="Seconds a connection has to send its request head [env TAXIWAY_HEAD_TIMEOUT].",
+)
+@click.option(
+    "--max-connections",
+    envvar="TAXIWAY_MAX_CONNECTIONS",
+    type=click.IntRange(min=1),
+    default=settings.ConnectionLimits.max_connections,
+    show_default=True,
+    help="Open connections beyond which requests are answered 503 [env TAXIWAY_MAX_CONNECTIONS].",
+)
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -74,6 +96,8 @@ def server(
     inventory: Path | None,
     key_file: Path | None,
     listen: str,
+    head_timeout: float,
+    max_connections: int,
 ) -> None:
     """Run the control plane: the API that stores revisions and feeds the satellites.
 
@@ -81,7 +105,8 @@ def server(
     """
     if ctx.invoked_subcommand is not None:
         return
-    serve.run(_settings(database, topology, inventory, key_file, listen))
+    limits = settings.ConnectionLimits(head_timeout_seconds=head_timeout, max_connections=max_connections)
+    serve.run(_settings(database, topology, inventory, key_file, listen, limits))
 
 
 @server.command()

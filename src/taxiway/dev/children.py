@@ -70,6 +70,10 @@ def satellite(settings: WorldSettings, layout: paths.Layout, region: str) -> Chi
         str(settings.topology),
         "--listen",
         f"{HOST}:0",
+        "--tenant-dir",
+        str(layout.tenant_dir(region)),
+        "--users-file",
+        str(layout.users_file),
     ]
     timing = settings.timing
     for flag, value in (

@@ -10,6 +10,8 @@ Used by ``taxiway dev up|down|status``, by the supervisor, and by tests that nee
     DIR/tokens/<region>.token each satellite's own token, 0600
     DIR/tokens/edge-<pop>.token each edge PoP's own token, 0600
     DIR/regions/<region>/     each satellite's state directory (its cache and instances)
+    DIR/users.json            the dynamic users isolated instances run as (satellites as root)
+    $TMPDIR/taxiway-tenants/<id>/<region>/  isolated instances' homes and artifacts
     DIR/pops/<pop>/           each edge's state directory (its cached config, edge.json, HAProxy)
     DIR/wan.json              the WAN emulator's links (PoP -> region), written by the supervisor
     DIR/supervisor.pid        the running supervisor's pid, flocked for as long as it runs
@@ -21,6 +23,9 @@ Used by ``taxiway dev up|down|status``, by the supervisor, and by tests that nee
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +96,22 @@ class Layout:
 
     def region_dir(self, region: str) -> Path:
         return self.regions_dir / region
+
+    @property
+    def tenants_root(self) -> Path:
+        """Where isolated instances' homes and artifacts go, per region: outside ``DIR``
+        (which is the platform's, 0700, and may sit under a directory other users cannot
+        pass, such as ``/root``), under the temporary directory, named for ``DIR``."""
+        tag = hashlib.sha256(os.fsencode(self.root.absolute())).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "taxiway-tenants" / tag
+
+    def tenant_dir(self, region: str) -> Path:
+        return self.tenants_root / region
+
+    @property
+    def users_file(self) -> Path:
+        """The world's dynamic users (one registry for all its satellites), 0600."""
+        return self.root / "users.json"
 
     @property
     def pid_file(self) -> Path:

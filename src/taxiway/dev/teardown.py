@@ -92,6 +92,7 @@ def down(directory: Path, *, purge: bool = False) -> DownResult:
         layout.dev_file.unlink(missing_ok=True)
     purged = False
     if purge and not left:
+        shutil.rmtree(layout.tenants_root, ignore_errors=True)
         shutil.rmtree(layout.root)
         purged = True
     return DownResult(

@@ -9,6 +9,7 @@ The embedded default, and what ``taxiway dev up`` runs. A satellite holds one
     <state_dir>/instances/<id>/exit.json     exit status, written by the shim
     <state_dir>/instances/<id>/instance.log  stdout+stderr, one timestamp a line, rotated by size (.1, .2, …)
     <state_dir>/instances/<id>/home/         the instance's ``HOME`` (0700), kept across its restarts
+                                             (in the tenant directory when instances are isolated)
 
 An instance runs under a shim (:mod:`taxiway.runtime.shim`) in sessions of their own, so
 neither is the satellite's child: ``kill -9`` of the satellite leaves them running. Each
@@ -50,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taxiway.runtime import driver, health, logfile, probes, process, shim, statefile
+from taxiway.runtime import driver, health, logfile, probes, process, shim, statefile, tenancy
 from taxiway.spec import manifest
 
 STATE_FILE = "state.json"
@@ -90,6 +91,9 @@ class LocalSettings:
     """Interpreter that runs the shims; must be able to import ``taxiway``."""
     hidden_bin_dirs: tuple[str, ...] = field(default_factory=own_virtualenv_bins)
     """Directories never put on an instance's ``PATH``: Taxiway's own virtualenv."""
+    isolation: tenancy.Tenancy | None = None
+    """Set: every instance runs as its service's own user, its HOME in the tenant directory
+    (:mod:`taxiway.runtime.tenancy`). Unset: as the driver's user, HOME under ``state_dir``."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class LocalDriver:
                 if isinstance(raw.get(pid_key), int) and isinstance(raw.get(start_key), int):
                     self._kill_now(process.ProcessId(raw[pid_key], raw[start_key]))
             shutil.rmtree(directory, ignore_errors=True)
+            self._forget_home(directory.name)
             cleaned.append(directory.name)
         return RecoveryReport(tuple(adopted), tuple(cleaned))
 
@@ -275,14 +280,25 @@ class LocalDriver:
         }
 
     def _launch(self, spec: driver.InstanceSpec, directory: Path, port: int) -> int:
-        home = directory / HOME_DIR
-        home.mkdir(mode=0o700, exist_ok=True)
-        home.chmod(0o700)  # whatever the umask, and for a home made by an older version
+        request: dict[str, Any] = {}
+        isolated = self._settings.isolation
+        if isolated is not None:
+            identity = isolated.identity(spec.service)
+            home = isolated.home(spec.instance_id, identity)
+            request |= {
+                "user": identity.uid,
+                "group": identity.gid,
+                "extra_groups": isolated.groups_for(spec.cwd),
+            }
+        else:
+            home = directory / HOME_DIR
+            home.mkdir(mode=0o700, exist_ok=True)
+            home.chmod(0o700)  # whatever the umask, and for a home made by an older version
         env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
         env["PATH"] = instance_path(os.environ.get("PATH"), self._settings.hidden_bin_dirs)
         env["HOME"] = str(home)  # the manifest's env may set either, and wins
         env.update(driver.platform_env(spec, port))
-        request = {
+        request |= {
             "argv": list(spec.argv),
             "cwd": str(spec.cwd) if spec.cwd else None,
             "env": env,
@@ -349,6 +365,7 @@ class LocalDriver:
             if forget:
                 with self._locked():
                     shutil.rmtree(self._instances_dir / instance_id, ignore_errors=True)
+                    self._forget_home(instance_id)
             return
         grace = float(record.state["stop_grace_seconds"]) if grace_seconds is None else grace_seconds
         if record.instance is not None and process.alive(record.instance):
@@ -362,6 +379,11 @@ class LocalDriver:
             self._health.pop(instance_id, None)
             if forget:
                 shutil.rmtree(record.directory, ignore_errors=True)
+                self._forget_home(instance_id)
+
+    def _forget_home(self, instance_id: str) -> None:
+        if self._settings.isolation is not None:
+            self._settings.isolation.forget_home(instance_id)
 
     def _wait_gone(self, target: process.ProcessId, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

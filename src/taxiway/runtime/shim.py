@@ -1,7 +1,8 @@
 """The per-instance shim: starts one instance, writes its logs with rotation, records its exit.
 
 Run by the ``local`` driver as ``python -m taxiway.runtime.shim <instance dir>`` with a
-JSON launch request on stdin (argv, cwd, env, rotation), so secret env values never show
+JSON launch request on stdin (argv, cwd, env, rotation, and the user and groups to run it
+as when the satellite isolates instances), so secret env values never show
 on a command line. Like containerd's shim or Podman's conmon, it exists so that an
 instance outlives the satellite that started it:
 
@@ -59,6 +60,16 @@ def _serve(directory: Path, request: dict[str, Any], report_fd: int) -> int:
     log = logfile.RotatingLog(directory / LOG_NAME, rotation)
     stamper = logfile.Stamper()
     read_end, write_end = os.pipe()
+    # An isolated instance runs as its service's user, with only the groups it is given
+    # (never root's), and makes files no other user can read.
+    identity: dict[str, Any] = {}
+    if request.get("user") is not None:
+        identity = {
+            "user": int(request["user"]),
+            "group": int(request["group"]),
+            "extra_groups": [int(g) for g in request.get("extra_groups", [])],
+            "umask": 0o077,
+        }
     try:
         child = subprocess.Popen(
             request["argv"],
@@ -69,6 +80,7 @@ def _serve(directory: Path, request: dict[str, Any], report_fd: int) -> int:
             stderr=write_end,
             start_new_session=True,
             restore_signals=True,
+            **identity,
         )
     except OSError as exc:
         _report(report_fd, {"ok": False, "error": f"{request['argv'][0]}: {exc.strerror or exc}"})

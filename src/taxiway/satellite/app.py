@@ -79,7 +79,10 @@ class Satellite:
         try:
             sealer = Sealer.from_file(settings.key_file, create=True)
             self.store = localstore.LocalStore(settings.database, sealer)
-            self.cache = artifacts.ArtifactCache(settings.artifacts_dir)
+            if self.runtime.isolation is not None:
+                self.runtime.isolation.prepare()
+                log.info("instances run as their services' own users; tenant directory %s", settings.tenants)
+            self.cache = artifacts.ArtifactCache(settings.artifacts_dir, isolation=self.runtime.isolation)
             if self.runtime.local is not None:
                 recovered = self.runtime.local.recover()
                 log.info(
@@ -113,7 +116,7 @@ class Satellite:
                 access=self.access,
                 stop=self._threads.stopping,
             )
-            self.api = api.Api(settings.listen_host, settings.listen_port, backend)
+            self.api = api.Api(settings.listen_host, settings.listen_port, backend, settings.api_limits)
             self.reporter = reporter.Reporter(
                 settings,
                 self.control_plane,

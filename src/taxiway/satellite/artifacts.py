@@ -8,7 +8,10 @@ directories with relative names inside the root are extracted (no absolute paths
 ``..``, no links, devices or fifos), within a size and a count cap. Extraction goes to a
 temporary directory that is renamed into place, so a crash never leaves half an artifact
 where the reconciler would run it. Artifacts are readable by no other user of the machine:
-the root and every directory are 0700, every file loses its group and other bits.
+the root and every directory are 0700, every file loses its group and other bits. When
+instances are isolated (:mod:`taxiway.runtime.tenancy`), the root is the tenant directory's
+``artifacts/`` (0711: traverse only) and each artifact is read-only to a group of its own,
+which the instances that run it (and only they) are given.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from taxiway.errors import TaxiwayError
+from taxiway.runtime import tenancy
 from taxiway.satellite import feed
 
 SPARE = 2
@@ -86,8 +90,11 @@ def _checked_members(archive: tarfile.TarFile, digest: str, limits: Limits) -> l
 class ArtifactCache:
     """Extracted artifacts under ``root``, one directory each; thread-safe."""
 
-    def __init__(self, root: Path, limits: Limits | None = None) -> None:
+    def __init__(
+        self, root: Path, limits: Limits | None = None, isolation: tenancy.Tenancy | None = None
+    ) -> None:
         self.root = root
+        self._isolation = isolation
         self._limits = limits or Limits()
         self._lock = threading.Lock()
         self._rejected: dict[str, str] = {}
@@ -108,7 +115,8 @@ class ArtifactCache:
             if target.is_dir():
                 return target
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.root.chmod(0o700)  # an older satellite made it 0755
+            # 0711 for isolated instances to pass (never to list); else an older satellite's 0755.
+            self.root.chmod(0o711 if self._isolation is not None else 0o700)
             incoming = Path(tempfile.mkdtemp(prefix=f".incoming-{target.name[:12]}-", dir=self.root))
             try:
                 try:
@@ -120,6 +128,8 @@ class ArtifactCache:
                 except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
                     raise ArtifactRejected(f"{digest}: not a readable tar.gz ({exc})") from exc
                 _private(incoming)
+                if self._isolation is not None:
+                    tenancy.grant_read(incoming, self._isolation.artifact_group(target.name))
                 os.rename(incoming, target)
             except BaseException:
                 shutil.rmtree(incoming, ignore_errors=True)
@@ -148,6 +158,8 @@ class ArtifactCache:
             deleted = []
             for path in unused[SPARE:]:
                 shutil.rmtree(path, ignore_errors=True)
+                if self._isolation is not None:
+                    self._isolation.release_artifact(path.name)
                 deleted.append(path.name)
             return deleted
 

@@ -4,11 +4,15 @@ The puller hands every answer of ``GET /v1/regions/{region}/definitions`` to
 :func:`parse` before anything is written or acted on: an answer that is not the shape of
 docs/protocol.md is a :class:`~taxiway.client.http.ProtocolError`, and the satellite
 keeps what it has. Fields a control plane may not send yet (``failed_nodes``,
-``artifact``) are optional here and mean "unknown", never "none".
+``artifact``) are optional here and mean "unknown", never "none". Numbers past
+:data:`MAX_INTEGER` and text that is not valid Unicode (a lone surrogate, which JSON can
+spell as ``"\\ud800"``) are refused here, not at the local store or an instance's
+environment.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +21,8 @@ from typing import Any
 from taxiway.client.http import ProtocolError
 
 ARTIFACT = re.compile(r"^sha256:[0-9a-f]{64}$")
+MAX_INTEGER = 2**53 - 1
+"""The largest cursor, seq or revision: what the control plane accepts and JSON keeps exact."""
 
 Key = tuple[str, str]
 """(service, environment)."""
@@ -49,14 +55,23 @@ class Batch:
 
 
 def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProtocolError(f"definitions feed: {what} is {value!r}, expected a whole number ≥ 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
+        shown = value if not isinstance(value, int) or value < 10**20 else f"{str(value)[:20]}…"
+        raise ProtocolError(f"definitions feed: {what} is {shown!r}, expected a whole number 0 to 2^53-1")
     return value
+
+
+def _unicode(value: Any, what: str) -> None:
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ProtocolError(f"definitions feed: {what} holds text that is not valid Unicode") from None
 
 
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ProtocolError(f"definitions feed: {what} is {value!r}, expected text")
+    _unicode(value, what)
     return value
 
 
@@ -70,6 +85,7 @@ def _item(raw: Any, index: int) -> Item:
     definition = raw.get("definition")
     if definition is not None and not isinstance(definition, dict):
         raise ProtocolError(f"definitions feed: {where}.definition is neither an object nor null")
+    _unicode(definition, f"{where}.definition")
     if "definition" not in raw:
         # A missing key is not a tombstone: only an explicit null removes anything.
         raise ProtocolError(f"definitions feed: {where} has no definition (an object, or null)")
@@ -92,6 +108,7 @@ def _failed_nodes(raw: Any) -> frozenset[NodeRef] | None:
     for pair in raw:
         if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
             raise ProtocolError(f"definitions feed: failed_nodes holds {pair!r}, expected [datacenter, node]")
+        _unicode(pair, "failed_nodes")
         nodes.add((pair[0], pair[1]))
     return frozenset(nodes)
 

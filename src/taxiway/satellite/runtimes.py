@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxiway.runtime import driver, fake, local, logfile, shim
+from taxiway.runtime import driver, fake, local, logfile, shim, tenancy
 from taxiway.satellite.settings import SatelliteSettings
 
 
@@ -24,17 +24,27 @@ class Runtime:
     """The file an instance writes its output to now, rotated to ``.1``, ``.2`` … by size."""
     local: local.LocalDriver | None = None
     """Set for the ``local`` driver, which re-adopts running instances on start."""
+    isolation: tenancy.Tenancy | None = None
+    """Set when instances run as their services' own users."""
 
 
 def build(settings: SatelliteSettings) -> Runtime:
     if settings.driver == "fake":
         return Runtime(fake.FakeDriver(record_calls=False))
     runtime_dir = settings.runtime_dir
+    isolation = None
+    if settings.isolation:
+        isolation = tenancy.Tenancy(tenancy.IdRegistry(settings.users_registry), settings.tenants)
     local_driver = local.LocalDriver(
-        local.LocalSettings(state_dir=runtime_dir, host=settings.instance_host, rotation=logfile.Rotation())
+        local.LocalSettings(
+            state_dir=runtime_dir,
+            host=settings.instance_host,
+            rotation=logfile.Rotation(),
+            isolation=isolation,
+        )
     )
 
     def log_file(instance_id: str) -> Path:
         return runtime_dir / "instances" / instance_id / shim.LOG_NAME
 
-    return Runtime(local_driver, log_file, local_driver)
+    return Runtime(local_driver, log_file, local_driver, isolation)

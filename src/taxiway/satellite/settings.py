@@ -10,6 +10,7 @@ The state directory holds everything the satellite keeps across restarts::
     <state_dir>/satellite.db        the local store: definitions, cursor, failed nodes
     <state_dir>/satellite.key       seals secret env values in that store (mode 0600)
     <state_dir>/artifacts/<hex>/    each artifact, extracted once, read-only by convention
+                                    (in the tenant directory when instances are isolated)
 
 The state directory and the artifacts are readable by the satellite's user only (0700;
 the store and the key 0600): they hold sealed secrets and the services' code.
@@ -28,6 +29,8 @@ from taxiway.client.agent_flags import parse_listen
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue
+from taxiway.runtime import tenancy
+from taxiway.satellite import bounded_server
 from taxiway.spec import topology
 
 DriverName = Literal["local", "fake"]
@@ -42,6 +45,8 @@ class SatelliteSettings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 0
     """``0``: any free port; the bound one is what the status reports as ``api``."""
+    api_limits: bounded_server.Limits = field(default_factory=bounded_server.Limits)
+    """The API's worker pool, queue, connection bound and head and write timeouts."""
     driver: DriverName = "local"
     tick_seconds: float = 1.0
     """How often the supervisor observes every instance (and restarts what crashed)."""
@@ -70,6 +75,14 @@ class SatelliteSettings:
     ingress_check_interval: float = 1.0
     """How often the ingress checks each instance's readiness path itself."""
     haproxy_binary: str = "haproxy"
+    isolation: bool = False
+    """Run every instance as its service's own user (:mod:`taxiway.runtime.tenancy`); the
+    ``taxiway satellite`` command turns it on whenever it runs as root."""
+    tenant_dir: Path | None = None
+    """Isolated instances' homes and artifacts; unset: :func:`tenancy.default_tenant_dir`."""
+    users_file: Path | None = None
+    """The dynamic users' registry, shared by every satellite of the machine; unset:
+    ``users.json`` beside the tenant directories."""
 
     @property
     def database(self) -> Path:
@@ -80,7 +93,17 @@ class SatelliteSettings:
         return self.state_dir / "satellite.key"
 
     @property
+    def tenants(self) -> Path:
+        return self.tenant_dir or tenancy.default_tenant_dir(self.state_dir)
+
+    @property
+    def users_registry(self) -> Path:
+        return self.users_file or self.tenants.parent / "users.json"
+
+    @property
     def artifacts_dir(self) -> Path:
+        if self.isolation:
+            return self.tenants / tenancy.ARTIFACTS
         return self.state_dir / "artifacts"
 
     @property

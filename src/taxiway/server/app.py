@@ -12,12 +12,13 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from taxiway import __version__
@@ -29,10 +30,14 @@ from taxiway.server import (
     glb,
     guard,
     inventory_routes,
+    openapi,
     outcome_routes,
     platform_files,
     problems,
+    report_filter,
     secret_routes,
+    text,
+    token_routes,
     uploads,
 )
 from taxiway.spec.inventory import Inventory
@@ -47,6 +52,7 @@ MAX_WAIT_SECONDS = 30.0
 POLL_SECONDS = 1.0
 
 Principal = Annotated[records.Token, Depends(auth.authenticate)]
+log = logging.getLogger(__name__)
 
 
 class Body(BaseModel):
@@ -79,9 +85,16 @@ class DesiredChange(Body):
 
 
 class StatusReport(Body):
-    service: str
-    environment: str
+    service: str = Field(min_length=1, max_length=63, description="A service of the inventory.")
+    environment: str = Field(max_length=32, description=f"One of {', '.join(ENVIRONMENTS)}.")
     report: dict[str, Any]
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if value not in ENVIRONMENTS:
+            raise ValueError(f"expected one of {', '.join(ENVIRONMENTS)}")
+        return value
 
 
 class StatusBatch(Body):
@@ -97,17 +110,25 @@ class StatusBatch(Body):
     reports: list[StatusReport]
 
 
-class TokenRequest(Body):
-    name: str = Field(min_length=1, max_length=128)
-    scope: Literal["admin", "owner", "satellite", "edge"]
-    services: list[str] = Field(default_factory=list)
-    region: str | None = Field(default=None, description="The region of a satellite token.")
-    pop: str | None = Field(default=None, description="The PoP of an edge token.")
-
-
 class PopReport(Body):
-    services: list[dict[str, Any]]
+    services: list[dict[str, Any]] = Field(description="Per service: its pools as the PoP sees them.")
     haproxy: dict[str, Any] | None = None
+
+    @field_validator("services")
+    @classmethod
+    def _named(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, entry in enumerate(value):
+            name = entry.get("service")
+            if not isinstance(name, str) or not 1 <= len(name) <= 63:
+                raise ValueError(f"services[{i}].service: expected a service name of at most 63 characters")
+        return value
+
+
+class ArtifactResponse(Response):
+    media_type = "application/gzip"
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 class Changes:
@@ -143,6 +164,11 @@ def _desired_json(d: records.Desired) -> dict[str, Any]:
     }
 
 
+def _shown(name: str) -> str:
+    """A name from a request path, quoted and cut short for a message."""
+    return repr(name if len(name) <= 64 else name[:64] + "...")
+
+
 def _artifact_bytes(upload: ArtifactUpload) -> bytes:
     try:
         data = base64.b64decode(upload.data, validate=True)
@@ -171,7 +197,15 @@ def create_app(
     # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
     # on a platform without internet access. /openapi.json is the API's description; any
     # OpenAPI viewer reads it.
-    app = FastAPI(title="Taxiway control plane", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Taxiway control plane",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        responses=problems.EVERY_ROUTE,
+        dependencies=[Depends(text.checked)],
+    )
+    openapi.install(app)
     app.state.store = store
     changes = Changes()
     app.state.changes = changes
@@ -179,7 +213,9 @@ def create_app(
     app.add_exception_handler(TaxiwayError, problems.taxiway_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.internal_error)
     app.include_router(secret_routes.router(store, sealer, changes.notify))
+    drops = report_filter.DropWarnings(log)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -214,7 +250,10 @@ def create_app(
             )
         return answer
 
-    @app.put("/v1/regions/{region}/nodes/{datacenter}/{node}")
+    @app.put(
+        "/v1/regions/{region}/nodes/{datacenter}/{node}",
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     async def set_node(
         region: str, datacenter: str, node: str, change: NodeChange, token: Principal
     ) -> dict[str, Any]:
@@ -240,7 +279,7 @@ def create_app(
             if auth.can_read_service(token, s.name)
         ]
 
-    @app.get("/v1/services/{service}")
+    @app.get("/v1/services/{service}", responses=problems.responses(403, 404))
     def get_service(service: str, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         found = store.service(service)
@@ -255,7 +294,7 @@ def create_app(
             "environments": environments,
         }
 
-    @app.get("/v1/services/{service}/revisions")
+    @app.get("/v1/services/{service}/revisions", responses=problems.responses(403, 404))
     def list_revisions(service: str, token: Principal) -> list[dict[str, Any]]:
         auth.require_service(token, service)
         store.service(service)
@@ -271,7 +310,11 @@ def create_app(
             for r in store.revisions(service)
         ]
 
-    @app.post("/v1/services/{service}/revisions", status_code=201)
+    @app.post(
+        "/v1/services/{service}/revisions",
+        status_code=201,
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     def create_revision(
         service: str,
         upload: RevisionUpload,
@@ -303,7 +346,7 @@ def create_app(
             "artifact": revision.artifact,
         }
 
-    @app.get("/v1/services/{service}/revisions/{number}")
+    @app.get("/v1/services/{service}/revisions/{number}", responses=problems.responses(403, 404))
     def get_revision(
         service: str, number: Annotated[int, Path(ge=1, le=guard.MAX_INTEGER)], token: Principal
     ) -> dict[str, Any]:
@@ -322,7 +365,14 @@ def create_app(
             "definitions": definitions,
         }
 
-    @app.get("/v1/artifacts/{digest}")
+    @app.get(
+        "/v1/artifacts/{digest}",
+        response_class=ArtifactResponse,
+        responses={
+            200: {"description": "The artifact (tar.gz)", "content": {ArtifactResponse.media_type: BINARY}},
+            **problems.responses(403, 404),
+        },
+    )
     def get_artifact(digest: str, token: Principal) -> Response:
         if token.scope == "satellite":
             region = token.region or ""
@@ -330,9 +380,9 @@ def create_app(
                 raise problems.Forbidden(f"no definition of region {region!r} uses artifact {digest}")
         elif token.scope != "admin" and not (store.artifact_services(digest) & set(token.services)):
             raise problems.Forbidden(f"this token may not read artifact {digest}")
-        return Response(store.artifact(digest), media_type="application/gzip")
+        return ArtifactResponse(store.artifact(digest))
 
-    @app.get("/v1/services/{service}/environments/{environment}")
+    @app.get("/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404))
     def get_desired(service: str, environment: str, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         current = store.desired(service, environment)
@@ -340,7 +390,10 @@ def create_app(
             raise NotFound(f"{service} has never been deployed to {environment}")
         return _desired_json(current)
 
-    @app.put("/v1/services/{service}/environments/{environment}")
+    @app.put(
+        "/v1/services/{service}/environments/{environment}",
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     async def set_desired(
         service: str, environment: str, change: DesiredChange, token: Principal
     ) -> dict[str, Any]:
@@ -358,7 +411,7 @@ def create_app(
         await changes.notify()
         return _desired_json(result)
 
-    @app.get("/v1/regions/{region}/definitions")
+    @app.get("/v1/regions/{region}/definitions", responses=problems.responses(403, 404))
     async def region_definitions(
         region: str,
         token: Principal,
@@ -401,18 +454,29 @@ def create_app(
             ],
         }
 
-    @app.put("/v1/regions/{region}/status", status_code=204)
+    @app.put(
+        "/v1/regions/{region}/status",
+        status_code=204,
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     def report_status(region: str, batch: StatusBatch, token: Principal) -> None:
         auth.require_region(token, region)
+        if region not in files.topology.regions:
+            raise NotFound(f"no region {_shown(region)} in the topology")
+        # Reports on services the inventory does not name are dropped, not refused: see
+        # report_filter (a service just removed must not freeze its region's status).
+        known = store.known_services(r.service for r in batch.reports)
+        kept, dropped = report_filter.keep_known(batch.reports, lambda r: r.service, known)
+        drops.note(f"the satellite of region {region}", dropped)
         store.report_status(
             region,
-            [records.Status(r.service, r.environment, r.report) for r in batch.reports],
+            [records.Status(r.service, r.environment, r.report) for r in kept],
             batch.cursor,
             batch.api,
             batch.ingress,
         )
 
-    @app.get("/v1/status")
+    @app.get("/v1/status", responses=problems.responses(403))
     def get_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
         if service is not None:
             auth.require_service(token, service)
@@ -431,7 +495,7 @@ def create_app(
     def pops() -> set[str]:
         return {pop.name for pop in files.topology.pops}
 
-    @app.get("/v1/pops/{pop}/config")
+    @app.get("/v1/pops/{pop}/config", responses=problems.responses(403, 404))
     async def pop_config(
         pop: str,
         token: Principal,
@@ -464,14 +528,19 @@ def create_app(
             # Ingress addresses arrive with status reports, which do not notify: re-read.
             await changes.wait(min(remaining, POLL_SECONDS))
 
-    @app.put("/v1/pops/{pop}/status", status_code=204)
+    @app.put(
+        "/v1/pops/{pop}/status", status_code=204, responses=problems.responses(403, 404, 409, *problems.BODY)
+    )
     def report_pop(pop: str, report: PopReport, token: Principal) -> None:
         auth.require_pop(token, pop)
         if pop not in pops():
-            raise NotFound(f"no PoP {pop!r} in the topology")
-        store.report_pop(pop, report.model_dump())
+            raise NotFound(f"no PoP {_shown(pop)} in the topology")
+        known = store.known_services(str(s["service"]) for s in report.services)
+        kept, dropped = report_filter.keep_known(report.services, lambda s: str(s["service"]), known)
+        drops.note(f"the edge of PoP {pop}", dropped)
+        store.report_pop(pop, {**report.model_dump(), "services": kept})
 
-    @app.get("/v1/glb")
+    @app.get("/v1/glb", responses=problems.responses(403))
     def glb_status(token: Principal, service: str | None = None) -> list[dict[str, Any]]:
         """Every PoP's latest report, filtered to the services the token may read."""
         if service is not None:
@@ -495,7 +564,7 @@ def create_app(
             )
         return answer
 
-    @app.get("/v1/audit")
+    @app.get("/v1/audit", responses=problems.responses(403))
     def get_audit(
         token: Principal, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[dict[str, Any]]:
@@ -512,18 +581,8 @@ def create_app(
             for e in store.audit_log(limit)
         ]
 
-    @app.post("/v1/tokens", status_code=201)
-    def create_token(request: TokenRequest, token: Principal) -> dict[str, str]:
-        auth.require_admin(token)
-        if request.scope == "satellite" and request.region not in files.topology.regions:
-            raise NotFound(f"no region {request.region!r} in the topology")
-        if request.scope == "edge" and request.pop not in pops():
-            raise NotFound(f"no PoP {request.pop!r} in the topology")
-        bound = request.pop if request.scope == "edge" else request.region
-        bearer = store.create_token(request.name, request.scope, auth.actor(token), request.services, bound)
-        return {"token": bearer}
-
     app.include_router(outcome_routes.router(store))
+    app.include_router(token_routes.router(store, files))
     app.include_router(inventory_routes.router(store, files, changes.notify))
     app.add_exception_handler(UnknownService, inventory_routes.unknown_service_handler(files))
     return app

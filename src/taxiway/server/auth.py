@@ -4,28 +4,40 @@ Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, depl
 roll back only the services named in its token; ``satellite`` may read only its own
 region's definitions and write only its own region's status; ``edge`` may read only its
 own PoP's load-balancing config and write only its PoP's status.
+
+The token travels as ``Authorization: Bearer <token>``; :data:`BEARER` reads the header,
+which is also how the API document declares the scheme on every route that needs it.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taxiway.server import guard
 from taxiway.server.problems import Forbidden, Unauthorized
 from taxiway.store import records
 from taxiway.store.sql import SqlStore
 
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="A Taxiway token (admin, owner, satellite or edge): `Authorization: Bearer <token>`.",
+    auto_error=False,  # a missing token is answered as a problem, below
+)
 
-def authenticate(request: Request) -> records.Token:
+
+def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> records.Token:
     checked = getattr(request.state, guard.TOKEN_STATE, None)
     if isinstance(checked, records.Token):
         return checked  # the guard looked it up before reading the body
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     store: SqlStore = request.app.state.store
-    token = store.authenticate(value.strip())
+    token = store.authenticate(credentials.credentials.strip())
     if token is None:
         raise Unauthorized("the token is unknown or revoked")
     return token

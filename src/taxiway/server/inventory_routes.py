@@ -73,7 +73,7 @@ def router(
 ) -> APIRouter:
     routes = APIRouter()
 
-    @routes.get("/v1/inventory")
+    @routes.get("/v1/inventory", responses=problems.responses(403))
     def get_inventory(token: Principal) -> dict[str, Any]:
         """Every service of the inventory: the file's and those registered through the API."""
         auth.require_admin(token)
@@ -82,7 +82,9 @@ def router(
             "services": [_service_json(s) for s in store.services()],
         }
 
-    @routes.post("/v1/inventory/services", status_code=201)
+    @routes.post(
+        "/v1/inventory/services", status_code=201, responses=problems.responses(403, 409, *problems.BODY)
+    )
     def create_service(body: dict[str, Any], token: Principal) -> dict[str, Any]:
         auth.require_admin(token)
         name = body.get("name")
@@ -91,13 +93,13 @@ def router(
         entry = _checked(name, {k: v for k, v in body.items() if k != "name"}, files)
         return _service_json(store.register_service(name, entry, auth.actor(token)))
 
-    @routes.put("/v1/inventory/services/{name}")
+    @routes.put("/v1/inventory/services/{name}", responses=problems.responses(403, 404, 409, *problems.BODY))
     def update_service(name: str, change: ServiceChange, token: Principal) -> dict[str, Any]:
         auth.require_admin(token)
         entry = _checked(name, change.entry, files)
         return _service_json(store.update_service(name, entry, auth.actor(token), change.expected_version))
 
-    @routes.delete("/v1/inventory/services/{name}")
+    @routes.delete("/v1/inventory/services/{name}", responses=problems.responses(403, 404, 409))
     def delete_service(name: str, token: Principal) -> dict[str, Any]:
         auth.require_admin(token)
         found = store.service(name)
@@ -109,7 +111,9 @@ def router(
             )
         return _service_json(store.delete_service(name, auth.actor(token)))
 
-    @routes.delete("/v1/services/{service}/environments/{environment}")
+    @routes.delete(
+        "/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404, 409)
+    )
     async def undeploy(service: str, environment: str, token: Principal) -> dict[str, Any]:
         """Remove every regional definition of ``service`` in ``environment``."""
         auth.require_admin(token)
@@ -119,7 +123,7 @@ def router(
         await notify()
         return {"service": service, "environment": environment, "removed_from": regions}
 
-    @routes.post("/v1/platform/reload")
+    @routes.post("/v1/platform/reload", responses=problems.responses(403, *problems.BODY))
     async def reload(token: Principal) -> dict[str, Any]:
         """Reload the topology and inventory files now (as SIGHUP does)."""
         auth.require_admin(token)

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from taxiway.errors import NotFound
 from taxiway.plan import outcomes
-from taxiway.server import auth, guard
+from taxiway.server import auth, guard, problems
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.store import records
 from taxiway.store.sql import SqlStore
@@ -27,7 +27,7 @@ Principal = Annotated[records.Token, Depends(auth.authenticate)]
 def router(store: SqlStore) -> APIRouter:
     routes = APIRouter()
 
-    @routes.get("/v1/services/{service}/outcomes")
+    @routes.get("/v1/services/{service}/outcomes", responses=problems.responses(403, 404))
     def list_outcomes(service: str, token: Principal) -> list[dict[str, Any]]:
         """Each revision's outcome in each environment it was deployed to, newest first."""
         auth.require_service(token, service)
@@ -35,7 +35,10 @@ def router(store: SqlStore) -> APIRouter:
         found = store.outcomes(service)
         return [o.to_json() for o in sorted(found, key=lambda o: (-o.revision, o.environment))]
 
-    @routes.get("/v1/services/{service}/environments/{environment}/rollback-target")
+    @routes.get(
+        "/v1/services/{service}/environments/{environment}/rollback-target",
+        responses=problems.responses(400, 403, 404),
+    )
     async def rollback_target(
         service: str,
         environment: str,

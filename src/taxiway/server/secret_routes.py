@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from taxiway.errors import NotFound
 from taxiway.plan.secret_digest import SecretValue
 from taxiway.sealing.keys import Sealer
-from taxiway.server import auth
+from taxiway.server import auth, problems
 from taxiway.spec.manifest import ENVIRONMENTS, SECRET_NAME
 from taxiway.store import records
 from taxiway.store.sql import SqlStore
@@ -84,7 +84,7 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
     """The routes over ``store``; ``notify`` wakes the satellites' long polls."""
     routes = APIRouter(tags=["secrets"])
 
-    @routes.get("/v1/services/{service}/secrets")
+    @routes.get("/v1/services/{service}/secrets", responses=problems.responses(403, 404))
     def list_secrets(
         service: str, token: Principal, environment: Annotated[str | None, Query()] = None
     ) -> list[dict[str, Any]]:
@@ -93,7 +93,10 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
             _environment(environment)
         return [secret_json(s) for s in store.secrets(service, environment)]
 
-    @routes.put("/v1/services/{service}/environments/{environment}/secrets/{name}")
+    @routes.put(
+        "/v1/services/{service}/environments/{environment}/secrets/{name}",
+        responses=problems.responses(403, 404, 409, *problems.BODY),
+    )
     async def set_secret(
         service: str, environment: str, name: Name, body: NewValue, token: Principal
     ) -> dict[str, Any]:
@@ -113,7 +116,10 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         await notify()
         return secret_json(secret, regions)
 
-    @routes.delete("/v1/services/{service}/environments/{environment}/secrets/{name}")
+    @routes.delete(
+        "/v1/services/{service}/environments/{environment}/secrets/{name}",
+        responses=problems.responses(403, 404, 409),
+    )
     async def unset_secret(service: str, environment: str, name: Name, token: Principal) -> dict[str, Any]:
         auth.require_service(token, service)
         _environment(environment)

@@ -2,7 +2,8 @@
 
 While it runs, the topology and inventory files are watched: a change (or SIGHUP) reloads
 them without a restart (:mod:`taxiway.server.platform_files`); a bad file is logged with
-its located problems and the previous one kept.
+its located problems and the previous one kept. Connections are bounded in time and number
+(:mod:`taxiway.server.connection_bounds`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uvicorn
 from taxiway.errors import ConfigurationError
 from taxiway.sealing.keys import Sealer
 from taxiway.server import app as api
-from taxiway.server import platform_files
+from taxiway.server import connection_bounds, platform_files
 from taxiway.server.settings import ServerSettings
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
@@ -105,6 +106,10 @@ def run(settings: ServerSettings) -> None:
         log_level="info",
         lifespan="off",
         server_header=False,
+        # uvicorn times no request head and answers its own 503 in plain text; the bounded
+        # protocol does both (see connection_bounds), whatever parser uvicorn would pick.
+        http=connection_bounds.protocol(settings.limits),
+        timeout_keep_alive=settings.limits.keep_alive_seconds,
         # Satellites' long polls wait up to 30 s: do not let them hold a shutdown that long.
         timeout_graceful_shutdown=2,
     )

@@ -2,7 +2,8 @@
 
 Each setting comes from a flag of ``taxiway server`` or its environment variable
 (``TAXIWAY_DATABASE_URL``, ``TAXIWAY_LISTEN``, ``TAXIWAY_KEY_FILE``, ``TAXIWAY_TOPOLOGY``,
-``TAXIWAY_INVENTORY``), else the default below. The data directory is
+``TAXIWAY_INVENTORY``, ``TAXIWAY_HEAD_TIMEOUT``, ``TAXIWAY_MAX_CONNECTIONS``), else the
+default below. The data directory is
 ``$XDG_DATA_HOME/taxiway`` (``~/.local/share/taxiway``).
 """
 
@@ -67,12 +68,36 @@ class Listen:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """How long and how many connections the control plane keeps
+    (:mod:`taxiway.server.connection_bounds`)."""
+
+    head_timeout_seconds: float = 10.0
+    """From a connection's opening, and from the end of each response, until the next
+    request head must have arrived; a response (a long poll's 30 s too) is never timed."""
+    keep_alive_seconds: int = 5
+    """An idle keep-alive connection is closed after this long."""
+    max_connections: int = 1000
+    """Requests read while more connections are open are answered 503; past twice this, new
+    connections are closed at once. Every satellite and edge holds one for its long poll."""
+
+    def __post_init__(self) -> None:
+        if not self.head_timeout_seconds > 0:
+            raise ConfigurationError(f"--head-timeout {self.head_timeout_seconds}: expected seconds > 0")
+        if self.keep_alive_seconds < 1:
+            raise ConfigurationError(f"keep-alive timeout {self.keep_alive_seconds}: expected seconds ≥ 1")
+        if self.max_connections < 1:
+            raise ConfigurationError(f"--max-connections {self.max_connections}: expected a number ≥ 1")
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     database: str
     topology: Path
     inventory: Path
     key_file: Path
     listen: Listen = Listen("127.0.0.1", DEFAULT_PORT)
+    limits: ConnectionLimits = ConnectionLimits()
 
     def check_files(self) -> None:
         for what, path in (("topology", self.topology), ("inventory", self.inventory)):

@@ -34,6 +34,9 @@ MAX_MANIFEST_BYTES = 256 * 1024
 # laughs"). Converting expands them; this bounds the values reached a second time through
 # an alias, far above what any real file repeats, without bounding large plain files.
 MAX_ALIASED_VALUES = 100_000
+# YAML may spell a lone UTF-16 surrogate ("\ud800"): not text, it cannot be written as
+# UTF-8, so it would fail wherever the value went next (a file, a database, an answer).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,12 @@ def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], dept
                     )
                 )
                 continue
+            if _SURROGATE.search(key):
+                where = (
+                    doc.locate(path) if coords is None else Location(doc.file, coords[0] + 1, coords[1] + 1)
+                )
+                problems.append(_not_text(where, path, "mapping key"))
+                continue
             child = (*path, key)
             if coords is not None:
                 _record(doc, child, (coords[0], coords[1]), (coords[2], coords[3]))
@@ -270,7 +279,19 @@ def _convert(node: Any, path: Path, doc: Document, problems: list[Problem], dept
             items.append(_convert(value, child, doc, problems, depth + 1))
         _ancestors(doc).discard(id(node))
         return items
+    if isinstance(node, str) and _SURROGATE.search(node):
+        problems.append(_not_text(doc.locate(path), path, "value"))
+        return None
     return _scalar(node)
+
+
+def _not_text(where: Location, path: Path, what: str) -> Problem:
+    return Problem(
+        where,
+        path,
+        f"{what} is not text: it holds a lone UTF-16 surrogate",
+        expected="text: the character itself, or \\U0001F600 for one past U+FFFF (YAML pairs no \\u escapes)",
+    )
 
 
 def _ancestors(doc: Document) -> set[int]:

@@ -37,6 +37,10 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+REQUEST = Location("request")
+"""Where a problem in an API request's body is (it has no file, line or column)."""
+
+
 @functools.total_ordering
 @dataclass(frozen=True)
 class Problem:

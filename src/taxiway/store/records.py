@@ -133,3 +133,23 @@ class Token:
     services: tuple[str, ...]
     region: str | None
     """The region of a ``satellite`` token, the PoP of an ``edge`` token."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as an admin lists it: what it may do, who made it, whether it is revoked.
+    Never its secret, nor the secret's hash."""
+
+    id: str
+    name: str
+    scope: Scope
+    services: tuple[str, ...]
+    bound: str | None
+    """The region of a ``satellite`` token, the PoP of an ``edge`` token."""
+    created_at: datetime.datetime
+    created_by: str | None
+    revoked_at: datetime.datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -14,7 +14,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,15 @@ import sqlalchemy as sa
 
 from taxiway.errors import Conflict, NotFound, TransientError
 from taxiway.plan import outcomes
-from taxiway.store import migrate, outcome_rows, records, secret_values, service_rows, sqlite_file
+from taxiway.store import (
+    migrate,
+    outcome_rows,
+    records,
+    secret_values,
+    service_rows,
+    sqlite_file,
+    token_rows,
+)
 from taxiway.store.tables import (
     artifacts,
     audit,
@@ -170,6 +178,18 @@ class SqlStore:
                 sa.select(services).where(services.c.deleted_at.is_(None)).order_by(services.c.name)
             )
             return [service_rows.to_record(r) for r in rows]
+
+    def known_services(self, names: Iterable[str]) -> set[str]:
+        """Those of ``names`` that are services of the inventory now (one query, however
+        large the inventory: status writes check their reports with it)."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return set()
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(services.c.name).where(services.c.name.in_(wanted), services.c.deleted_at.is_(None))
+            )
+            return {r.name for r in rows}
 
     def register_service(self, name: str, entry: dict[str, Any], actor: str) -> records.Service:
         """Add a service to the inventory through the API (:class:`Conflict` if it exists)."""
@@ -636,25 +656,40 @@ class SqlStore:
         region: str | None = None,
     ) -> str:
         """A new bearer token; the secret is returned once and only its hash is stored."""
+        return self.issue_token(name, scope, actor, services, region)[1]
+
+    def issue_token(
+        self,
+        name: str,
+        scope: records.Scope,
+        actor: str,
+        services: Sequence[str] = (),
+        bound: str | None = None,
+    ) -> tuple[records.IssuedToken, str]:
+        """A new token and its bearer string (``twy_<id>_<secret>``), which exists only in
+        this answer: the store keeps the secret's SHA-256. ``bound`` is the region of a
+        satellite token, the PoP of an edge token."""
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
+        issued = records.IssuedToken(
+            token_id, name, scope, tuple(services), bound, created_at=self.clock(), created_by=actor
+        )
         with self._tx() as c:
-            c.execute(
-                tokens.insert().values(
-                    id=token_id,
-                    name=name,
-                    secret_hash=_hash(secret),
-                    scope=scope,
-                    services=list(services),
-                    region=region,
-                    created_at=self.clock(),
-                )
-            )
-            self._audit(c, actor, "token.create", f"token:{token_id}", {"name": name, "scope": scope})
-        return f"twy_{token_id}_{secret}"
+            token_rows.insert(c, issued, _hash(secret))
+            detail = {"name": name, "scope": scope, "services": list(services), "bound": bound}
+            self._audit(c, actor, "token.create", f"token:{token_id}", detail)
+        return issued, f"twy_{token_id}_{secret}"
+
+    def tokens(self) -> list[records.IssuedToken]:
+        """Every token, revoked ones included (never a secret or its hash)."""
+        with self.engine.connect() as c:
+            return token_rows.listed(c)
 
     def authenticate(self, bearer: str) -> records.Token | None:
-        """The token a bearer string stands for, or None. Constant-time comparison."""
+        """The token a bearer string stands for, or None. Constant-time comparison.
+
+        Read from the database on every call, never cached: a revoked token is refused
+        from the next request on."""
         parts = bearer.split("_", 2)
         if len(parts) != 3 or parts[0] != "twy":
             return None
@@ -667,16 +702,15 @@ class SqlStore:
             return None
         return records.Token(row.id, row.name, row.scope, tuple(row.services), row.region)
 
-    def revoke_token(self, token_id: str, actor: str) -> None:
+    def revoke_token(self, token_id: str, actor: str) -> records.IssuedToken:
+        """Revoke a token at once (see :mod:`taxiway.store.token_rows`); revoking one that
+        already is answers it unchanged. :class:`NotFound` for an unknown id."""
         with self._tx() as c:
-            done = c.execute(
-                tokens.update()
-                .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
-                .values(revoked_at=self.clock())
-            )
-            if done.rowcount != 1:
-                raise NotFound(f"no active token {token_id!r}")
-            self._audit(c, actor, "token.revoke", f"token:{token_id}", {})
+            revoked, changed = token_rows.revoke(c, token_id, self.clock())
+            if changed:
+                detail = {"name": revoked.name, "scope": revoked.scope}
+                self._audit(c, actor, "token.revoke", f"token:{token_id}", detail)
+        return revoked
 
 
 def _revision(row: Any) -> records.Revision:

@@ -180,6 +180,8 @@ tokens = sa.Table(
     sa.Column("services", JSON, nullable=False),
     sa.Column("region", sa.String(63), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
+    # NULL only for a token whose creation the audit log does not name (see migration 0005).
+    sa.Column("created_by", sa.String(128), nullable=True),
     sa.Column("revoked_at", Timestamp, nullable=True),
 )
 
