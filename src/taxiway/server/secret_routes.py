@@ -129,7 +129,10 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         await notify()
         return secret_json(secret, regions)
 
-    @routes.post("/v1/services/{service}/environments/{environment}/secret-digests")
+    @routes.post(
+        "/v1/services/{service}/environments/{environment}/secret-digests",
+        responses=problems.responses(403, 404, *problems.BODY),
+    )
     def secret_digests(
         service: str, environment: str, body: DigestRequest, token: Principal
     ) -> dict[str, list[str]]:
