@@ -823,6 +823,27 @@ def test_plan_remote_compares_with_what_the_environment_runs(
     assert "mutually exclusive" in both.err
 
 
+def test_plan_remote_knows_a_service_registered_with_the_control_plane_only(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`taxiway services create` registers a service the inventory file does not name."""
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])
+    regions = "us-east1,europe-west1"
+    create = ("services", "create", "flights", "--owner", "team-flights", "--regions", regions)
+    created = taxiway(capsys, *create)
+    assert created.code == 0, created.err
+    flights = tmp_path / "flights"
+    shutil.copytree(HELLO, flights, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = flights / ".taxiway" / "service.yaml"
+    text = manifest.read_text().replace("name: hello", "name: flights").replace("team-hello", "team-flights")
+    manifest.write_text(text.replace(", asia-northeast3]", "]", 1))
+    for overlay in ("env-production.yaml", "service-staging.yaml"):
+        (flights / ".taxiway" / overlay).unlink()
+    planned = taxiway(capsys, "plan", str(flights), "--env", "production", "--remote", "--json", *PLATFORM)
+    assert planned.code == 0, planned.err
+    assert json.loads(planned.out)["summary"] == {"create": 2, "change": 0, "remove": 0}
+
+
 def test_plan_remote_compares_secret_values_under_the_control_planes_key(
     world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,6 +234,10 @@ def plan(
         raise click.UsageError("--remote and --state are mutually exclusive: compare with one or the other")
     files = platform_files.load(topology, inventory)
     files.require_topology()
+    if compare_remote:
+        # The control plane's inventory is the authority: the file may not list a service
+        # registered with `taxiway services create`; the control plane refuses what it lacks.
+        files = platform_files.PlatformFiles(files.topology, None)
     keyer = local_digest.throwaway() if compare_remote else local_digest.keyer()
     definitions = _derive_all(path, [environment], files, keyer)[environment]
     service = next(iter(definitions.values())).service
