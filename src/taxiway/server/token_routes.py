@@ -94,52 +94,20 @@ def problems_of(
                 )
     elif request.services:
         stray("services", request.services, "services only on an owner token")
-    if scope == "satellite":
-        if request.region is None:
+    for field, holder, value, known, noun, needs in (
+        ("region", "satellite", request.region, regions, "region", "a satellite token needs its region"),
+        ("pop", "edge", request.pop, pops, "PoP", "an edge token needs its PoP"),
+    ):
+        expected = f"a {noun} of the topology: {_listing(known)}"
+        if scope != holder:
+            if value is not None:
+                stray(field, value, f"a {noun} only on {'an' if holder == 'edge' else 'a'} {holder} token")
+        elif value is None:
+            found.append(Problem(REQUEST, (field,), needs, "none", expected))
+        elif value not in known:
             found.append(
-                Problem(
-                    REQUEST,
-                    ("region",),
-                    "a satellite token needs its region",
-                    "none",
-                    f"a region of the topology: {_listing(regions)}",
-                )
+                Problem(REQUEST, (field,), f"no {noun} {value!r} in the topology", repr(value), expected)
             )
-        elif request.region not in regions:
-            found.append(
-                Problem(
-                    REQUEST,
-                    ("region",),
-                    f"no region {request.region!r} in the topology",
-                    repr(request.region),
-                    f"a region of the topology: {_listing(regions)}",
-                )
-            )
-    elif request.region is not None:
-        stray("region", request.region, "a region only on a satellite token")
-    if scope == "edge":
-        if request.pop is None:
-            found.append(
-                Problem(
-                    REQUEST,
-                    ("pop",),
-                    "an edge token needs its PoP",
-                    "none",
-                    f"a PoP of the topology: {_listing(pops)}",
-                )
-            )
-        elif request.pop not in pops:
-            found.append(
-                Problem(
-                    REQUEST,
-                    ("pop",),
-                    f"no PoP {request.pop!r} in the topology",
-                    repr(request.pop),
-                    f"a PoP of the topology: {_listing(pops)}",
-                )
-            )
-    elif request.pop is not None:
-        stray("pop", request.pop, "a PoP only on an edge token")
     return found
 
 
