@@ -21,6 +21,7 @@ import pytest
 from taxiway.runtime import fake
 from taxiway.runtime.driver import InstanceSpec
 from taxiway.satellite import access, api, bounded_server, runtimes
+from tests.fixtures.sockets import read_until_closed
 
 OWNER = "twy_owner_secret"
 HEAD_TIMEOUT = 1.0
@@ -97,21 +98,6 @@ def satellite(control_plane: str) -> Iterator[Running]:
     running.close()
 
 
-def _read_until_closed(sock: socket.socket, deadline: float) -> bytes:
-    received = b""
-    while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            raise AssertionError(f"still open at the deadline; received {received!r}") from None
-        except ConnectionResetError:
-            return received
-        if not data:
-            return received
-        received += data
-
-
 def _wait_for(condition: Any, *, within: float, what: str) -> None:
     deadline = time.monotonic() + within
     while not condition():
@@ -135,7 +121,7 @@ def test_fifty_idle_and_slow_connections_add_no_thread_and_do_not_block_a_reques
         assert time.monotonic() - started < 2.0
         assert threading.active_count() == threads, "a connection started a thread"
         deadline = time.monotonic() + HEAD_TIMEOUT + SLACK
-        answers = [_read_until_closed(sock, deadline) for sock in idle + slow]
+        answers = [read_until_closed(sock, deadline) for sock in idle + slow]
     finally:
         for sock in idle + slow:
             sock.close()
@@ -149,7 +135,7 @@ def test_half_a_request_head_is_closed_within_the_head_timeout(satellite: Runnin
     with satellite.connect() as sock:
         started = time.monotonic()
         sock.sendall(b"GET /healthz HT")
-        received = _read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
+        received = read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
     assert received.startswith(b"HTTP/1.1 408 "), received
     assert b'"code": "request-timeout"' in received
     assert time.monotonic() - started >= HEAD_TIMEOUT * 0.9
@@ -170,7 +156,7 @@ def test_past_the_connection_bound_a_connection_is_answered_503(satellite: Runni
         # the reader accepts in order: once the last held connection counts, the next is refused
         with satellite.connect() as extra:
             extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            received = _read_until_closed(extra, time.monotonic() + 5)
+            received = read_until_closed(extra, time.monotonic() + 5)
         assert received.startswith(b"HTTP/1.1 503 "), received
         assert b"Retry-After: 1" in received
         assert b"application/problem+json" in received
@@ -291,6 +277,6 @@ def test_what_the_http_layer_refuses_is_problem_json_too(
 ) -> None:
     with satellite.connect() as sock:
         sock.sendall(request_head)
-        received = _read_until_closed(sock, time.monotonic() + 5)
+        received = read_until_closed(sock, time.monotonic() + 5)
     assert received.startswith(f"HTTP/1.1 {status} ".encode()), received
     assert b"application/problem+json" in received, received

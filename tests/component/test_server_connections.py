@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.component.test_server_process import TAXIWAY, _free_port, _platform, _run
+from tests.fixtures.sockets import read_until_closed
 
 HEAD_TIMEOUT = 1.0
 SLACK = 3.0
@@ -70,22 +71,6 @@ def _connect(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=10)
 
 
-def _read_until_closed(sock: socket.socket, deadline: float) -> bytes:
-    """Everything the server sends until it closes the connection (fails at the deadline)."""
-    received = b""
-    while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            raise AssertionError(f"still open at the deadline; received {received!r}") from None
-        except ConnectionResetError:
-            return received
-        if not data:
-            return received
-        received += data
-
-
 def _threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
@@ -95,7 +80,7 @@ def test_half_a_request_head_is_answered_408_and_closed_within_the_head_timeout(
     with _connect(server.port) as sock:
         started = time.monotonic()
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-        received = _read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
+        received = read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
     assert received.startswith(b"HTTP/1.1 408 "), received
     head, _, body = received.partition(b"\r\n\r\n")
     assert b"application/problem+json" in head
@@ -120,7 +105,7 @@ def test_a_head_sent_a_byte_at_a_time_does_not_outlive_the_deadline(server: Runn
             # The drip itself is the client under test, not a synchronisation.
             time.sleep(0.05)
         if not closed:
-            _read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
+            read_until_closed(sock, started + HEAD_TIMEOUT + SLACK)
     assert time.monotonic() - started < HEAD_TIMEOUT + SLACK
 
 
@@ -139,7 +124,7 @@ def test_fifty_idle_connections_neither_block_a_request_nor_stay_open(server: Ru
         assert _threads(server.process.pid) <= threads_before + 2
         deadline = time.monotonic() + HEAD_TIMEOUT + SLACK
         for sock in idle + slow:
-            _read_until_closed(sock, deadline)
+            read_until_closed(sock, deadline)
     finally:
         for sock in idle + slow:
             sock.close()
