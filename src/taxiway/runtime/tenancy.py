@@ -109,10 +109,6 @@ class IdRegistry:
         with self._held() as ids:
             ids.pop(key, None)
 
-    def get(self, key: str) -> int | None:
-        with self._held() as ids:
-            return ids.get(key)
-
 
 def require_reachable(directory: Path) -> None:
     """Every directory above ``directory`` must let other users pass (``o+x``), or an
