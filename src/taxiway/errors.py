@@ -9,7 +9,8 @@ Whether an operation may be retried is part of the type, never of the message::
     │   ├── ValidationFailed    one or more located problems in manifests/topology/inventory
     │   ├── NotFound            the named object does not exist
     │   │   └── UnknownService  no such service in the inventory
-    │   └── Conflict            a write based on a stale version; nothing changed
+    │   ├── Conflict            a write based on a stale version; nothing changed
+    │   └── QuotaExceeded       storing it would put a service over its quota; nothing stored
     ├── ConfigurationError      the platform setup (paths, settings) is missing or wrong
     └── TransientError          a dependency is temporarily unavailable; safe to retry
 
@@ -82,3 +83,9 @@ class Conflict(InvalidInput):
     """A write was based on a stale version; nothing changed. Re-read, then retry."""
 
     code = "conflict"
+
+
+class QuotaExceeded(InvalidInput):
+    """Storing it would put a service over its storage quota; nothing was stored."""
+
+    code = "quota-exceeded"

@@ -11,6 +11,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
+from taxiway.plan import retention
 from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
@@ -43,6 +45,13 @@ def _hello_files(root: Path = EXAMPLES / "hello" / ".taxiway") -> dict[str, str]
 
 @pytest.fixture
 def api(store_url: str) -> Iterator[Api]:
+    with serve(store_url) as served:
+        yield served
+
+
+@contextmanager
+def serve(store_url: str, policy: retention.Policy = retention.DEFAULT_POLICY) -> Iterator[Api]:
+    """A control plane over a real socket on ``store_url``, with a token of each kind."""
     topology = platform.load_topology(EXAMPLES / "topology.yaml")
     inventory = platform.load_inventory(EXAMPLES / "inventory.yaml", topology)
     store = SqlStore.open(store_url)
@@ -58,7 +67,7 @@ def api(store_url: str) -> Iterator[Api]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = server_app.create_app(store, topology, inventory)
+    app = server_app.create_app(store, topology, inventory, policy=policy)
     config = uvicorn.Config(app, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -67,11 +76,13 @@ def api(store_url: str) -> Iterator[Api]:
     while not server.started:
         assert time.monotonic() < deadline, "API server did not start"
         time.sleep(0.01)
-    yield Api(f"http://127.0.0.1:{port}", tokens, store, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    store.close()
+    try:
+        yield Api(f"http://127.0.0.1:{port}", tokens, store, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        store.close()
 
 
 class ParkedPoll:

@@ -367,6 +367,7 @@ def revisions(service: str, as_json: bool, url: str | None, token_file: Path | N
         history = cp.get(f"/v1/services/{service}/revisions")
         current = desired.pointers(cp, service)
         results = outcomes.fetch(cp, service)
+        storage = None if as_json else cp.get(f"/v1/services/{service}/storage")
     if not isinstance(history, list):
         raise ProtocolError(f"GET /v1/services/{service}/revisions answered no list")
     if as_json:
@@ -381,7 +382,8 @@ def revisions(service: str, as_json: bool, url: str | None, token_file: Path | N
             ]
         )
     else:
-        revisions_view.print_revisions(out, service, history, current, results)
+        kept = storage if isinstance(storage, dict) else None
+        revisions_view.print_revisions(out, service, history, current, results, kept)
 
 
 @click.command(name="regions")

@@ -3,7 +3,8 @@
 One column per environment says what became of the revision there (``ready``,
 ``failed``, ``rolled back``, ``in progress``, ``superseded``; ``not deployed`` when it has
 definitions there that never ran, ``-`` when it has none); failures are then spelled out,
-region by region, with the satellite's message.
+region by region, with the satellite's message. Revisions the service's retention pruned
+say so; a last line says what the service keeps and its quota.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.markup import escape
 from taxiway.cli import table_view
 from taxiway.client.regions import parse_time
 from taxiway.plan import outcomes as revision_outcomes
+from taxiway.plan.sizes import shown_bytes
 from taxiway.spec.manifest import ENVIRONMENTS
 
 
@@ -42,9 +44,11 @@ def print_revisions(
     revisions: Sequence[Mapping[str, Any]],
     current: Mapping[str, int],
     outcomes: Mapping[int, Mapping[str, Mapping[str, Any]]],
+    storage: Mapping[str, Any] | None = None,
 ) -> None:
     """``current`` maps each environment to the revision it points at; ``outcomes`` each
-    revision number to its outcome document per environment."""
+    revision number to its outcome document per environment; ``storage`` the answer of
+    ``GET /v1/services/{service}/storage``."""
     if not revisions:
         console.print(f"{service} has no revisions yet; `taxiway deploy` makes the first", highlight=False)
         return
@@ -58,7 +62,9 @@ def print_revisions(
                 str(r.get("created_by") or "-"),
                 _created(r.get("created_at")),
                 table_view.short_digest(r.get("digest")),
-                ", ".join(env for env, number in current.items() if number == r.get("number")) or "",
+                "pruned"
+                if r.get("pruned_at")
+                else ", ".join(env for env, number in current.items() if number == r.get("number")),
                 *(_cell(r, outcomes.get(int(r.get("number") or 0), {}).get(e), e) for e in ENVIRONMENTS),
             ]
             for r in ordered
@@ -74,3 +80,17 @@ def print_revisions(
         console.print("")
         for note in notes:
             console.print(escape(note), highlight=False, soft_wrap=True)
+    if storage:
+        console.print("")
+        console.print(escape(_kept_line(storage)), highlight=False, soft_wrap=True)
+
+
+def _kept_line(storage: Mapping[str, Any]) -> str:
+    kept = storage.get("kept") or []
+    return (
+        f"Kept: {len(kept)} revision{'s' if len(kept) != 1 else ''}, "
+        f"{shown_bytes(int(storage.get('artifact_bytes') or 0))} of artifacts of a "
+        f"{shown_bytes(int(storage.get('quota_bytes') or 0))} quota; older ones are pruned "
+        f"(the newest {storage.get('keep_newest')} stay, and what each environment runs or would "
+        "roll back to)"
+    )

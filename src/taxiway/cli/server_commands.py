@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from taxiway.cli import consoles
+from taxiway.plan import retention
 from taxiway.server import serve, settings
 
 out = consoles.stdout()
+MIB = 1024 * 1024
 
 
 def _settings(
@@ -19,6 +21,7 @@ def _settings(
     key_file: Path | None,
     listen: str,
     limits: settings.ConnectionLimits | None = None,
+    policy: retention.Policy = retention.DEFAULT_POLICY,
 ) -> settings.ServerSettings:
     if topology is None or inventory is None:
         raise click.UsageError("the control plane needs --topology and --inventory (or their env variables)")
@@ -29,6 +32,7 @@ def _settings(
         key_file=key_file or settings.default_key_file(),
         listen=settings.Listen.parse(listen),
         limits=limits or settings.ConnectionLimits(),
+        retention=policy,
     )
 
 
@@ -88,6 +92,25 @@ def _common(function: click.decorators.FC) -> click.decorators.FC:
     show_default=True,
     help="Open connections beyond which requests are answered 503 [env TAXIWAY_MAX_CONNECTIONS].",
 )
+@click.option(
+    "--keep-revisions",
+    envvar="TAXIWAY_KEEP_REVISIONS",
+    type=click.IntRange(min=1, max=100_000),
+    default=retention.DEFAULT_KEEP_NEWEST,
+    show_default=True,
+    help="Newest revisions each service keeps, besides what its environments run or would roll "
+    "back to; older ones are pruned [env TAXIWAY_KEEP_REVISIONS].",
+)
+@click.option(
+    "--artifact-quota",
+    "artifact_quota_mib",
+    envvar="TAXIWAY_ARTIFACT_QUOTA_MIB",
+    type=click.IntRange(min=1, max=1024 * 1024),
+    default=retention.DEFAULT_QUOTA_BYTES // MIB,
+    show_default=True,
+    help="MiB of artifacts each service may keep; a revision that cannot fit is refused "
+    "[env TAXIWAY_ARTIFACT_QUOTA_MIB].",
+)
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -98,6 +121,8 @@ def server(
     listen: str,
     head_timeout: float,
     max_connections: int,
+    keep_revisions: int,
+    artifact_quota_mib: int,
 ) -> None:
     """Run the control plane: the API that stores revisions and feeds the satellites.
 
@@ -106,7 +131,8 @@ def server(
     if ctx.invoked_subcommand is not None:
         return
     limits = settings.ConnectionLimits(head_timeout_seconds=head_timeout, max_connections=max_connections)
-    serve.run(_settings(database, topology, inventory, key_file, listen, limits))
+    policy = retention.Policy(keep_newest=keep_revisions, quota_bytes=artifact_quota_mib * MIB)
+    serve.run(_settings(database, topology, inventory, key_file, listen, limits, policy))
 
 
 @server.command()

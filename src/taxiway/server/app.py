@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from taxiway import __version__
 from taxiway.errors import InvalidInput, NotFound, TaxiwayError, UnknownService
+from taxiway.plan import retention
 from taxiway.sealing.definitions import seal_values, shown, unseal_values
 from taxiway.sealing.keys import Sealer
 from taxiway.server import (
@@ -187,11 +188,12 @@ def create_app(
     inventory: Inventory,
     sealer: Sealer | None = None,
     files: platform_files.LivePlatform | None = None,
+    policy: retention.Policy = retention.DEFAULT_POLICY,
 ) -> FastAPI:
     """The API over ``store``; ``sealer`` seals secret env values at rest (a throwaway key
     when none is given, for tests: secrets then do not survive a restart). ``files`` holds
     the platform's files as they are reloaded (fixed to ``topology`` and ``inventory``
-    when none is given)."""
+    when none is given). ``policy`` bounds what each service stores."""
     sealer = sealer or Sealer.generate()
     files = files or platform_files.LivePlatform(topology, inventory)
     # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
@@ -306,9 +308,23 @@ def create_app(
                 "created_at": r.created_at.isoformat(),
                 "environments": sorted(r.definitions),
                 "artifact": r.artifact,
+                "pruned_at": r.pruned_at.isoformat() if r.pruned_at else None,
             }
             for r in store.revisions(service)
         ]
+
+    @app.get("/v1/services/{service}/storage", responses=problems.responses(403, 404))
+    def service_storage(service: str, token: Principal) -> dict[str, Any]:
+        """What the service keeps of its revisions and artifacts, why, and its bounds."""
+        auth.require_service(token, service)
+        decision = store.storage(service, policy)
+        return {
+            "service": service,
+            "artifact_bytes": decision.stored_bytes,
+            "quota_bytes": policy.quota_bytes,
+            "keep_newest": policy.keep_newest,
+            "kept": [{"revision": n, "why": why} for n, why in sorted(decision.kept.items())],
+        }
 
     @app.post(
         "/v1/services/{service}/revisions",
@@ -332,13 +348,13 @@ def create_app(
         )
         if environment is not None:
             store.check_secrets(service, environment, list(derived.definitions.get(environment, {}).values()))
-        if data is not None:
-            store.put_artifact(data)
         sealed = {
             environment: {region: seal_values(d, sealer) for region, d in by_region.items()}
             for environment, by_region in derived.definitions.items()
         }
-        revision = store.create_revision(service, sealed, derived.digest, auth.actor(token), artifact)
+        revision = store.create_revision(
+            service, sealed, derived.digest, auth.actor(token), artifact_data=data, policy=policy
+        )
         return {
             "service": service,
             "number": revision.number,
@@ -362,6 +378,7 @@ def create_app(
             "artifact": r.artifact,
             "created_by": r.created_by,
             "created_at": r.created_at.isoformat(),
+            "pruned_at": r.pruned_at.isoformat() if r.pruned_at else None,
             "definitions": definitions,
         }
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from taxiway.errors import Conflict, NotFound, TaxiwayError, TransientError, ValidationFailed
+from taxiway.errors import Conflict, NotFound, QuotaExceeded, TaxiwayError, TransientError, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://taxiway.dev/problems/"
@@ -40,6 +40,7 @@ _STATUS: tuple[tuple[type[TaxiwayError], int, str], ...] = (
     (ValidationFailed, 422, "The input is invalid"),
     (NotFound, 404, "Not found"),
     (Conflict, 409, "Conflict"),
+    (QuotaExceeded, 413, "Over the service's storage quota"),
     (Unauthorized, 401, "Authentication required"),
     (Forbidden, 403, "Not allowed"),
     (TransientError, 503, "Temporarily unavailable"),
@@ -93,7 +94,7 @@ _MEANINGS = {
     403: "The token's scope does not allow this",
     404: "Not found",
     409: "Conflict: a concurrent or contradicting change; nothing was changed",
-    413: "The request body is over its bound",
+    413: "The request body is over its bound, or storing it would put the service over its quota",
     422: "The request is invalid; `problems` says where",
     503: "Temporarily unavailable (the database); the same request may succeed later",
 }

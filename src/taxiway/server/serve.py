@@ -100,7 +100,7 @@ def run(settings: ServerSettings) -> None:
             file=sys.stderr,
         )
     config = uvicorn.Config(
-        api.create_app(store, topology, inventory, sealer, files),
+        api.create_app(store, topology, inventory, sealer, files, settings.retention),
         host=settings.listen.host,
         port=settings.listen.port,
         log_level="info",

@@ -2,7 +2,8 @@
 
 Each setting comes from a flag of ``taxiway server`` or its environment variable
 (``TAXIWAY_DATABASE_URL``, ``TAXIWAY_LISTEN``, ``TAXIWAY_KEY_FILE``, ``TAXIWAY_TOPOLOGY``,
-``TAXIWAY_INVENTORY``, ``TAXIWAY_HEAD_TIMEOUT``, ``TAXIWAY_MAX_CONNECTIONS``), else the
+``TAXIWAY_INVENTORY``, ``TAXIWAY_HEAD_TIMEOUT``, ``TAXIWAY_MAX_CONNECTIONS``,
+``TAXIWAY_KEEP_REVISIONS``, ``TAXIWAY_ARTIFACT_QUOTA_MIB``), else the
 default below. The data directory is
 ``$XDG_DATA_HOME/taxiway`` (``~/.local/share/taxiway``).
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taxiway.errors import ConfigurationError
+from taxiway.plan.retention import DEFAULT_POLICY, Policy
 
 DEFAULT_PORT = 7700
 
@@ -98,6 +100,8 @@ class ServerSettings:
     key_file: Path
     listen: Listen = Listen("127.0.0.1", DEFAULT_PORT)
     limits: ConnectionLimits = ConnectionLimits()
+    retention: Policy = DEFAULT_POLICY
+    """What each service keeps of its revisions and artifacts (:mod:`taxiway.plan.retention`)."""
 
     def check_files(self) -> None:
         for what, path in (("topology", self.topology), ("inventory", self.inventory)):

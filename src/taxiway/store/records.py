@@ -36,6 +36,8 @@ class Revision:
     created_at: datetime.datetime
     artifact: str | None = None
     """Digest of the service's files uploaded with the revision, if any."""
+    pruned_at: datetime.datetime | None = None
+    """When the service's retention pruned it (its definitions and artifact are gone)."""
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from taxiway.errors import Conflict, NotFound, TransientError
-from taxiway.plan import outcomes
+from taxiway.plan import outcomes, retention
 from taxiway.store import (
     migrate,
     outcome_rows,
     records,
+    retention_rows,
     secret_values,
     service_rows,
     sqlite_file,
@@ -259,12 +260,7 @@ class SqlStore:
         """Store a revision's files (content-addressed; storing twice keeps one copy)."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         with self._tx() as c:
-            if c.execute(sa.select(artifacts.c.digest).where(artifacts.c.digest == digest)).first() is None:
-                c.execute(
-                    artifacts.insert().values(
-                        digest=digest, size=len(data), data=data, created_at=self.clock()
-                    )
-                )
+            self._insert_artifact(c, digest, data)
         return digest
 
     def artifact(self, digest: str) -> bytes:
@@ -287,16 +283,28 @@ class SqlStore:
         digest: str,
         actor: str,
         artifact: str | None = None,
+        *,
+        artifact_data: bytes | None = None,
+        policy: retention.Policy = retention.DEFAULT_POLICY,
     ) -> records.Revision:
         """Store an immutable revision; identical content returns the existing one.
 
-        ``digest`` identifies the content (manifests and artifact); ``artifact`` must have
-        been stored with :meth:`put_artifact` first.
+        ``digest`` identifies the content (manifests and artifact). The artifact's bytes
+        come as ``artifact_data`` (stored in the same transaction), or were stored with
+        :meth:`put_artifact` first. The service's retention (``policy``) is applied in the
+        same transaction: older revisions it no longer keeps are pruned, and a revision
+        that cannot fit raises :class:`~taxiway.errors.QuotaExceeded` with nothing stored.
         """
         self.service(service)
+        if artifact_data is not None:
+            artifact = "sha256:" + hashlib.sha256(artifact_data).hexdigest()
         with self._tx() as c:
             same = c.execute(
-                sa.select(revisions).where(revisions.c.service == service, revisions.c.digest == digest)
+                sa.select(revisions).where(
+                    revisions.c.service == service,
+                    revisions.c.digest == digest,
+                    revisions.c.pruned_at.is_(None),
+                )
             ).first()
             if same is not None:
                 return _revision(same)
@@ -304,6 +312,10 @@ class SqlStore:
                 sa.select(sa.func.max(revisions.c.number)).where(revisions.c.service == service)
             ).scalar()
             number = int(latest or 0) + 1
+            size = len(artifact_data) if artifact_data is not None else self._artifact_size(c, artifact)
+            decision = retention_rows.decide(c, service, retention.Stored(number, artifact, size), policy)
+            if artifact_data is not None and artifact is not None:
+                self._insert_artifact(c, artifact, artifact_data)
             stored = records.Revision(
                 service=service,
                 number=number,
@@ -314,8 +326,33 @@ class SqlStore:
                 artifact=artifact,
             )
             c.execute(revisions.insert().values(**dataclasses.asdict(stored)))
-            self._audit(c, actor, "revision.create", f"{service}#{number}", {"digest": digest})
+            freed = retention_rows.prune(c, service, decision.pruned, self.clock())
+            detail: dict[str, Any] = {"digest": digest}
+            if decision.pruned:
+                detail.update(pruned=list(decision.pruned), artifact_bytes_freed=freed)
+            self._audit(c, actor, "revision.create", f"{service}#{number}", detail)
             return stored
+
+    def storage(
+        self, service: str, policy: retention.Policy = retention.DEFAULT_POLICY
+    ) -> retention.Decision:
+        """What ``service`` keeps now under ``policy`` and why (nothing is pruned here)."""
+        self.service(service)
+        with self.engine.connect() as c:
+            return retention_rows.decide(c, service, None, policy)
+
+    @staticmethod
+    def _artifact_size(c: sa.Connection, digest: str | None) -> int:
+        if digest is None:
+            return 0
+        size = c.execute(sa.select(artifacts.c.size).where(artifacts.c.digest == digest)).scalar()
+        return int(size or 0)
+
+    def _insert_artifact(self, c: sa.Connection, digest: str, data: bytes) -> None:
+        if c.execute(sa.select(artifacts.c.digest).where(artifacts.c.digest == digest)).first() is None:
+            c.execute(
+                artifacts.insert().values(digest=digest, size=len(data), data=data, created_at=self.clock())
+            )
 
     def revision(self, service: str, number: int) -> records.Revision:
         with self.engine.connect() as c:
@@ -351,6 +388,12 @@ class SqlStore:
         ``environment`` :class:`ValidationFailed`; either changes nothing.
         """
         revision = self.revision(service, number)
+        if revision.pruned_at is not None:
+            raise NotFound(
+                f"revision {number} of {service!r} was pruned on {revision.pruned_at:%Y-%m-%d %H:%M} UTC "
+                "(a service keeps its newest revisions and what each environment runs or would roll "
+                "back to); nothing changed. Deploy a newer revision, or deploy its files again"
+            )
         wanted = revision.definitions.get(environment)
         if wanted is None:
             raise NotFound(f"revision {number} of {service!r} has nothing for {environment}")
@@ -722,6 +765,7 @@ def _revision(row: Any) -> records.Revision:
         created_by=row.created_by,
         created_at=row.created_at,
         artifact=row.artifact,
+        pruned_at=row.pruned_at,
     )
 
 

@@ -1,7 +1,9 @@
 """The store's tables, as SQLAlchemy Core metadata (the migrations create the same).
 
 Design notes:
-- ``revisions`` are immutable: a row is written once and never updated.
+- ``revisions`` are immutable: a row is written once and never updated, except when the
+  service's retention prunes it (``pruned_at``; its definitions emptied, its artifact
+  deleted once no kept revision uses it; see :mod:`taxiway.plan.retention`).
 - ``desired`` and ``services`` carry a ``version`` for optimistic concurrency.
 - ``services`` is the inventory: rows seeded from the inventory file (``origin`` ``file``)
   and rows registered or changed through the API (``origin`` ``api``, which the file no
@@ -66,6 +68,8 @@ revisions = sa.Table(
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("artifact", sa.String(80), nullable=True),
+    # Set when the service's retention pruned it: definitions emptied, artifact released.
+    sa.Column("pruned_at", Timestamp, nullable=True),
 )
 
 # The service's files uploaded with a revision (tar.gz), content-addressed and immutable.
