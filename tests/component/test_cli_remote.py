@@ -35,6 +35,7 @@ from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore, utc_now
 from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 HELLO = EXAMPLES / "hello"
 REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
@@ -179,13 +180,6 @@ def changed_copy(tmp_path: Path, greeting: str) -> Path:
     return copy
 
 
-def wait_for(condition: Callable[[], object], what: str, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 # -- deploy -------------------------------------------------------------------------------
 
 
@@ -286,7 +280,7 @@ def interrupt_once_it_polls(world: World, *args: str) -> tuple[int, str, str]:
         text=True,
     )
     try:
-        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, "the command to run", within=60)
+        wait_for(lambda: world.recorder.count("GET", "/v1/status") > 0, what="the command to run", within=60)
         running.send_signal(signal.SIGINT)
         out, errors = running.communicate(timeout=20)
     finally:
@@ -339,11 +333,11 @@ def test_deploy_waits_from_progressing_to_ready(world: World, capsys: pytest.Cap
     status = ("GET", "/v1/status")
 
     def satellites() -> None:
-        wait_for(lambda: world.store.desired("hello", "production"), "the deploy")
+        wait_for(lambda: world.store.desired("hello", "production"), what="the deploy", within=20)
         for region in REGIONS:
             world.report(region, 1, "progressing")
         polled = world.recorder.count(*status)
-        wait_for(lambda: world.recorder.count(*status) > polled, "the CLI to see progressing")
+        wait_for(lambda: world.recorder.count(*status) > polled, what="the CLI to see progressing", within=20)
         for region in REGIONS:
             world.report(region, 1, "ready")
 
@@ -376,7 +370,7 @@ def test_deploy_fails_with_the_instance_reason_and_log_tail(
     }
 
     def satellites() -> None:
-        wait_for(lambda: world.store.desired("hello", "production"), "the deploy")
+        wait_for(lambda: world.store.desired("hello", "production"), what="the deploy", within=20)
         world.report("us-east1", 1, "ready")
         world.report(
             "europe-west1", 1, "failed", message="hello-production-r1-0: crashed 3 times", instances=[crashed]

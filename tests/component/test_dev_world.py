@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,7 @@ from taxiway.dev.settings import SatelliteTiming, WorldSettings
 from taxiway.runtime import driver, local, process
 from taxiway.spec import manifest
 from tests.conftest import EXAMPLES
-
-
-def wait_for(condition: Callable[[], object], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        time.sleep(0.02)
+from tests.fixtures.waiting import wait_for
 
 
 class Marked:

@@ -33,7 +33,7 @@ from tests.component.test_edge_world import (
     service_config,
     wait_served_by,
 )
-from tests.component.test_haproxy_world import wait_for
+from tests.fixtures.waiting import wait_for
 
 RESPONSE_TIMEOUT = 1.0
 CLIENTS = 4

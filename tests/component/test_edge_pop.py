@@ -35,7 +35,8 @@ from tests.component.test_edge_world import (
     service_config,
     wait_served_by,
 )
-from tests.component.test_haproxy_world import request, wait_for
+from tests.component.test_haproxy_world import request
+from tests.fixtures.waiting import wait_for
 
 INTERVAL = MONITOR["interval"]
 FAR, NEAR = 0.040, 0.005

@@ -28,17 +28,15 @@ import socketserver
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from taxiway.haproxy import layout, process
-
-T = TypeVar("T")
 
 HAPROXY_MISSING = "HAProxy is not installed: run `apt-get install -y haproxy` (Debian package, 2.6)"
 
@@ -46,17 +44,6 @@ HAPROXY_MISSING = "HAProxy is not installed: run `apt-get install -y haproxy` (D
 def require_haproxy() -> None:
     if shutil.which("haproxy") is None:
         pytest.fail(HAPROXY_MISSING)
-
-
-def wait_for(condition: Callable[[], T | None], *, within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def free_port() -> int:

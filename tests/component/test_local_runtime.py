@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import pytest
 from taxiway.runtime import driver, local, logfile, process, supervision, supervisor
 from taxiway.spec import manifest
 from tests.conftest import EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 HELLO = EXAMPLES / "hello"
 FAST_PROBES = manifest.Probes(
@@ -35,14 +36,6 @@ FAST_PROBES = manifest.Probes(
     liveness=manifest.Probe(period_seconds=1),
 )
 FAST_BACKOFF = supervision.BackoffPolicy(initial_seconds=0.5, factor=2.0, max_seconds=2.0)
-
-
-def wait_for(condition: Callable[[], object], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass

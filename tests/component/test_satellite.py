@@ -32,17 +32,10 @@ from taxiway.server import app as server_app
 from taxiway.spec import platform, topology
 from taxiway.store.sql import SqlStore
 from tests.conftest import EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 TOPOLOGY = platform.load_topology(EXAMPLES / "topology.yaml")
 INVENTORY = platform.load_inventory(EXAMPLES / "inventory.yaml", TOPOLOGY)
-
-
-def wait_for(condition: Callable[[], object], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def hello_files() -> dict[str, str]:

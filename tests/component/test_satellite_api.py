@@ -22,6 +22,7 @@ from taxiway.runtime import fake
 from taxiway.runtime.driver import InstanceSpec
 from taxiway.satellite import access, api, bounded_server, runtimes
 from tests.fixtures.sockets import read_until_closed
+from tests.fixtures.waiting import wait_for
 
 OWNER = "twy_owner_secret"
 HEAD_TIMEOUT = 1.0
@@ -98,13 +99,6 @@ def satellite(control_plane: str) -> Iterator[Running]:
     running.close()
 
 
-def _wait_for(condition: Any, *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 @pytest.mark.timeout(30)
 def test_fifty_idle_and_slow_connections_add_no_thread_and_do_not_block_a_request(
     satellite: Running,
@@ -163,7 +157,7 @@ def test_past_the_connection_bound_a_connection_is_answered_503(satellite: Runni
     finally:
         for sock in held:
             sock.close()
-    _wait_for(
+    wait_for(
         lambda: httpx.get(satellite.api.url + "/healthz", timeout=5, trust_env=False).status_code == 200,
         within=5,
         what="the API to answer again once the connections closed",
@@ -201,7 +195,7 @@ def test_a_log_stream_outlives_the_head_timeout_and_streams_are_bounded(satellit
         with httpx.stream("GET", url, params=params, headers=headers, timeout=5, trust_env=False) as again:
             return again.status_code == 200
 
-    _wait_for(stream_opens, within=5, what="a closed stream to give back its place")
+    wait_for(stream_opens, within=5, what="a closed stream to give back its place")
 
 
 @pytest.mark.timeout(30)

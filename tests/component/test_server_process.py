@@ -10,7 +10,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from taxiway.server.settings import Listen
 from tests.conftest import EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 TAXIWAY = [sys.executable, "-m", "taxiway.cli.main"]
 
@@ -119,13 +119,6 @@ def test_server_serves_the_api_on_loopback_and_stops_on_sigterm(tmp_path: Path) 
     assert token_file.read_text().strip() not in log, "the server logged a token"
 
 
-def _wait_for(condition: Callable[[], object], what: str, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 @pytest.mark.timeout(120)
 def test_a_running_server_takes_new_services_and_reloads_its_files(tmp_path: Path) -> None:
     topology, inventory = tmp_path / "topology.yaml", tmp_path / "inventory.yaml"
@@ -179,7 +172,7 @@ def test_a_running_server_takes_new_services_and_reloads_its_files(tmp_path: Pat
         )
 
     try:
-        _wait_for(answers, "the server to answer")
+        wait_for(answers, what="the server to answer", within=20)
         # A new service, registered and deployed while the server runs: no file, no restart.
         httpbin = tmp_path / "httpbin"
         shutil.copytree(EXAMPLES / "hello", httpbin, ignore=shutil.ignore_patterns("__pycache__"))
@@ -213,19 +206,23 @@ def test_a_running_server_takes_new_services_and_reloads_its_files(tmp_path: Pat
             handle.write(text.replace("max_instances: 40", "max_instances: 41"))
         os.utime(inventory, ns=(before.st_atime_ns, before.st_mtime_ns))
         process.send_signal(signal.SIGHUP)
-        _wait_for(lambda: services()["hello"]["quota"]["max_instances"] == 41, "the SIGHUP reload")
+        wait_for(
+            lambda: services()["hello"]["quota"]["max_instances"] == 41, what="the SIGHUP reload", within=20
+        )
 
         # A changed file is picked up by itself.
         inventory.write_text(
             inventory.read_text() + "  - name: datasette\n    owners: [team-data]\n    regions: [us-east1]\n"
         )
-        _wait_for(lambda: "datasette" in services(), "the reload on change")
+        wait_for(lambda: "datasette" in services(), what="the reload on change", within=20)
 
         # A bad file is logged with file:line and the previous one kept.
         good = inventory.read_text()
         inventory.write_text(good.replace("regions: [us-east1]\n", "regions: [mars-north1]\n"))
-        _wait_for(
-            lambda: f"{inventory}:" in log.read_text() and "unknown region" in log.read_text(), "the refusal"
+        wait_for(
+            lambda: f"{inventory}:" in log.read_text() and "unknown region" in log.read_text(),
+            what="the refusal",
+            within=20,
         )
         assert "keeping the previous topology and inventory" in log.read_text()
         assert services()["datasette"]["regions"] == ["us-east1"]

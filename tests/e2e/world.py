@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 
@@ -46,6 +46,7 @@ from taxiway.dev import instances as dev_instances
 from taxiway.dev import readiness
 from taxiway.runtime import process
 from tests.conftest import EXAMPLES
+from tests.fixtures import waiting
 
 ROOT = EXAMPLES.parent
 REGIONS = ("us-east1", "europe-west1", "asia-northeast3")
@@ -55,21 +56,15 @@ SATELLITE_TIMING = ("--tick", "0.2", "--report-every", "0.5", "--backoff-initial
 MARKER_ENV = "TAXIWAY_E2E_MARKER"
 
 
-def wait_for(condition: Callable[[], Any], *, within: float, what: str, every: float = 0.1) -> Any:
-    """Poll ``condition`` until it answers something truthy (answered), or fail after ``within``."""
-    deadline = time.monotonic() + within
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = condition()
-        except (httpx.HTTPError, OSError, ValueError, KeyError, AssertionError) as exc:
-            value, last_error = None, exc
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise AssertionError(f"timed out after {within}s waiting for {what}{detail}")
-        time.sleep(every)
+T = TypeVar("T")
+NOT_YET = (httpx.HTTPError, OSError, ValueError, KeyError, AssertionError)
+"""What a world still starting answers with instead of the awaited state."""
+
+
+def wait_for(condition: Callable[[], T | None], *, within: float, what: str, every: float = 0.1) -> T:
+    """:func:`tests.fixtures.waiting.wait_for`, where a world still starting (a refused
+    connection, a half-written file, an answer without the field yet) counts as "not yet"."""
+    return waiting.wait_for(condition, within=within, what=what, every=every, tolerate=NOT_YET)
 
 
 def free_port() -> int:
