@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from benchmarks import edge
 
-from tests.component.test_haproxy_world import require_haproxy
+from tests.fixtures.haproxy_world import require_haproxy
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = (

@@ -35,7 +35,7 @@ from tests.component.test_edge_world import (
     service_config,
     wait_served_by,
 )
-from tests.component.test_haproxy_world import request
+from tests.fixtures.haproxy_world import request
 from tests.fixtures.waiting import wait_for
 
 INTERVAL = MONITOR["interval"]

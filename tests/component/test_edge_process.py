@@ -30,8 +30,8 @@ from tests.component.test_edge_world import (
     served_by,
     service_config,
 )
-from tests.component.test_haproxy_world import request
 from tests.conftest import EXAMPLES
+from tests.fixtures.haproxy_world import request
 from tests.fixtures.waiting import wait_for
 
 RUN_EDGE = "from taxiway.cli.edge_commands import edge; edge()"

@@ -38,7 +38,7 @@ from taxiway.edge import app
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import layout, process, rtt
-from tests.component.test_haproxy_world import CuttableServer, Reply, World, request, world
+from tests.fixtures.haproxy_world import CuttableServer, Reply, World, request, world
 from tests.fixtures.waiting import wait_for
 
 LOCAL = "127.0.0.1"

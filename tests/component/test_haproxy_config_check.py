@@ -14,7 +14,7 @@ import pytest
 
 from taxiway.haproxy import config, layout, process
 from taxiway.haproxy.errors import ConfigRejected
-from tests.component.test_haproxy_world import world
+from tests.fixtures.haproxy_world import world
 
 LOCAL = "127.0.0.1"
 

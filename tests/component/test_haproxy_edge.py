@@ -20,7 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway.haproxy import config, process, rtt
-from tests.component.test_haproxy_world import Reply, World, free_port, request, world
+from tests.fixtures.haproxy_world import Reply, World, free_port, request, world
 from tests.fixtures.waiting import wait_for
 
 LOCAL = "127.0.0.1"

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway.haproxy import config, membership, process, rtt
 from taxiway.haproxy.errors import ServerBusy
-from tests.component.test_haproxy_world import Origin, Reply, World, free_port, request, world
+from tests.fixtures.haproxy_world import Origin, Reply, World, free_port, request, world
 from tests.fixtures.waiting import wait_for
 
 LOCAL = "127.0.0.1"

@@ -31,10 +31,10 @@ from taxiway.errors import ConfigurationError
 from taxiway.haproxy import process as haproxy_process
 from taxiway.haproxy import tokens
 from taxiway.satellite import ingress
-from tests.component.test_haproxy_world import Reply, request, require_haproxy
 from tests.component.test_satellite import ControlPlane, Satellites, hello_files
 from tests.component.test_satellite_local import Region as SatelliteProcess
 from tests.component.test_satellite_local import hello_artifact, satellite_world
+from tests.fixtures.haproxy_world import Reply, request, require_haproxy
 from tests.fixtures.waiting import wait_for
 
 HOST = "hello.taxiway.test"
