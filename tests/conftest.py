@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores", "tests.fixtures.api_server"]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

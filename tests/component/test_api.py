@@ -4,85 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
-import socket
-import tarfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from taxiway.plan import retention
-from taxiway.server import app as server_app
-from taxiway.spec import platform
-from taxiway.store.sql import SqlStore
-from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
-
-
-@dataclass
-class Api:
-    url: str
-    tokens: dict[str, str]
-    store: SqlStore
-    app: Any
-
-    def call(self, method: str, path: str, who: str | None, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
-
-
-def _hello_files(root: Path = EXAMPLES / "hello" / ".taxiway") -> dict[str, str]:
-    return {p.name: p.read_text() for p in root.iterdir() if p.suffix == ".yaml"}
-
-
-@pytest.fixture
-def api(store_url: str) -> Iterator[Api]:
-    with serve(store_url) as served:
-        yield served
-
-
-@contextmanager
-def serve(store_url: str, policy: retention.Policy = retention.DEFAULT_POLICY) -> Iterator[Api]:
-    """A control plane over a real socket on ``store_url``, with a token of each kind."""
-    topology = platform.load_topology(EXAMPLES / "topology.yaml")
-    inventory = platform.load_inventory(EXAMPLES / "inventory.yaml", topology)
-    store = SqlStore.open(store_url)
-    server_app.sync_platform(store, topology, inventory, "test")
-    tokens = {
-        "admin": store.create_token("root", "admin", "test"),
-        "owner": store.create_token("hello-ci", "owner", "test", services=["hello"]),
-        "stranger": store.create_token("other-ci", "owner", "test", services=["other"]),
-        "us": store.create_token("sat-us", "satellite", "test", region="us-east1"),
-        "eu": store.create_token("sat-eu", "satellite", "test", region="europe-west1"),
-        "iad": store.create_token("edge-iad", "edge", "test", region="iad"),
-    }
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = server_app.create_app(store, topology, inventory, policy=policy)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "API server did not start"
-        time.sleep(0.01)
-    try:
-        yield Api(f"http://127.0.0.1:{port}", tokens, store, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        store.close()
+from tests.conftest import EXAMPLE_SERVICES
+from tests.fixtures.api_server import Api, hello_files, tarball
 
 
 class ParkedPoll:
@@ -189,7 +120,7 @@ def test_every_route_is_scoped(api: Api, method: str, path: str, body: Any) -> N
 
 
 def test_deploy_publishes_to_satellites_and_stale_writes_conflict(api: Api) -> None:
-    created = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": _hello_files()})
+    created = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": hello_files()})
     assert created.status_code == 201, created.text
     number = created.json()["number"]
     first = api.call("GET", "/v1/regions/us-east1/definitions", "us")
@@ -225,7 +156,7 @@ def test_deploy_publishes_to_satellites_and_stale_writes_conflict(api: Api) -> N
 
 
 def test_bad_manifest_is_rejected_with_locations_and_nothing_stored(api: Api) -> None:
-    files = _hello_files()
+    files = hello_files()
     files["service.yaml"] = files["service.yaml"].replace("asia-northeast3]", "mars-north1]")
     response = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": files})
     assert response.status_code == 422
@@ -243,20 +174,10 @@ def test_bad_manifest_is_rejected_with_locations_and_nothing_stored(api: Api) ->
 
 
 def test_uploads_cannot_name_paths(api: Api) -> None:
-    files = {"service.yaml": _hello_files()["service.yaml"], "../../etc/passwd.yaml": "x: 1"}
+    files = {"service.yaml": hello_files()["service.yaml"], "../../etc/passwd.yaml": "x: 1"}
     response = api.call("POST", "/v1/services/hello/revisions", "owner", json={"files": files})
     assert response.status_code == 422
     assert "unexpected file name" in response.text
-
-
-def _tarball(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def _deploy(api: Api, body: dict[str, Any]) -> int:
@@ -274,7 +195,7 @@ def _deploy(api: Api, body: dict[str, Any]) -> int:
 
 
 def test_secrets_are_sealed_at_rest_and_revealed_only_to_the_region(api: Api) -> None:
-    _deploy(api, {"files": _hello_files()})
+    _deploy(api, {"files": hello_files()})
     stored = json.dumps(api.store.revisions("hello")[0].definitions)
     assert "not-a-real-token" not in stored, "a secret value reached the store in plain text"
     assert '"sealed"' in stored
@@ -293,11 +214,11 @@ def test_secrets_are_sealed_at_rest_and_revealed_only_to_the_region(api: Api) ->
 
 
 def test_artifacts_are_stored_once_and_read_only_by_who_may(api: Api) -> None:
-    data = _tarball({"app.py": b"print('hi')\n"})
+    data = tarball({"app.py": b"print('hi')\n"})
     artifact = {"format": "tar.gz", "data": base64.b64encode(data).decode()}
-    number = _deploy(api, {"files": _hello_files(), "artifact": artifact})
+    number = _deploy(api, {"files": hello_files(), "artifact": artifact})
     again = api.call(
-        "POST", "/v1/services/hello/revisions", "owner", json={"files": _hello_files(), "artifact": artifact}
+        "POST", "/v1/services/hello/revisions", "owner", json={"files": hello_files(), "artifact": artifact}
     )
     assert again.json()["number"] == number, "the same files and artifact are the same revision"
     digest = again.json()["artifact"]
@@ -311,7 +232,7 @@ def test_artifacts_are_stored_once_and_read_only_by_who_may(api: Api) -> None:
             assert response.content == data
     broken = {"format": "tar.gz", "data": base64.b64encode(b"not gzip").decode()}
     refused = api.call(
-        "POST", "/v1/services/hello/revisions", "owner", json={"files": _hello_files(), "artifact": broken}
+        "POST", "/v1/services/hello/revisions", "owner", json={"files": hello_files(), "artifact": broken}
     )
     assert refused.status_code == 400
     assert "gzip" in refused.json()["detail"]
@@ -351,7 +272,7 @@ def test_heartbeats_carry_the_satellite_api(api: Api) -> None:
 
 def test_each_pop_gets_the_global_load_balancing_config_and_its_changes(api: Api) -> None:
     assert api.call("GET", "/v1/pops/iad/config", "iad").json()["services"] == []
-    _deploy(api, {"files": _hello_files()})
+    _deploy(api, {"files": hello_files()})
     for region, port in (("us-east1", 8101), ("europe-west1", 8102)):
         body = {"cursor": 1, "ingress": f"http://127.0.0.1:{port}", "reports": []}
         who = {"us-east1": "us", "europe-west1": "eu"}[region]
@@ -504,7 +425,7 @@ def test_a_bug_is_answered_as_a_problem_without_its_traceback(api: Api) -> None:
 def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:
     files = {
         name: text.replace("name: hello", "name: httpbin").replace("owner: team-hello", "owner: team-web")
-        for name, text in _hello_files().items()
+        for name, text in hello_files().items()
     }
     unknown = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
     assert unknown.status_code == 404
@@ -542,7 +463,7 @@ def test_services_registered_through_the_api_deploy_at_once(api: Api) -> None:
         json={"entry": {**{k: v for k, v in entry.items() if k != "name"}, "regions": ["us-east1"]}},
     )
     assert narrowed.status_code == 200, narrowed.text
-    refused = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": _hello_files()})
+    refused = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": hello_files()})
     assert refused.status_code == 422, "the manifest names the wrong service"
     outside = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
     assert outside.status_code == 422
@@ -553,7 +474,7 @@ def test_deleting_a_service_needs_its_definitions_removed(api: Api) -> None:
     regions = ["us-east1", "europe-west1", "asia-northeast3"]
     entry = {"name": "httpbin", "owners": ["team-hello"], "regions": regions, "global_load_balancing": True}
     assert api.call("POST", "/v1/inventory/services", "admin", json=entry).status_code == 201
-    files = {n: t.replace("name: hello", "name: httpbin") for n, t in _hello_files().items()}
+    files = {n: t.replace("name: hello", "name: httpbin") for n, t in hello_files().items()}
     created = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
     assert created.status_code == 201, created.text
     pointed = api.call(

@@ -1,6 +1,6 @@
 """Bodies are read only from authenticated callers, and never past their bound.
 
-Against the real API over a real socket (the ``api`` fixture of test_api.py): requests
+Against the real API over a real socket (the ``api`` fixture of tests/fixtures/api_server.py): requests
 are written by hand on a raw connection, so a test can promise a body it never sends and
 see the server answer without waiting for it.
 """
@@ -15,11 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from taxiway.server import guard
-from tests.component import test_api
-from tests.component.test_api import Api
 from tests.conftest import EXAMPLES
+from tests.fixtures.api_server import Api
 
-api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
 HUGE = 200 * 1024 * 1024
 
 

@@ -7,17 +7,16 @@ import random
 from typing import Any
 
 from taxiway.plan import retention
-from tests.component import test_api
-from tests.component.test_api import Api, _hello_files, _tarball
+from tests.fixtures.api_server import Api, hello_files, serve, tarball
 
 KIB = 1024
 POLICY = retention.Policy(keep_newest=3, quota_bytes=200 * KIB)
 
 
 def body(seed: int, size: int = 60 * KIB) -> dict[str, Any]:
-    data = _tarball({"app/blob.bin": random.Random(seed).randbytes(size)})
+    data = tarball({"app/blob.bin": random.Random(seed).randbytes(size)})
     return {
-        "files": _hello_files(),
+        "files": hello_files(),
         "artifact": {"format": "tar.gz", "data": base64.b64encode(data).decode()},
     }
 
@@ -42,7 +41,7 @@ def point(api: Api, number: int, version: int) -> None:
 
 
 def test_a_service_filled_past_its_quota_is_refused_and_keeps_what_it_runs(store_url: str) -> None:
-    with test_api.serve(store_url, POLICY) as api:
+    with serve(store_url, POLICY) as api:
         numbers = []
         for seed in range(1, 7):
             created = api.call("POST", "/v1/services/hello/revisions", "owner", json=body(seed))

@@ -15,10 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from taxiway.store.tables import revisions, secrets
-from tests.component import test_api
-from tests.component.test_api import Api, _hello_files
-
-api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
+from tests.fixtures.api_server import Api, hello_files
 
 VALUE = "s3cr3t-value-4a7f9c"
 PATH = "/v1/services/hello/environments/production/secrets/DB_PASSWORD"
@@ -30,7 +27,7 @@ SECRET_ROUTES = [
 
 
 def files_naming(*names: str) -> dict[str, str]:
-    files = _hello_files()
+    files = hello_files()
     text = files["service.yaml"]
     assert "  probes:\n" in text
     files["service.yaml"] = text.replace("  probes:\n", f"  secrets: [{', '.join(names)}]\n  probes:\n", 1)
@@ -170,7 +167,7 @@ def test_an_upload_for_an_environment_missing_a_secret_stores_nothing(api: Api) 
     )
     assert api.store.revisions("hello") == []
     staging = api.call(
-        "POST", "/v1/services/hello/revisions?environment=staging", "owner", json={"files": _hello_files()}
+        "POST", "/v1/services/hello/revisions?environment=staging", "owner", json={"files": hello_files()}
     )
     assert staging.status_code == 201, "a manifest naming no secret needs none"
 
@@ -209,7 +206,7 @@ def test_equal_values_in_two_services_show_different_digests(api: Api) -> None:
 
 
 def test_no_answer_carries_a_bare_digest_of_a_manifest_secret(api: Api) -> None:
-    number = create(api, _hello_files())
+    number = create(api, hello_files())
     assert point(api, number).status_code == 200
     revision = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner")
     shown = revision.json()["definitions"]["production"]["us-east1"]["spec"]["env"]["API_TOKEN"]
@@ -243,7 +240,7 @@ def _content_digest_with_bare_secrets(api: Api, number: int) -> str:
 
 
 def test_a_revision_stored_with_bare_digests_is_shown_keyed_and_still_runs(api: Api) -> None:
-    number = create(api, _hello_files())
+    number = create(api, hello_files())
     keyed = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner").json()
     # What an older control plane stored: the same sealed value, its bare digest beside it.
     with api.store.engine.begin() as c:
@@ -265,7 +262,7 @@ DIGESTS = "/v1/services/hello/environments/production/secret-digests"
 
 
 def test_the_control_plane_keys_a_clients_values_for_its_own_service_only(api: Api) -> None:
-    number = create(api, _hello_files())
+    number = create(api, hello_files())
     stored = api.call("GET", f"/v1/services/hello/revisions/{number}", "owner").json()
     expected = stored["definitions"]["production"]["us-east1"]["spec"]["env"]["API_TOKEN"]["digest"]
     body = {"values": [{"name": "API_TOKEN", "value": MANIFEST_VALUE}, {"name": "API_TOKEN", "value": "x"}]}

@@ -15,10 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from taxiway.store.tables import heartbeats, pop_statuses, statuses
-from tests.component import test_api
-from tests.component.test_api import Api
-
-api = test_api.api  # the fixture: a control plane over a real socket, on SQLite and PostgreSQL
+from tests.fixtures.api_server import Api
 
 REFUSED = [
     ({"name": "ci", "scope": "owner"}, "services", "at least one service of the inventory"),
