@@ -6,7 +6,6 @@ import contextlib
 import datetime
 import hashlib
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,14 +15,6 @@ from alembic import command
 from taxiway.errors import Conflict, NotFound
 from taxiway.store import migrate, records
 from taxiway.store.sql import SqlStore, engine_for
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    opened = SqlStore.open(store_url)
-    opened.sync_services({"hello": {"owners": ["team-hello"]}}, actor="admin")
-    yield opened
-    opened.close()
 
 
 def _definitions(*regions: str, tag: str = "v1") -> dict[str, dict[str, Any]]:

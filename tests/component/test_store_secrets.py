@@ -10,9 +10,6 @@ import sqlalchemy as sa
 from taxiway.errors import NotFound, ValidationFailed
 from taxiway.store.sql import SqlStore
 from taxiway.store.tables import secrets
-from tests.component import test_store
-
-store = test_store.store  # the fixture: a store with service hello, on SQLite and PostgreSQL
 
 
 def definition(region: str, *names: str) -> dict[str, Any]:
