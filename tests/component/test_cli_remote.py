@@ -28,13 +28,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from taxiway.cli import main as cli
 from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore, utc_now
 from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
+from tests.fixtures.api_server import ThreadedServer
 from tests.fixtures.waiting import wait_for
 
 HELLO = EXAMPLES / "hello"
@@ -108,27 +108,6 @@ class World:
         self.call("PUT", f"/v1/regions/{region}/status", region, json=batch)
 
 
-def serve(app: Any) -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app on a free loopback port in a thread; answer its URL and a stopper."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop
-
-
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     topology = platform.load_topology(EXAMPLES / "topology.yaml")
@@ -143,7 +122,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         **{r: store.create_token(f"sat-{r}", "satellite", "test", region=r) for r in REGIONS},
     }
     recorder = Recorder(server_app.create_app(store, topology, inventory))
-    url, stop = serve(recorder)
+    server = ThreadedServer(recorder).start()
+    url = server.url
     for name in ("TAXIWAY_TOKEN_FILE", "TAXIWAY_TOPOLOGY", "TAXIWAY_INVENTORY", "XDG_STATE_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TAXIWAY_CONFIG", str(tmp_path / "no-config.yaml"))
@@ -151,7 +131,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("TAXIWAY_URL", url)
     monkeypatch.setenv("TAXIWAY_TOKEN", tokens["owner"])
     yield World(url, tokens, store, recorder, clock)
-    stop()
+    server.stop()
     store.close()
 
 
@@ -633,7 +613,8 @@ def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
     satellite = fake_satellite(
         world.tokens["owner"], ["hello-production-r1-0 | 2026-12-01T09:10:11.123Z listening on 41234"]
     )
-    api, stop = serve(satellite)
+    fake = ThreadedServer(satellite).start()
+    api = fake.url
     try:
         world.report("us-east1", 1, "ready", api=api)
         world.report("europe-west1", 1, "ready")  # no API address: a warning, not a failure
@@ -654,7 +635,7 @@ def test_logs_prefix_each_line_with_its_region_and_warn_about_silent_ones(
         )
         assert "follow=true" in satellite.asked[-1]["query"]
     finally:
-        stop()
+        fake.stop()
 
 
 def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
@@ -669,7 +650,8 @@ def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
         f"hello-production-r1-0 | {stamp} Traceback (most recent call last):",
     ]
     satellite = fake_satellite(world.tokens["owner"], lines)
-    api, stop = serve(satellite)
+    fake = ThreadedServer(satellite).start()
+    api = fake.url
     try:
         world.report("us-east1", 1, "ready", api=api)
         quiet = taxiway(capsys, "logs", "hello", "--since", "5m")
@@ -699,7 +681,7 @@ def test_logs_leave_out_checks_unless_all_and_ask_for_lines_since(
         assert bad.code == 2
         assert "RFC 3339" in bad.err
     finally:
-        stop()
+        fake.stop()
 
 
 def endless_satellite(line: str) -> Any:
@@ -718,7 +700,8 @@ def endless_satellite(line: str) -> Any:
 
 
 def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
-    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
+    fake = ThreadedServer(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick")).start()
+    api = fake.url
     try:
         world.report("us-east1", 1, "ready", api=api)
         follower = subprocess.Popen(
@@ -742,11 +725,12 @@ def test_logs_follow_streams_until_ctrl_c_then_exits_0(world: World) -> None:
         assert follower.returncode == 0, errors
         assert "Traceback" not in errors
     finally:
-        stop()
+        fake.stop()
 
 
 def test_ctrl_c_in_any_command_is_a_message_and_exit_130(world: World) -> None:
-    api, stop = serve(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick"))
+    fake = ThreadedServer(endless_satellite("hello-production-r1-0 | 2026-12-01T09:10:11.123Z tick")).start()
+    api = fake.url
     try:
         world.report("us-east1", 1, "ready", api=api)
         code, _, errors = interrupt_once_it_polls(world, "logs", "hello")  # a satellite that never ends
@@ -754,7 +738,7 @@ def test_ctrl_c_in_any_command_is_a_message_and_exit_130(world: World) -> None:
         assert "interrupted" in errors
         assert "Traceback" not in errors
     finally:
-        stop()
+        fake.stop()
 
 
 def test_logs_from_unreachable_satellites_fail_clearly(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from taxiway.runtime import driver, fake
 from taxiway.satellite import app, runtimes
@@ -32,6 +30,7 @@ from taxiway.server import app as server_app
 from taxiway.spec import platform, topology
 from taxiway.store.sql import SqlStore
 from tests.conftest import EXAMPLES
+from tests.fixtures.api_server import ThreadedServer
 from tests.fixtures.waiting import wait_for
 
 TOPOLOGY = platform.load_topology(EXAMPLES / "topology.yaml")
@@ -52,9 +51,7 @@ class ControlPlane:
     sealer: Sealer = field(default_factory=Sealer.generate)
     port: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
-    _socket: socket.socket | None = None
+    _server: ThreadedServer | None = None
     _store: SqlStore | None = None
 
     @property
@@ -72,26 +69,15 @@ class ControlPlane:
                 "us-east1": store.create_token("sat-us", "satellite", "test", region="us-east1"),
                 "europe-west1": store.create_token("sat-eu", "satellite", "test", region="europe-west1"),
             }
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port again after a stop
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
         application = server_app.create_app(store, TOPOLOGY, INVENTORY, sealer=self.sealer)
-        server = uvicorn.Server(uvicorn.Config(application, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        wait_for(lambda: server.started, within=10, what="the control plane to start")
-        self._server, self._thread, self._socket, self._store = server, thread, sock, store
+        self._server = ThreadedServer(application, self.port).start()
+        self.port = self._server.port
+        self._store = store
 
     def stop(self) -> None:
         assert self._server is not None
-        assert self._thread is not None
-        assert self._socket is not None
         assert self._store is not None
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        assert not self._thread.is_alive(), "the control plane did not stop"
-        self._socket.close()
+        self._server.stop()
         self._store.close()
         self._server = None
 
