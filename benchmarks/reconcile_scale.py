@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make `taxiway` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from taxiway.runtime import driver, fake
-from taxiway.satellite import artifacts, feed, localstore, reconciler
+from taxiway.satellite import artifacts, feed, localstore, reconcile_loop
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
 from taxiway.spec import topology
@@ -118,7 +118,7 @@ def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str,
         store = localstore.LocalStore(settings.database, Sealer.from_file(settings.key_file, create=True))
         fake_driver = fake.FakeDriver(time.monotonic, record_calls=False)
         cache = artifacts.ArtifactCache(settings.artifacts_dir)
-        loop = reconciler.Reconciler(settings, make_region(total), fake_driver, store, cache)
+        loop = reconcile_loop.Reconciler(settings, make_region(total), fake_driver, store, cache)
 
         items = tuple(
             feed.Item(name, ENVIRONMENT, 1, index + 1, None, definition(name, 1, instances))

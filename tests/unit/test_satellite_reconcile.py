@@ -14,7 +14,7 @@ import pytest
 
 from taxiway.plan import regional
 from taxiway.runtime import driver, fake, supervision
-from taxiway.satellite import executor, log_excerpt, reconcile, report
+from taxiway.satellite import executor, log_excerpt, reconcile, status_report
 from taxiway.spec import topology
 
 SERVICE_DIR = Path("/srv/services/hello")
@@ -121,7 +121,7 @@ class World:
     def status(self, key: reconcile.Key = KEY) -> dict[str, Any]:
         assert self.last is not None
         tracks = {i: self.executor.supervisor.track(i) for i in self.executor.managed}
-        reports = report.build(
+        reports = status_report.build(
             self.desired,
             self.last.plan,
             self.last.observed,

@@ -18,7 +18,7 @@ import pytest
 from taxiway.haproxy import answers, config, membership
 from taxiway.haproxy.errors import ReloadRejected, RuntimeApiUnavailable
 from taxiway.runtime import driver, supervision
-from taxiway.satellite import executor, reconcile, report, rotation
+from taxiway.satellite import executor, reconcile, rotation, status_report
 from taxiway.spec import topology
 from tests.unit.test_satellite_reconcile import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
 
@@ -129,7 +129,7 @@ class IngressWorld(World):
     def status(self, key: reconcile.Key = KEY) -> dict[str, Any]:
         assert self.last is not None
         tracks = {i: self.executor.supervisor.track(i) for i in self.executor.managed}
-        reports = report.build(
+        reports = status_report.build(
             self.desired,
             self.last.plan,
             self.last.observed,
@@ -178,7 +178,7 @@ def test_a_rollout_drains_the_old_revision_and_stops_it_only_once_its_sessions_e
     world.step()  # r2 serves at the ingress: r1 drains
     assert world.ingress.members() == {**serving(*ids(2, 2)), **dict.fromkeys(ids(1, 2), "draining")}
     assert stops(world) == [], "nothing stops while it is a server of the ingress"
-    assert world.rotation_of("hello-production-r1-0") == (False, report.DRAINING)
+    assert world.rotation_of("hello-production-r1-0") == (False, status_report.DRAINING)
     assert world.rotation_of("hello-production-r2-0") == (True, None)
 
     world.step()  # r1-1 has no session left: removed from the ingress, then stopped

@@ -8,7 +8,7 @@ library.
 
 * :mod:`~taxiway.haproxy.config` — what to serve (ingress or edge) as data, rendered to
   config text; pure. :mod:`~taxiway.haproxy.tokens` keeps every value inert in it.
-* :mod:`~taxiway.haproxy.runtime` — the runtime API over the stats socket, typed;
+* :mod:`~taxiway.haproxy.runtime_api` — the runtime API over the stats socket, typed;
   :mod:`~taxiway.haproxy.answers` parses what it returns (pure).
 * :mod:`~taxiway.haproxy.membership` — instances in and out of an ingress backend with
   drain, planned purely and applied through the runtime API.

@@ -6,7 +6,7 @@ local store (only the entries that changed), asks :func:`taxiway.satellite.recon
 what to do, has the :mod:`~taxiway.satellite.executor` converge the region ingress (its
 :class:`~taxiway.satellite.rotation.Gate`, when the satellite runs one) and tell the
 supervisor (which starts, restarts with backoff and replaces instances through the runtime
-driver), and builds the status reports (:mod:`taxiway.satellite.report`) that the
+driver), and builds the status reports (:mod:`taxiway.satellite.status_report`) that the
 reporter sends.
 
 A step that fails (a driver error, a bug) is logged and tried again on the next tick;
@@ -32,8 +32,8 @@ from taxiway.satellite import (
     localstore,
     log_excerpt,
     reconcile,
-    report,
     rotation,
+    status_report,
 )
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
@@ -51,7 +51,7 @@ class Snapshot:
 
     cursor: int
     reports: list[dict[str, Any]]
-    """Without ``observed_at``: :func:`taxiway.satellite.report.stamped` adds it when sent."""
+    """Without ``observed_at``: :func:`taxiway.satellite.status_report.stamped` adds it when sent."""
     fingerprint: tuple[str, ...]
     """What the reports say; equal fingerprints need no early status PUT."""
     instances: tuple[driver.Instance, ...]
@@ -96,7 +96,7 @@ class Reconciler:
         self._pending_all = True
         self._dirty = True
         self._wake = threading.Event()
-        self._reports = report.ReportBuilder(settings.instance_host)
+        self._reports = status_report.ReportBuilder(settings.instance_host)
 
     # -- being told about changes ------------------------------------------------------
 
