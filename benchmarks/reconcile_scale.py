@@ -37,7 +37,8 @@ from typing import Any, TypeVar
 if __package__ in (None, ""):  # run as a script: make `taxiway` importable from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from taxiway.runtime import driver, fake
+from taxiway.plan.region import instance_spec
+from taxiway.runtime import fake
 from taxiway.satellite import artifacts, feed, localstore, reconcile_loop
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
@@ -97,7 +98,7 @@ def timed(what: Callable[[], T]) -> tuple[T, float]:
 
 
 def running(fake_driver: fake.FakeDriver) -> int:
-    return sum(1 for i in fake_driver.list() if i.state is driver.InstanceState.RUNNING)
+    return sum(1 for i in fake_driver.list() if i.state is instance_spec.InstanceState.RUNNING)
 
 
 def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str, float]:

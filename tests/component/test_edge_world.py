@@ -37,7 +37,8 @@ from urllib.parse import parse_qs, urlsplit
 from taxiway.edge import app
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import layout, process, rtt
+from taxiway.haproxy import layout, process
+from taxiway.plan.edge import rtt
 from tests.component.test_haproxy_world import CuttableServer, Reply, World, request, wait_for, world
 
 LOCAL = "127.0.0.1"

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taxiway.haproxy import config, membership, process, rtt
+from taxiway.haproxy import config, membership, process
 from taxiway.haproxy.errors import ServerBusy
+from taxiway.plan.edge import rtt
 from tests.component.test_haproxy_world import Origin, Reply, World, free_port, request, wait_for, world
 
 LOCAL = "127.0.0.1"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-from taxiway.edge import popconfig, status_report, steering
-from taxiway.haproxy import answers, config, rtt
+from taxiway.edge import popconfig, status_report
+from taxiway.haproxy import answers, config
+from taxiway.plan.edge import rtt, steering
 
 FAILOVER = ("us-east1", "europe-west1", "asia-northeast3")
 # What a PoP in Frankfurt might measure through its checks, in ms.

@@ -7,7 +7,7 @@ config — :meth:`Controller.step`:
 
 1. reads ``show stat`` (one runtime API call) and groups the server rows by service;
 2. folds due check durations into each service's RTT estimates and orders its pools
-   (:func:`taxiway.edge.steering.step`);
+   (:func:`taxiway.plan.edge.steering.step`);
 3. renders the HAProxy config (:mod:`taxiway.edge.translate`) and, if the text differs from
    what runs or HAProxy is not running, applies it: ``haproxy -c``, then start or hitless
    reload (:meth:`taxiway.haproxy.process.Haproxy.apply`);
@@ -32,11 +32,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from taxiway.edge import listeners, popconfig, status_report, steering, translate
+from taxiway.edge import listeners, popconfig, status_report, translate
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import answers, config, process, rtt
+from taxiway.haproxy import answers, config, process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
+from taxiway.plan.edge import rtt, steering
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ restored it from the server-state file (``L7OK``, duration 0) until the new work
 check of that pool, and a duration of 0 is not a measurement. HAProxy runs every
 server's first check within the shortest ``inter`` of the worker's start, and it ends
 within the check timeout; until that much time (plus this margin) has passed, only rows
-that prove a real check are sampled (:func:`taxiway.edge.steering.measured`). A PoP that
+that prove a real check are sampled (:func:`taxiway.plan.edge.steering.measured`). A PoP that
 adopts a running HAProxy waits the same: it cannot tell how recently that one reloaded."""
 MIN_TICK_SECONDS = 0.05
 MAX_TICK_SECONDS = 1.0

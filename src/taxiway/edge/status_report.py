@@ -23,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.edge import popconfig, steering
-from taxiway.haproxy import answers, rtt
+from taxiway.edge import popconfig
+from taxiway.haproxy import answers
+from taxiway.plan.edge import rtt, steering
 
 NO_INGRESS = "no ingress"
 NOT_RUNNING = "no haproxy"

@@ -1,4 +1,4 @@
-"""HAProxy as Taxiway's data plane: config rendering, runtime API, process control, steering.
+"""HAProxy as Taxiway's data plane: config rendering, runtime API, process control.
 
 Python is never in the request path: region ingresses (run by each satellite) and edge
 PoPs (run by ``taxiway edge``) are HAProxy 2.6 processes, and this package is how Taxiway
@@ -14,6 +14,7 @@ library.
   drain, planned purely and applied through the runtime API.
 * :mod:`~taxiway.haproxy.process` — check, start, hitless reload (keeping server state)
   and stop of a master-worker HAProxy under a :mod:`~taxiway.haproxy.layout`.
-* :mod:`~taxiway.haproxy.rtt` — ``dynamic_latency`` pool order from measured check
-  durations; pure.
+
+The ``dynamic_latency`` pool order from measured check durations is a decision, not I/O:
+:mod:`taxiway.plan.edge.rtt`.
 """
