@@ -37,8 +37,9 @@ from typing import Any, TypeVar
 if __package__ in (None, ""):  # run as a script: make `taxiway` importable from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from taxiway.runtime import driver, fake
-from taxiway.satellite import artifacts, feed, localstore, reconciler
+from taxiway.plan.region import instance_spec
+from taxiway.runtime import fake
+from taxiway.satellite import artifacts, feed, localstore, reconcile_loop
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
 from taxiway.spec import topology
@@ -97,7 +98,7 @@ def timed(what: Callable[[], T]) -> tuple[T, float]:
 
 
 def running(fake_driver: fake.FakeDriver) -> int:
-    return sum(1 for i in fake_driver.list() if i.state is driver.InstanceState.RUNNING)
+    return sum(1 for i in fake_driver.list() if i.state is instance_spec.InstanceState.RUNNING)
 
 
 def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str, float]:
@@ -118,7 +119,7 @@ def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str,
         store = localstore.LocalStore(settings.database, Sealer.from_file(settings.key_file, create=True))
         fake_driver = fake.FakeDriver(time.monotonic, record_calls=False)
         cache = artifacts.ArtifactCache(settings.artifacts_dir)
-        loop = reconciler.Reconciler(settings, make_region(total), fake_driver, store, cache)
+        loop = reconcile_loop.Reconciler(settings, make_region(total), fake_driver, store, cache)
 
         items = tuple(
             feed.Item(name, ENVIRONMENT, 1, index + 1, None, definition(name, 1, instances))

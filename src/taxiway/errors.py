@@ -4,15 +4,39 @@ Every error Taxiway raises on purpose descends from :class:`TaxiwayError`; adapt
 third-party libraries translate their errors into this tree with ``raise ... from exc``.
 Whether an operation may be retried is part of the type, never of the message::
 
-    TaxiwayError
-    ├── InvalidInput            the user handed in something wrong; retrying won't help
-    │   ├── ValidationFailed    one or more located problems in manifests/topology/inventory
-    │   ├── NotFound            the named object does not exist
-    │   │   └── UnknownService  no such service in the inventory
-    │   ├── Conflict            a write based on a stale version; nothing changed
-    │   └── QuotaExceeded       storing it would put a service over its quota; nothing stored
-    ├── ConfigurationError      the platform setup (paths, settings) is missing or wrong
-    └── TransientError          a dependency is temporarily unavailable; safe to retry
+    TaxiwayError                      (defined here unless a module is named)
+    ├── InvalidInput                  the user handed in something wrong; retrying won't help
+    │   ├── ValidationFailed          one or more located problems in manifests/topology/inventory
+    │   ├── NotFound                  the named object does not exist
+    │   │   └── UnknownService        no such service in the inventory
+    │   ├── Conflict                  a write based on a stale version; nothing changed
+    │   ├── QuotaExceeded             storing it would put a service over its quota; nothing stored
+    │   ├── UnsafeValue               haproxy.errors: a value that is not one inert HAProxy token
+    │   └── ArtifactTooLarge          client.artifact: an artifact over the upload limit
+    ├── ConfigurationError            the platform setup (paths, settings) is missing or wrong
+    │   ├── HaproxyMissing            haproxy.errors: no ``haproxy`` binary on PATH
+    │   └── ConfigRejected            haproxy.errors: ``haproxy -c`` refused a config
+    ├── TransientError (retryable)    a dependency is temporarily unavailable; safe to retry
+    │   ├── Unreachable               client.http: the control plane did not answer, or a 5xx
+    │   ├── RuntimeApiUnavailable     haproxy.errors: the stats socket did not answer
+    │   └── NotUp                     dev.bringup: the dev world did not come up by the deadline
+    ├── AccessDenied                  client.http: the token is missing, unknown, revoked or not allowed
+    ├── ProtocolError                 client.http: an answer not in the documented shape
+    ├── RolloutFailed                 client.waiting: a region reported the revision failed
+    ├── RolloutTimedOut               client.waiting: the deadline passed before every region was ready
+    ├── Unauthorized                  server.problems: no valid bearer token (answered 401)
+    ├── Forbidden                     server.problems: the token may not do this (answered 403)
+    ├── RuntimeFailure                runtime.driver: a driver could not do what it was asked
+    │   ├── InstanceNotFound          no such instance in the driver's state
+    │   ├── InstanceConflict          the id runs already with a different spec
+    │   └── StartFailed (retryable)   the process or pod could not be started
+    ├── RuntimeApiError               haproxy.errors: HAProxy refused a runtime API command
+    │   └── ServerBusy (retryable)    ``del server`` while connections remain
+    ├── ProcessFailed                 haproxy.errors: HAProxy did not start, reload or stop
+    │   └── ReloadRejected            the master refused a new config; old workers serve on
+    ├── ArtifactRejected              satellite.artifacts: not the bytes asked for, or unsafe to extract
+    ├── StoreClosed                   satellite.localstore: the satellite stops; nothing was written
+    └── AlreadyRunning                dev.pidlock: another process holds the dev world's lock
 
 The CLI turns any ``TaxiwayError`` into a clear message and a non-zero exit code; it
 never shows a traceback for one.

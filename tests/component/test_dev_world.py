@@ -29,7 +29,8 @@ from taxiway.dev import children, instances, pidlock, private_file, processes, t
 from taxiway.dev import layout as paths
 from taxiway.dev import supervisor as world_supervisor
 from taxiway.dev.settings import SatelliteTiming, WorldSettings
-from taxiway.runtime import driver, local, process
+from taxiway.plan.region import instance_spec
+from taxiway.runtime import local, process
 from taxiway.spec import manifest
 from tests.conftest import EXAMPLES
 from tests.fixtures.waiting import wait_for
@@ -272,8 +273,8 @@ def test_one_supervisor_per_directory(tmp_path: Path, marked: Marked) -> None:
     assert not pidlock.is_held(layout.pid_file)
 
 
-def hello_spec(marker: str, region: str, instance_id: str) -> driver.InstanceSpec:
-    return driver.InstanceSpec(
+def hello_spec(marker: str, region: str, instance_id: str) -> instance_spec.InstanceSpec:
+    return instance_spec.InstanceSpec(
         instance_id=instance_id,
         service="hello",
         environment="production",

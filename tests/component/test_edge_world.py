@@ -37,7 +37,8 @@ from urllib.parse import parse_qs, urlsplit
 from taxiway.edge import app
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import layout, process, rtt
+from taxiway.haproxy import layout, process
+from taxiway.plan.edge import rtt
 from tests.fixtures.haproxy_world import CuttableServer, Reply, World, request, world
 from tests.fixtures.waiting import wait_for
 

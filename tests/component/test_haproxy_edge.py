@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taxiway.haproxy import config, process, rtt
+from taxiway.haproxy import config, process
+from taxiway.plan.edge import rtt
 from tests.fixtures.haproxy_world import Reply, World, free_port, request, world
 from tests.fixtures.waiting import wait_for
 

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taxiway.haproxy import config, membership, process, rtt
+from taxiway.haproxy import config, membership, process
 from taxiway.haproxy.errors import ServerBusy
+from taxiway.plan.edge import rtt
 from tests.fixtures.haproxy_world import Origin, Reply, World, free_port, request, world
 from tests.fixtures.waiting import wait_for
 

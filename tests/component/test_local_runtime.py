@@ -24,7 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from taxiway.runtime import driver, local, logfile, process, supervision, supervisor
+from taxiway.plan.region import instance_spec, supervision
+from taxiway.runtime import driver, local, logfile, process, supervisor
 from taxiway.spec import manifest
 from tests.conftest import EXAMPLES
 from tests.fixtures.waiting import wait_for
@@ -57,8 +58,8 @@ class World:
         env: dict[str, str] | None = None,
         probes: manifest.Probes = FAST_PROBES,
         grace: float = 5.0,
-    ) -> driver.InstanceSpec:
-        return driver.InstanceSpec(
+    ) -> instance_spec.InstanceSpec:
+        return instance_spec.InstanceSpec(
             instance_id=instance_id,
             service="hello",
             environment="staging",
@@ -121,7 +122,7 @@ def texts(lines: Sequence[str]) -> list[str]:
     return [logfile.unstamped(line) for line in lines]
 
 
-def instance(runtime: driver.RuntimeDriver, instance_id: str) -> driver.Instance:
+def instance(runtime: driver.RuntimeDriver, instance_id: str) -> instance_spec.Instance:
     (found,) = [item for item in runtime.list() if item.instance_id == instance_id]
     return found
 
@@ -131,7 +132,7 @@ def test_instances_become_ready_and_answer_on_their_own_ports(world: World) -> N
     first = runtime.start(world.spec("hello-a"))
     second = runtime.start(world.spec("hello-b"))
     assert first.port != second.port
-    assert first.state is driver.InstanceState.RUNNING
+    assert first.state is instance_spec.InstanceState.RUNNING
 
     for started in (first, second):
         wait_for(functools.partial(ready, runtime, started.instance_id), within=10, what="readiness")
@@ -269,7 +270,7 @@ def test_graceful_stop_sends_sigterm_first(world: World) -> None:
     runtime.stop("hello-a", grace_seconds=5.0, forget=False)
     assert time.monotonic() - begun < 2.0, "SIGTERM ends a well-behaved instance at once"
     stopped = instance(runtime, "hello-a")
-    assert stopped.state is driver.InstanceState.EXITED
+    assert stopped.state is instance_spec.InstanceState.EXITED
     wait_for(lambda: instance(runtime, "hello-a").exit_code is not None, within=5, what="exit record")
     assert instance(runtime, "hello-a").exit_code == -signal.SIGTERM
 
@@ -297,7 +298,7 @@ def test_a_new_driver_adopts_running_instances_and_cleans_up_dead_ones(world: Wo
     running = [first.start(world.spec(name)) for name in ("hello-a", "hello-b")]
     first.start(world.spec("short-lived", (sys.executable, "-c", "pass")))
     wait_for(
-        lambda: instance(first, "short-lived").state is driver.InstanceState.EXITED,
+        lambda: instance(first, "short-lived").state is instance_spec.InstanceState.EXITED,
         within=10,
         what="the short-lived instance to exit",
     )
@@ -359,7 +360,7 @@ from taxiway.spec import manifest
 state_dir, marker, hello = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 runtime = local.LocalDriver(local.LocalSettings(state_dir=state_dir))
 for name in ("hello-a", "hello-b"):
-    started = runtime.start(driver.InstanceSpec(
+    started = runtime.start(instance_spec.InstanceSpec(
         instance_id=name, service="hello", environment="staging", region="us-east1", revision=7,
         datacenter="us-east1-b", node="node-1", argv=(sys.executable, "app.py"), cwd=hello,
         env={"TEST_MARKER": marker},

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver, fake
 from taxiway.satellite import app, runtimes
 from taxiway.satellite.settings import SatelliteSettings
@@ -138,10 +139,10 @@ class RecordingDriver(fake.FakeDriver):
 
     def __init__(self) -> None:
         super().__init__(time.monotonic)
-        self.specs: dict[str, driver.InstanceSpec] = {}
+        self.specs: dict[str, instance_spec.InstanceSpec] = {}
         self._guard = threading.Lock()
 
-    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+    def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
         with self._guard:
             self.specs[spec.instance_id] = spec
             return super().start(spec)
@@ -150,12 +151,12 @@ class RecordingDriver(fake.FakeDriver):
         with self._guard:
             super().stop(instance_id, grace_seconds=grace_seconds, forget=forget)
 
-    def list(self) -> list[driver.Instance]:
+    def list(self) -> list[instance_spec.Instance]:
         with self._guard:
             return super().list()
 
-    def running(self) -> dict[str, driver.Instance]:
-        return {i.instance_id: i for i in self.list() if i.state is driver.InstanceState.RUNNING}
+    def running(self) -> dict[str, instance_spec.Instance]:
+        return {i.instance_id: i for i in self.list() if i.state is instance_spec.InstanceState.RUNNING}
 
 
 FAST = {
@@ -593,7 +594,7 @@ class FailingDriver(RecordingDriver):
         super().__init__()
         self.bad = bad
 
-    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+    def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
         started = super().start(spec)
         if spec.revision != self.bad:
             return started

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from taxiway.plan.region.instance_spec import InstanceSpec
 from taxiway.runtime import fake
-from taxiway.runtime.driver import InstanceSpec
 from taxiway.satellite import access, api, bounded_server, runtimes
 from tests.fixtures.sockets import read_until_closed
 from tests.fixtures.waiting import wait_for

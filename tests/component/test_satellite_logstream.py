@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from taxiway.plan.region.instance_spec import InstanceSpec
 from taxiway.runtime import fake, logfile
-from taxiway.runtime.driver import InstanceSpec
 from taxiway.satellite import logstream
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from taxiway.client import http, nodes, readiness, regions, waiting
+from taxiway.client import http, nodes, regions, waiting
+from taxiway.plan import readiness
 
 REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
 

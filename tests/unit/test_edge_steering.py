@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-from taxiway.edge import popconfig, report, steering
-from taxiway.haproxy import answers, config, rtt
+from taxiway.edge import popconfig, status_report
+from taxiway.haproxy import answers, config
+from taxiway.plan.edge import rtt, steering
 
 FAILOVER = ("us-east1", "europe-west1", "asia-northeast3")
 # What a PoP in Frankfurt might measure through its checks, in ms.
@@ -194,7 +195,7 @@ ESTIMATES = {"europe-west1": rtt.Estimate(4.04, 3), "us-east1": rtt.Estimate(90.
 
 def test_the_report_lists_pools_in_order_with_health_rtt_and_who_serves() -> None:
     seen = {"europe-west1": row("europe-west1", 4), "us-east1": row("us-east1", 90, status="UP 1/2")}
-    body = report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")
+    body = status_report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")
     assert body["serving"] == "europe-west1"
     assert body["via_fallback"] is False
     assert body["pools"] == [
@@ -213,20 +214,22 @@ def test_the_report_lists_pools_in_order_with_health_rtt_and_who_serves() -> Non
 def test_the_next_healthy_pool_serves_and_with_none_the_fallback_does() -> None:
     down = row("europe-west1", 1000, status="DOWN", check="L4CON", code=None)
     seen = {"europe-west1": down, "us-east1": row("us-east1", 90)}
-    assert report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")["serving"] == "us-east1"
+    assert status_report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")["serving"] == "us-east1"
     seen["us-east1"] = row("us-east1", 1000, status="DOWN 1/2", check="L7STS", code=503)
-    body = report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")
+    body = status_report.service_report(SERVICE, ORDER, seen, ESTIMATES, "us-east1")
     assert (body["serving"], body["via_fallback"]) == ("us-east1", True)
     assert [p["serving"] for p in body["pools"]] == [False, True, False]
-    assert report.service_report(SERVICE, ORDER, seen, ESTIMATES, None)["serving"] is None
+    assert status_report.service_report(SERVICE, ORDER, seen, ESTIMATES, None)["serving"] is None
 
 
 def test_the_snapshot_fingerprint_ignores_rtt_drift_but_not_who_serves() -> None:
     seen = {"europe-west1": row("europe-west1", 4), "us-east1": row("us-east1", 90)}
     pop = popconfig.PopConfig("iad", 1, (SERVICE,))
 
-    def snap(estimates: dict[str, rtt.Estimate], rows_now: dict[str, answers.StatRow]) -> report.Snapshot:
-        return report.snapshot(
+    def snap(
+        estimates: dict[str, rtt.Estimate], rows_now: dict[str, answers.StatRow]
+    ) -> status_report.Snapshot:
+        return status_report.snapshot(
             pop,
             {"hello": ORDER},
             {"hello": rows_now},

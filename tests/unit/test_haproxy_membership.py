@@ -6,7 +6,7 @@ import pytest
 
 from taxiway.haproxy import answers, config, membership
 from taxiway.haproxy.errors import ServerBusy
-from taxiway.haproxy.runtime import RuntimeApi, ScriptedTransport
+from taxiway.haproxy.runtime_api import RuntimeApi, ScriptedTransport
 
 READY = answers.AdminState(0)
 DRAIN = answers.AdminState.FORCED_DRAIN

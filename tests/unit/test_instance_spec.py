@@ -8,6 +8,7 @@ import pytest
 
 from taxiway import errors
 from taxiway.plan import regional, secret_digest
+from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver
 from taxiway.spec import manifest
 
@@ -36,7 +37,7 @@ def definition(secret: regional.SecretEnv, working_dir: str | None = "srv") -> r
 
 
 def test_spec_for_resolves_secrets_and_the_working_directory() -> None:
-    spec = driver.spec_for(
+    spec = instance_spec.spec_for(
         definition(secret("s3cret")),
         instance_id="hello-us-east1-0",
         datacenter="us-east1-b",
@@ -55,20 +56,20 @@ def test_spec_for_resolves_secrets_and_the_working_directory() -> None:
 def test_a_secret_without_its_value_is_a_configuration_error() -> None:
     digest_only = regional.SecretEnv(digest=secret("s3cret").digest)
     with pytest.raises(errors.ConfigurationError, match="API_TOKEN"):
-        driver.spec_for(
+        instance_spec.spec_for(
             definition(digest_only), instance_id="a", datacenter="b", node="c", service_dir=Path("/srv/hello")
         )
 
 
 def test_the_digest_changes_with_what_would_run() -> None:
-    base = driver.spec_for(
+    base = instance_spec.spec_for(
         definition(secret("one")),
         instance_id="a",
         datacenter="b",
         node="c",
         service_dir=Path("/"),
     )
-    rotated = driver.spec_for(
+    rotated = instance_spec.spec_for(
         definition(secret("two")),
         instance_id="a",
         datacenter="b",
@@ -77,7 +78,7 @@ def test_the_digest_changes_with_what_would_run() -> None:
     )
     assert (
         base.digest()
-        == driver.spec_for(
+        == instance_spec.spec_for(
             definition(secret("one")),
             instance_id="a",
             datacenter="b",

@@ -17,10 +17,10 @@ import pytest
 
 from taxiway.haproxy import answers, config, membership
 from taxiway.haproxy.errors import ReloadRejected, RuntimeApiUnavailable
-from taxiway.runtime import driver, supervision
-from taxiway.satellite import executor, reconcile, report, rotation
+from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.satellite import executor, rotation, status_report
 from taxiway.spec import topology
-from tests.unit.test_satellite_reconcile import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
+from tests.unit.test_region_reconcile import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
 
 GRACE = 10.0
 HOLD_LIMIT = 20.0
@@ -129,7 +129,7 @@ class IngressWorld(World):
     def status(self, key: reconcile.Key = KEY) -> dict[str, Any]:
         assert self.last is not None
         tracks = {i: self.executor.supervisor.track(i) for i in self.executor.managed}
-        reports = report.build(
+        reports = status_report.build(
             self.desired,
             self.last.plan,
             self.last.observed,
@@ -178,7 +178,7 @@ def test_a_rollout_drains_the_old_revision_and_stops_it_only_once_its_sessions_e
     world.step()  # r2 serves at the ingress: r1 drains
     assert world.ingress.members() == {**serving(*ids(2, 2)), **dict.fromkeys(ids(1, 2), "draining")}
     assert stops(world) == [], "nothing stops while it is a server of the ingress"
-    assert world.rotation_of("hello-production-r1-0") == (False, report.DRAINING)
+    assert world.rotation_of("hello-production-r1-0") == (False, status_report.DRAINING)
     assert world.rotation_of("hello-production-r2-0") == (True, None)
 
     world.step()  # r1-1 has no session left: removed from the ingress, then stopped
@@ -409,18 +409,18 @@ def test_a_backend_outlives_its_service_until_its_last_server_is_gone() -> None:
 @pytest.mark.parametrize(
     ("state", "ready", "address", "wanted"),
     [
-        (driver.InstanceState.RUNNING, True, None, True),
-        (driver.InstanceState.RUNNING, False, None, False),
-        (driver.InstanceState.RUNNING, False, (HOST, 20000), True),
-        (driver.InstanceState.RUNNING, False, (HOST, 29999), False),
-        (driver.InstanceState.EXITED, False, (HOST, 20000), False),
+        (instance_spec.InstanceState.RUNNING, True, None, True),
+        (instance_spec.InstanceState.RUNNING, False, None, False),
+        (instance_spec.InstanceState.RUNNING, False, (HOST, 20000), True),
+        (instance_spec.InstanceState.RUNNING, False, (HOST, 29999), False),
+        (instance_spec.InstanceState.EXITED, False, (HOST, 20000), False),
     ],
     ids=["ready", "not-ready-yet", "admitted-stays", "moved-port", "exited"],
 )
 def test_who_is_wanted(
-    state: driver.InstanceState, ready: bool, address: tuple[str, int] | None, wanted: bool
+    state: instance_spec.InstanceState, ready: bool, address: tuple[str, int] | None, wanted: bool
 ) -> None:
-    instance = driver.Instance(
+    instance = instance_spec.Instance(
         instance_id="hello-production-r1-0",
         service="hello",
         environment="production",
@@ -483,12 +483,12 @@ def test_wanted_servers_carry_the_check_path_of_their_own_revision() -> None:
     observed = world.driver.list()
     members = rotation.wanted(world.desired, observed, frozenset(), {}, HOST)
     paths = {i.name: i.check_path for i in members["hello"]}
-    expected = {i.instance_id: driver.check_path(i_spec.probes) for i, i_spec in _specs(world)}
+    expected = {i.instance_id: instance_spec.check_path(i_spec.probes) for i, i_spec in _specs(world)}
     assert paths == expected
     assert set(paths.values()) == {"/health"}
 
 
-def _specs(world: IngressWorld) -> list[tuple[driver.Instance, driver.InstanceSpec]]:
+def _specs(world: IngressWorld) -> list[tuple[instance_spec.Instance, instance_spec.InstanceSpec]]:
     managed = world.executor.managed
     return [(i, managed[i.instance_id]) for i in world.driver.list() if i.instance_id in managed]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from taxiway.plan import regional
-from taxiway.satellite import reconcile
-from tests.unit.test_satellite_reconcile import KEY, SERVICE_DIR, World, definition, stops
+from taxiway.plan.region import reconcile
+from tests.unit.test_region_reconcile import KEY, SERVICE_DIR, World, definition, stops
 
 
 def with_secret(value: str | None, revision: int = 1) -> regional.RegionalDefinition:

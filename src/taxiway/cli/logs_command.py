@@ -19,9 +19,10 @@ import click
 from rich.markup import escape
 
 from taxiway.cli import consoles, remote
-from taxiway.client import desired, log_lines, logs, readiness
+from taxiway.client import desired, log_lines, logs
 from taxiway.client import regions as region_list
 from taxiway.errors import NotFound, TaxiwayError
+from taxiway.plan import readiness
 from taxiway.runtime import logfile
 
 err = consoles.stderr()

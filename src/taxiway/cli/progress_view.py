@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from taxiway.cli import table_view
-from taxiway.client import readiness
+from taxiway.plan import readiness
 
 _STYLE = {"ready": "green", "failed": "bold red", "progressing": "yellow", "waiting": "dim"}
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from taxiway.client import http
 from taxiway.errors import TaxiwayError
-from taxiway.runtime import supervision
+from taxiway.plan.region import supervision
 
 
 class LongPoll:

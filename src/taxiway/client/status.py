@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client import readiness
 from taxiway.client.regions import Region, parse_time
+from taxiway.plan import readiness
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Sends an agent's newest status to the control plane, on a period and on change.
 
-The loop a satellite's and an edge's reporter share (:mod:`taxiway.satellite.reporter`,
-:mod:`taxiway.edge.reporter`); each says where to PUT and what the body is. It runs in a
+The loop a satellite's and an edge's reporter share (:mod:`taxiway.satellite.status_sender`,
+:mod:`taxiway.edge.status_sender`); each says where to PUT and what the body is. It runs in a
 thread of its own so a slow or absent control plane never delays the agent's real work.
 Every ``every_seconds`` (a heartbeat) and as soon as :meth:`StatusReporter.wake` is
 called, it PUTs the then-newest body. A failed PUT is logged once per distinct problem

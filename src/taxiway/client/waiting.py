@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from taxiway.client import readiness
 from taxiway.client.http import ControlPlane
 from taxiway.errors import TaxiwayError, TransientError
+from taxiway.plan import readiness
 
 # Satellites report every few seconds; polling faster than once a second shows nothing new.
 POLL_SECONDS = 1.0

@@ -15,7 +15,7 @@ output to ``DIR/logs/supervisor.log``); ``dev down`` stops it with SIGTERM. It:
   :data:`REFRESH_EVERY_SECONDS`;
 - restarts a child that exits after an exponential backoff (0.5 s doubling to 10 s; the
   count is forgotten after 30 s up) — the same pure decisions
-  (:func:`taxiway.runtime.supervision.decide`) that restart a satellite's instances;
+  (:func:`taxiway.plan.region.supervision.decide`) that restart a satellite's instances;
 - rewrites ``DIR/supervisor.json`` whenever a child starts or exits, so ``dev status``,
   ``dev down`` and tests can find every pid;
 - on SIGTERM stops every child (SIGTERM, a grace, then SIGKILL to the child's group)
@@ -42,7 +42,8 @@ from taxiway.dev import children, pidlock, private_file, processes, provisioning
 from taxiway.dev import layout as paths
 from taxiway.dev.settings import WorldSettings
 from taxiway.errors import TaxiwayError
-from taxiway.runtime import process, supervision
+from taxiway.plan.region import supervision
+from taxiway.runtime import process
 
 POLICY = supervision.BackoffPolicy(
     initial_seconds=0.5, factor=2.0, max_seconds=10.0, reset_after_seconds=30.0

@@ -9,9 +9,9 @@ known config when the control plane, or the edge process itself, is gone.
 
 Pure parts (no I/O, clock passed in): :mod:`~taxiway.edge.popconfig` (the wire model and
 how a new answer meets the cached one), :mod:`~taxiway.edge.translate` (config → HAProxy
-model), :mod:`~taxiway.edge.steering` (pool order from samples) and
-:mod:`~taxiway.edge.report` (status from ``show stat``). I/O parts:
+model), :mod:`~taxiway.plan.edge.steering` (pool order from samples) and
+:mod:`~taxiway.edge.status_report` (status from ``show stat``). I/O parts:
 :mod:`~taxiway.edge.cache`, :mod:`~taxiway.edge.listeners`, :mod:`~taxiway.edge.puller`,
-:mod:`~taxiway.edge.controller`, :mod:`~taxiway.edge.reporter`, wired by
+:mod:`~taxiway.edge.controller`, :mod:`~taxiway.edge.status_sender`, wired by
 :mod:`~taxiway.edge.app`.
 """

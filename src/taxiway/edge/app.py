@@ -12,7 +12,7 @@ threads, each independent of the others' progress:
 - **controller** — measures, steers, renders and applies; the only one that touches
   HAProxy (:mod:`taxiway.edge.controller`);
 - **reporter** — PUTs the latest status on a period and on change
-  (:mod:`taxiway.edge.reporter`).
+  (:mod:`taxiway.edge.status_sender`).
 
 :meth:`Edge.stop` stops the threads only: HAProxy keeps serving, by design, as a
 satellite's instances do, until an edge started later adopts it.
@@ -24,7 +24,7 @@ import logging
 import os
 
 from taxiway.client import http, latest, state_lock, thread_group
-from taxiway.edge import cache, controller, listeners, puller, report, reporter
+from taxiway.edge import cache, controller, listeners, puller, status_report, status_sender
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import layout, process
@@ -42,7 +42,7 @@ class Edge:
             layout.Layout(settings.haproxy_dir), binary=settings.haproxy_binary, env=env
         )
         self._threads = thread_group.ThreadGroup()
-        self._snapshot: latest.Latest[report.Snapshot] = latest.Latest()
+        self._snapshot: latest.Latest[status_report.Snapshot] = latest.Latest()
         self._lock = state_lock.StateLock(settings.lock_file, "edge")
         self._started = False
 
@@ -77,7 +77,7 @@ class Edge:
                 lambda: self.controller.config,
                 self.controller.set_config,
             )
-            self.reporter = reporter.Reporter(settings, self.control_plane, self.snapshot)
+            self.reporter = status_sender.Reporter(settings, self.control_plane, self.snapshot)
         except BaseException:
             self._lock.release()
             raise
@@ -112,12 +112,12 @@ class Edge:
 
     # -- what the threads share --------------------------------------------------------------
 
-    def _publish(self, snapshot: report.Snapshot) -> None:
+    def _publish(self, snapshot: status_report.Snapshot) -> None:
         # The first step runs inside start(), before there is a reporter to wake.
         if self._snapshot.publish(snapshot) and self._started:
             self.reporter.wake()
 
-    def snapshot(self) -> report.Snapshot | None:
+    def snapshot(self) -> status_report.Snapshot | None:
         return self._snapshot.get()
 
     @property

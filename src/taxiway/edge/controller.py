@@ -7,11 +7,11 @@ config — :meth:`Controller.step`:
 
 1. reads ``show stat`` (one runtime API call) and groups the server rows by service;
 2. folds due check durations into each service's RTT estimates and orders its pools
-   (:func:`taxiway.edge.steering.step`);
+   (:func:`taxiway.plan.edge.steering.step`);
 3. renders the HAProxy config (:mod:`taxiway.edge.translate`) and, if the text differs from
    what runs or HAProxy is not running, applies it: ``haproxy -c``, then start or hitless
    reload (:meth:`taxiway.haproxy.process.Haproxy.apply`);
-4. builds the status (:mod:`taxiway.edge.report`) and publishes it to the reporter.
+4. builds the status (:mod:`taxiway.edge.status_report`) and publishes it to the reporter.
 
 A config HAProxy refuses is logged (once per distinct text) and not tried again until the
 text changes; the running HAProxy keeps serving what it had. If HAProxy is found not
@@ -32,11 +32,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from taxiway.edge import listeners, popconfig, report, steering, translate
+from taxiway.edge import listeners, popconfig, status_report, translate
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import answers, config, process, rtt
+from taxiway.haproxy import answers, config, process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
+from taxiway.plan.edge import rtt, steering
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ restored it from the server-state file (``L7OK``, duration 0) until the new work
 check of that pool, and a duration of 0 is not a measurement. HAProxy runs every
 server's first check within the shortest ``inter`` of the worker's start, and it ends
 within the check timeout; until that much time (plus this margin) has passed, only rows
-that prove a real check are sampled (:func:`taxiway.edge.steering.measured`). A PoP that
+that prove a real check are sampled (:func:`taxiway.plan.edge.steering.measured`). A PoP that
 adopts a running HAProxy waits the same: it cannot tell how recently that one reloaded."""
 MIN_TICK_SECONDS = 0.05
 MAX_TICK_SECONDS = 1.0
@@ -226,7 +227,7 @@ class Controller:
         else:
             log.info("HAProxy %s on %s (config version %d)", outcome, self._listen_url, pop_config.version)
 
-    def step(self) -> report.Snapshot:
+    def step(self) -> status_report.Snapshot:
         now = self._clock()
         pop_config = self.config
         rows = self._rows()
@@ -245,7 +246,7 @@ class Controller:
         }
         estimates = {name: state.estimates for name, state in self._steering.items()}
         rendered = {s.name for s in translation.edge.services}
-        return report.snapshot(
+        return status_report.snapshot(
             pop_config,
             {name: order for name, order in orders.items() if name in rendered},
             rows if pid is not None else {},
@@ -261,7 +262,7 @@ class Controller:
             return MAX_TICK_SECONDS
         return max(MIN_TICK_SECONDS, min(MAX_TICK_SECONDS, min(intervals) / 2))
 
-    def run(self, stop: threading.Event, publish: Callable[[report.Snapshot], None]) -> None:
+    def run(self, stop: threading.Event, publish: Callable[[status_report.Snapshot], None]) -> None:
         while not stop.is_set():
             try:
                 publish(self.step())

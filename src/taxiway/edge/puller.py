@@ -24,7 +24,7 @@ from urllib.parse import quote
 from taxiway.client import http, long_poll
 from taxiway.edge import cache, popconfig
 from taxiway.edge.settings import EdgeSettings
-from taxiway.runtime import supervision
+from taxiway.plan.region import supervision
 
 log = logging.getLogger(__name__)
 

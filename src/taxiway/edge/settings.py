@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taxiway.errors import ConfigurationError
-from taxiway.haproxy import config, rtt
+from taxiway.haproxy import config
+from taxiway.plan.edge import rtt
 from taxiway.spec import topology
 
 TOKEN_ENV = "TAXIWAY_TOKEN"

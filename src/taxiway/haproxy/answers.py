@@ -8,7 +8,7 @@
 * ``show info`` — ``Name: value`` lines.
 * ``show proc`` (master CLI) — the master, current workers and workers left by reloads.
 
-Called by :mod:`taxiway.haproxy.runtime` and :mod:`taxiway.haproxy.process`; kept apart
+Called by :mod:`taxiway.haproxy.runtime_api` and :mod:`taxiway.haproxy.process`; kept apart
 from the sockets so the parsing is tested on captured answers without an HAProxy.
 """
 

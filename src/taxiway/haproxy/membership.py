@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from taxiway.haproxy import answers, config
 from taxiway.haproxy.errors import ServerBusy
-from taxiway.haproxy.runtime import RuntimeApi
+from taxiway.haproxy.runtime_api import RuntimeApi
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from taxiway.haproxy.errors import (
     RuntimeApiUnavailable,
 )
 from taxiway.haproxy.layout import Layout
-from taxiway.haproxy.runtime import RuntimeApi
+from taxiway.haproxy.runtime_api import RuntimeApi
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ escape in header values; its runtime API also splits commands on ``;`` and newli
 Rather than escape user strings for every one of those contexts, each value is checked
 against a strict shape before it is rendered, and anything outside it raises
 :class:`~taxiway.haproxy.errors.UnsafeValue`. Called by :mod:`taxiway.haproxy.config` and
-:mod:`taxiway.haproxy.runtime`; pure.
+:mod:`taxiway.haproxy.runtime_api`; pure.
 """
 
 from __future__ import annotations

@@ -15,13 +15,14 @@ import itertools
 from collections.abc import Callable
 from dataclasses import replace
 
+from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver
 
 
 class FakeDriver:
     def __init__(self, clock: Callable[[], float] = lambda: 0.0, *, record_calls: bool = True) -> None:
         self._clock = clock
-        self._instances: dict[str, driver.Instance] = {}
+        self._instances: dict[str, instance_spec.Instance] = {}
         self._health: dict[str, driver.Health] = {}
         self._logs: dict[str, list[str]] = {}
         self._pids = itertools.count(1000)
@@ -34,15 +35,15 @@ class FakeDriver:
         if self._record_calls:
             self.calls.append((operation, instance_id))
 
-    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+    def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
         self._note("start", spec.instance_id)
         digest = spec.digest()
         existing = self._instances.get(spec.instance_id)
-        if existing is not None and existing.state is driver.InstanceState.RUNNING:
+        if existing is not None and existing.state is instance_spec.InstanceState.RUNNING:
             if existing.spec_digest == digest:
                 return existing
             raise driver.InstanceConflict(f"{spec.instance_id} runs with another spec")
-        instance = driver.Instance(
+        instance = instance_spec.Instance(
             instance_id=spec.instance_id,
             service=spec.service,
             environment=spec.environment,
@@ -51,13 +52,13 @@ class FakeDriver:
             datacenter=spec.datacenter,
             node=spec.node,
             spec_digest=digest,
-            state=driver.InstanceState.RUNNING,
+            state=instance_spec.InstanceState.RUNNING,
             pid=next(self._pids),
             port=spec.port if spec.port is not None else (existing.port if existing else next(self._ports)),
             started_at=self._clock(),
             restarts=existing.restarts + 1 if existing else 0,
             ready=True,
-            check_path=driver.check_path(spec.probes),
+            check_path=instance_spec.check_path(spec.probes),
             cwd=spec.cwd,
         )
         self._instances[spec.instance_id] = instance
@@ -74,13 +75,13 @@ class FakeDriver:
         elif instance_id in self._instances:
             self.crash(instance_id, exit_code=-15)
 
-    def list(self) -> list[driver.Instance]:
+    def list(self) -> list[instance_spec.Instance]:
         return list(self._instances.values())
 
     def health(self, instance_id: str) -> driver.Health:
         if instance_id not in self._instances:
             raise driver.InstanceNotFound(f"no instance {instance_id}")
-        if self._instances[instance_id].state is not driver.InstanceState.RUNNING:
+        if self._instances[instance_id].state is not instance_spec.InstanceState.RUNNING:
             return driver.Health(instance_id, False, False, False, "process is not running")
         return self._health[instance_id]
 
@@ -95,7 +96,7 @@ class FakeDriver:
         """The process dies, as under ``kill -9``."""
         instance = self._instances[instance_id]
         self._instances[instance_id] = replace(
-            instance, state=driver.InstanceState.EXITED, pid=None, ready=False, exit_code=exit_code
+            instance, state=instance_spec.InstanceState.EXITED, pid=None, ready=False, exit_code=exit_code
         )
 
     def set_health(self, instance_id: str, *, ready: bool = True, healthy: bool = True) -> None:

@@ -51,7 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taxiway.runtime import driver, health, logfile, probes, process, shim, statefile, tenancy
+from taxiway.plan.region import health, instance_spec
+from taxiway.runtime import driver, logfile, probes, process, shim, statefile, tenancy
 from taxiway.spec import manifest
 
 STATE_FILE = "state.json"
@@ -194,14 +195,14 @@ class LocalDriver:
         exit_code = int(exited["returncode"]) if exited else None
         return _Record(directory, state, instance, shim_process, started_at, exit_code)
 
-    def _observe(self, record: _Record) -> driver.Instance:
+    def _observe(self, record: _Record) -> instance_spec.Instance:
         state = record.state
         running = record.running
         tracked = self._health.get(record.directory.name)
         ready = bool(
             running and record.instance and tracked and tracked[0] == record.instance.pid and tracked[1].ready
         )
-        return driver.Instance(
+        return instance_spec.Instance(
             instance_id=record.directory.name,
             service=state["service"],
             environment=state["environment"],
@@ -210,7 +211,7 @@ class LocalDriver:
             datacenter=state["datacenter"],
             node=state["node"],
             spec_digest=state["spec_digest"],
-            state=driver.InstanceState.RUNNING if running else driver.InstanceState.EXITED,
+            state=instance_spec.InstanceState.RUNNING if running else instance_spec.InstanceState.EXITED,
             pid=record.instance.pid if record.instance else None,
             port=state["port"],
             started_at=record.started_at,
@@ -221,7 +222,7 @@ class LocalDriver:
             cwd=Path(state["cwd"]) if isinstance(state.get("cwd"), str) else None,
         )
 
-    def list(self) -> list[driver.Instance]:
+    def list(self) -> list[instance_spec.Instance]:
         with self._locked():
             names = sorted(path.name for path in self._instances_dir.iterdir() if path.is_dir())
             records = [self._load(name) for name in names]
@@ -229,7 +230,7 @@ class LocalDriver:
 
     # -- starting ---------------------------------------------------------------------
 
-    def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+    def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
         if not re.fullmatch(driver.INSTANCE_ID, spec.instance_id):
             raise driver.StartFailed(f"{spec.instance_id!r} is not a valid instance id")
         digest = spec.digest()
@@ -258,7 +259,7 @@ class LocalDriver:
             return self._observe(launched)
 
     def _state_document(
-        self, spec: driver.InstanceSpec, digest: str, port: int, previous: _Record | None
+        self, spec: instance_spec.InstanceSpec, digest: str, port: int, previous: _Record | None
     ) -> dict[str, Any]:
         return {
             "version": 1,
@@ -279,7 +280,7 @@ class LocalDriver:
             "launched_at": time.time(),
         }
 
-    def _launch(self, spec: driver.InstanceSpec, directory: Path, port: int) -> int:
+    def _launch(self, spec: instance_spec.InstanceSpec, directory: Path, port: int) -> int:
         request: dict[str, Any] = {}
         isolated = self._settings.isolation
         if isolated is not None:
@@ -325,7 +326,7 @@ class LocalDriver:
             raise driver.StartFailed(f"{spec.instance_id}: {report.get('error')}")
         return int(report["pid"])
 
-    def _port_for(self, spec: driver.InstanceSpec, previous: _Record | None) -> int:
+    def _port_for(self, spec: instance_spec.InstanceSpec, previous: _Record | None) -> int:
         if spec.port is not None:
             return spec.port
         taken = set()
@@ -432,7 +433,7 @@ class LocalDriver:
 
 
 def _check_path(probes: object) -> str | None:
-    """:func:`driver.check_path` of a state file's probes, read without validating them
+    """:func:`instance_spec.check_path` of a state file's probes, read without validating them
     all again on every ``list``."""
     readiness = probes.get("readiness") if isinstance(probes, dict) else None
     if not isinstance(readiness, dict) or readiness.get("protocol", "http") != "http":

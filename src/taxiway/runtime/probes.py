@@ -1,7 +1,7 @@
 """Running one probe against an instance: HTTP GET or TCP connect, bounded by its timeout.
 
 Called by drivers that probe instances themselves (``local``); the verdicts over time are
-computed purely in :mod:`taxiway.runtime.health`. HTTP uses httpx with redirects off and
+computed purely in :mod:`taxiway.plan.region.health`. HTTP uses httpx with redirects off and
 no proxies from the environment (a probe must reach the instance, never a proxy); any
 status in 200–399 passes, as in Kubernetes. Probes only ever reach loopback addresses
 here, so one short-lived client per probe costs little and shares no state.

@@ -1,9 +1,9 @@
 """The supervisor: keeps a set of desired instances running through a runtime driver.
 
-The thin executor over :mod:`taxiway.runtime.supervision`. A satellite tells it what must
+The thin executor over :mod:`taxiway.plan.region.supervision`. A satellite tells it what must
 run (:meth:`Supervisor.ensure`, :meth:`Supervisor.remove`) and calls :meth:`tick`
 periodically; each tick observes every desired instance (``list`` plus ``health``), asks
-the pure :func:`~taxiway.runtime.supervision.decide` what to do, and does it. Instances the
+the pure :func:`~taxiway.plan.region.supervision.decide` what to do, and does it. Instances the
 driver reports but nobody asked for are left alone and returned as ``unmanaged``: only an
 explicit ``remove`` stops an instance (a satellite removes one only on an explicit, newer
 desired state), so a supervisor that starts with an empty desired set harms nothing.
@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from taxiway.runtime import driver, supervision
+from taxiway.plan.region import instance_spec, supervision
+from taxiway.runtime import driver
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,10 @@ class Supervisor:
         self._runtime = runtime
         self._policy = policy
         self._clock = clock
-        self._desired: dict[str, driver.InstanceSpec] = {}
+        self._desired: dict[str, instance_spec.InstanceSpec] = {}
         self._tracks: dict[str, supervision.Track] = {}
 
-    def ensure(self, spec: driver.InstanceSpec) -> None:
+    def ensure(self, spec: instance_spec.InstanceSpec) -> None:
         """Keep ``spec`` running from the next tick on (replacing an older spec of the id);
         a new spec gets a fresh count of failed starts."""
         before = self._desired.get(spec.instance_id)
@@ -74,8 +75,8 @@ class Supervisor:
     def _one(
         self,
         instance_id: str,
-        spec: driver.InstanceSpec,
-        instance: driver.Instance | None,
+        spec: instance_spec.InstanceSpec,
+        instance: instance_spec.Instance | None,
         report: TickReport,
     ) -> None:
         seen = self._observe(spec, instance)
@@ -91,11 +92,11 @@ class Supervisor:
         self._tracks[instance_id] = track
 
     def _observe(
-        self, spec: driver.InstanceSpec, instance: driver.Instance | None
+        self, spec: instance_spec.InstanceSpec, instance: instance_spec.Instance | None
     ) -> supervision.Observation:
         if instance is None:
             return supervision.Observation(present=False)
-        if instance.state is not driver.InstanceState.RUNNING:
+        if instance.state is not instance_spec.InstanceState.RUNNING:
             status = "unknown" if instance.exit_code is None else str(instance.exit_code)
             return supervision.Observation(present=True, running=False, reason=f"exited with status {status}")
         if instance.spec_digest != spec.digest():
@@ -108,7 +109,7 @@ class Supervisor:
             present=True, running=True, healthy=verdict.healthy, reason=verdict.reason, ready=instance.ready
         )
 
-    def _act(self, action: supervision.Action, spec: driver.InstanceSpec) -> None:
+    def _act(self, action: supervision.Action, spec: instance_spec.InstanceSpec) -> None:
         match action:
             case supervision.Start():
                 self._runtime.start(spec)

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from taxiway.errors import ConfigurationError
+from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver, logfile
 from taxiway.satellite import access, bounded_server, logstream, runtimes
 from taxiway.spec import manifest, units
@@ -64,7 +65,7 @@ class Backend:
 
     region: str
     health: Callable[[], dict[str, Any]]
-    instances: Callable[[], Sequence[driver.Instance]]
+    instances: Callable[[], Sequence[instance_spec.Instance]]
     runtime: runtimes.Runtime
     access: access.AccessCheck
     stop: threading.Event

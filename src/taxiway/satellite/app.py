@@ -7,9 +7,9 @@ each independent of the others' progress:
 - **puller** — long-polls the definitions feed, writes each answer to the local store
   first, then wakes the reconciler (:mod:`taxiway.satellite.puller`);
 - **reconciler** — every tick: plan, act through the supervisor, build status
-  (:mod:`taxiway.satellite.reconciler`); it never waits on the control plane;
+  (:mod:`taxiway.satellite.reconcile_loop`); it never waits on the control plane;
 - **reporter** — PUTs the latest status on a period and on change
-  (:mod:`taxiway.satellite.reporter`);
+  (:mod:`taxiway.satellite.status_sender`);
 - **api** — ``/healthz`` and logs (:mod:`taxiway.satellite.api`).
 
 Beside them runs the region ingress, an HAProxy of its own (:mod:`taxiway.satellite.ingress`),
@@ -37,10 +37,10 @@ from taxiway.satellite import (
     ingress,
     localstore,
     puller,
-    reconciler,
-    reporter,
+    reconcile_loop,
     rotation,
     runtimes,
+    status_sender,
 )
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
@@ -64,7 +64,7 @@ class Satellite:
         self.region = region
         self.runtime = runtime
         self._threads = thread_group.ThreadGroup()
-        self._snapshot: latest.Latest[reconciler.Snapshot] = latest.Latest()
+        self._snapshot: latest.Latest[reconcile_loop.Snapshot] = latest.Latest()
         self._lock = state_lock.StateLock(settings.lock_file, "satellite")
         self._started = False
         self.ingress: ingress.Ingress | None = None
@@ -102,7 +102,7 @@ class Satellite:
                 )
             self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
             self.access = access.AccessCheck(settings.control_plane, ttl=settings.access_cache_seconds)
-            self.reconciler = reconciler.Reconciler(
+            self.reconciler = reconcile_loop.Reconciler(
                 settings, self.region, self.runtime.driver, self.store, self.cache, gate=gate
             )
             self.puller = puller.Puller(
@@ -117,7 +117,7 @@ class Satellite:
                 stop=self._threads.stopping,
             )
             self.api = api.Api(settings.listen_host, settings.listen_port, backend, settings.api_limits)
-            self.reporter = reporter.Reporter(
+            self.reporter = status_sender.Reporter(
                 settings,
                 self.control_plane,
                 self.snapshot,
@@ -163,11 +163,11 @@ class Satellite:
 
     # -- what the threads share --------------------------------------------------------------
 
-    def _publish(self, snapshot: reconciler.Snapshot) -> None:
+    def _publish(self, snapshot: reconcile_loop.Snapshot) -> None:
         if self._snapshot.publish(snapshot):
             self.reporter.wake()
 
-    def snapshot(self) -> reconciler.Snapshot | None:
+    def snapshot(self) -> reconcile_loop.Snapshot | None:
         return self._snapshot.get()
 
     def instances(self) -> tuple[Any, ...]:

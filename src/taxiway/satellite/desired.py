@@ -1,4 +1,4 @@
-"""From a local-store entry to a :class:`~taxiway.satellite.reconcile.Desired` this machine can run.
+"""From a local-store entry to a :class:`~taxiway.plan.region.reconcile.Desired` this machine can run.
 
 Two steps, kept apart because they change at different times: :func:`parse` validates the
 stored definition (once per change of the entry; it is the costly part), and
@@ -16,7 +16,8 @@ from pathlib import Path
 import pydantic
 
 from taxiway.plan import regional
-from taxiway.satellite import artifacts, localstore, reconcile
+from taxiway.plan.region import reconcile
+from taxiway.satellite import artifacts, localstore
 
 
 def parse(entry: localstore.Entry, region: str) -> regional.RegionalDefinition | str:

@@ -1,22 +1,30 @@
-"""The thin executor of :func:`taxiway.satellite.reconcile.plan`: plan, act, supervise.
+"""The thin executor of :func:`taxiway.plan.region.reconcile.plan`: it runs the satellite's tick.
 
-One :meth:`Executor.step` observes the driver, plans against the desired state, lets the
-region's ingress converge (:class:`~taxiway.satellite.rotation.Gate`), hands the removals
-and the specs to keep running to the :class:`~taxiway.runtime.supervisor.Supervisor`, and
-lets it tick once (start what is missing, restart what crashed after its backoff, replace
-what runs an outdated spec). It remembers which specs it handed over (``managed``),
-because the supervisor keeps its desired set to itself and the plan must count instances
-that are wanted but not started.
+One :meth:`Executor.step` is one tick of the region, always in this order (written here
+once; the modules it calls point back to it):
 
-With a gate, stopping an instance takes two phases over several steps: the plan's
-removal (or replacement, for an instance moved off a failed node) is *held* while the
-instance is still a server of the ingress — the gate drains it meanwhile — and carried
-out on the first step after the gate removed it. A hold never outlasts ``hold_limit``
-seconds: an ingress that cannot be read must not keep a removal from happening forever.
-Without a gate (no ingress) removals are immediate.
+1. **plan** — observe the driver, then :func:`~taxiway.plan.region.reconcile.plan` what
+   to run and what to stop, against the desired state and what it handed over before
+   (``managed``: the supervisor keeps its desired set to itself, and the plan must count
+   instances that are wanted but not started). Equal inputs reuse the last plan.
+2. **rotation** — with an ingress, the :class:`~taxiway.satellite.rotation.Gate`
+   converges it: the ready instances in, the ones the plan stops
+   (:func:`~taxiway.satellite.rotation.leaving`) drained; it answers who is still a
+   server of the ingress.
+3. **holds** — :meth:`Executor.act`: a removal (or replacement, for an instance moved off
+   a failed node) of an instance the ingress still holds is *held* — the gate drains it
+   meanwhile — and carried out on the first tick after the gate removed it; a hold never
+   outlasts ``hold_limit`` seconds (an ingress that cannot be read must not keep a
+   removal from happening forever). Without an ingress removals are immediate. The rest
+   of the plan goes to the :class:`~taxiway.runtime.supervisor.Supervisor`: ``remove``
+   for each removal carried out, ``ensure`` for each spec to keep running.
+4. **supervisor** — one :meth:`~taxiway.runtime.supervisor.Supervisor.tick`: start what
+   is missing, restart what crashed after its backoff, replace what runs an outdated spec.
 
-No store, no clock of its own, no network: the reconciler loop wraps it, and the unit
-tests drive it with the in-memory driver (and an in-memory ingress) on virtual time.
+Stopping an instance thus takes two phases over several ticks with an ingress. No store,
+no clock of its own, no network: the reconcile loop
+(:mod:`taxiway.satellite.reconcile_loop`) wraps it, and the unit tests drive it with the
+in-memory driver (and an in-memory ingress) on virtual time.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from taxiway.plan import placement
-from taxiway.runtime import driver, supervision, supervisor
-from taxiway.satellite import reconcile, rotation
+from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.runtime import driver, supervisor
+from taxiway.satellite import rotation
 from taxiway.spec import topology
 
 log = logging.getLogger(__name__)
@@ -38,7 +47,7 @@ log = logging.getLogger(__name__)
 class Step:
     plan: reconcile.Plan
     tick: supervisor.TickReport
-    observed: tuple[driver.Instance, ...]
+    observed: tuple[instance_spec.Instance, ...]
     """What the driver lists after the step's actions."""
     rotation: rotation.Seen | None = None
     """What the ingress holds after the step; ``None`` without an ingress."""
@@ -60,7 +69,7 @@ class Executor:
         self._held: dict[str, float] = {}
         """Instance id -> when its stop was first held for the ingress."""
         self.supervisor = supervisor.Supervisor(runtime, policy, clock)
-        self._managed: dict[str, driver.InstanceSpec] = {}
+        self._managed: dict[str, instance_spec.InstanceSpec] = {}
         self._templates: dict[reconcile.Key, tuple[reconcile.Desired, reconcile.MemoSpec | str]] = {}
         self._last: tuple[tuple[Any, ...], reconcile.Plan] | None = None
         """The last plan and its inputs: the plan is pure, so equal inputs give it again."""
@@ -68,7 +77,7 @@ class Executor:
         """Who the ingress took traffic to at the last step (``None``: no ingress, or unread)."""
 
     @property
-    def managed(self) -> Mapping[str, driver.InstanceSpec]:
+    def managed(self) -> Mapping[str, instance_spec.InstanceSpec]:
         return self._managed
 
     def step(
@@ -88,6 +97,7 @@ class Executor:
                 desired, observed, self._managed, region, failed_nodes, self._templates, serving
             )
             self._last = (inputs, plan)
+            self._templates.update(plan.templates)
             for gone in set(self._templates) - set(desired):
                 del self._templates[gone]
         seen: rotation.Seen | None = None

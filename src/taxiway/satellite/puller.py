@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from taxiway.client import http, long_poll
 from taxiway.errors import TaxiwayError
-from taxiway.runtime import supervision
+from taxiway.plan.region import supervision
 from taxiway.satellite import artifacts, feed, localstore
 from taxiway.satellite.settings import SatelliteSettings
 

@@ -1,11 +1,12 @@
 """Which instances the region's ingress sends traffic to, and when one may be stopped.
 
-The satellite's executor calls :meth:`Gate.converge` on every tick, after planning and
-before acting, with the desired state, what the driver lists and the ids the plan is
-about to stop (:func:`leaving`). The gate keeps the ingress's backends equal to the ready
-instances and answers a :class:`Seen`: which instances are still servers of the ingress.
-The executor stops an instance only once it is not one any more, so every stop is two
-phases, spread over ticks and never blocking the loop:
+The satellite's executor calls :meth:`Gate.converge` on every tick (its second step; the
+tick's order is written in :mod:`taxiway.satellite.executor`) with the desired state,
+what the driver lists and the ids the plan is about to stop (:func:`leaving`). The gate
+keeps the ingress's backends equal to the ready instances and answers a :class:`Seen`:
+which instances are still servers of the ingress. The executor stops an instance only
+once it is not one any more, so every stop is two phases, spread over ticks and never
+blocking the loop:
 
 1. the instance leaves the wanted set: ``set server ... state drain`` (no new requests;
    running ones go on), its drain start remembered here;
@@ -47,8 +48,7 @@ from typing import Protocol
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import answers, config, membership, tokens
 from taxiway.haproxy.errors import UnsafeValue
-from taxiway.runtime import driver
-from taxiway.satellite import reconcile
+from taxiway.plan.region import instance_spec, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -208,10 +208,10 @@ def held_back(
     return tuple(problems)
 
 
-def leaving(plan: reconcile.Plan, observed: Sequence[driver.Instance]) -> frozenset[str]:
+def leaving(plan: reconcile.Plan, observed: Sequence[instance_spec.Instance]) -> frozenset[str]:
     """Instances the plan stops: removed ones, and running ones it replaces (a new spec
     under the same id: moved off a failed node)."""
-    running = {i.instance_id: i for i in observed if i.state is driver.InstanceState.RUNNING}
+    running = {i.instance_id: i for i in observed if i.state is instance_spec.InstanceState.RUNNING}
     replaced = {
         spec.instance_id
         for spec in plan.ensure
@@ -222,7 +222,7 @@ def leaving(plan: reconcile.Plan, observed: Sequence[driver.Instance]) -> frozen
 
 def wanted(
     desired: Mapping[reconcile.Key, reconcile.Desired],
-    observed: Sequence[driver.Instance],
+    observed: Sequence[instance_spec.Instance],
     going: frozenset[str],
     backends: Backends,
     host: str,
@@ -235,7 +235,7 @@ def wanted(
             instance.environment != ENVIRONMENT
             or instance.service not in services
             or instance.instance_id in going
-            or instance.state is not driver.InstanceState.RUNNING
+            or instance.state is not instance_spec.InstanceState.RUNNING
             or instance.port is None
         ):
             continue
@@ -304,7 +304,7 @@ class Gate:
     def converge(
         self,
         desired: Mapping[reconcile.Key, reconcile.Desired],
-        observed: Sequence[driver.Instance],
+        observed: Sequence[instance_spec.Instance],
         going: frozenset[str],
         now: float,
     ) -> Seen:
@@ -340,7 +340,7 @@ class Gate:
     def _converge(
         self,
         desired: Mapping[reconcile.Key, reconcile.Desired],
-        observed: Sequence[driver.Instance],
+        observed: Sequence[instance_spec.Instance],
         going: frozenset[str],
         now: float,
     ) -> Seen:
@@ -421,7 +421,7 @@ class Gate:
     def _start(
         self,
         desired: Mapping[reconcile.Key, reconcile.Desired],
-        observed: Sequence[driver.Instance],
+        observed: Sequence[instance_spec.Instance],
         going: frozenset[str],
         now: float,
     ) -> Seen:

@@ -1,7 +1,7 @@
 """What a PoP reports about each service: pools in order, health, measured RTT, who serves. Pure.
 
 Built by :mod:`taxiway.edge.controller` after every step from the order in force, the
-estimates and HAProxy's ``show stat`` rows, and sent by :mod:`taxiway.edge.reporter` as
+estimates and HAProxy's ``show stat`` rows, and sent by :mod:`taxiway.edge.status_sender` as
 ``PUT /v1/pops/{pop}/status``::
 
     {"services": [{"service": "hello", "environment": "production",
@@ -23,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.edge import popconfig, steering
-from taxiway.haproxy import answers, rtt
+from taxiway.edge import popconfig
+from taxiway.haproxy import answers
+from taxiway.plan.edge import rtt, steering
 
 NO_INGRESS = "no ingress"
 NOT_RUNNING = "no haproxy"

@@ -23,8 +23,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from taxiway.runtime import driver, supervision
-from taxiway.satellite import reconcile, rotation
+from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.satellite import rotation
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ DRAINING = "draining from the ingress before it stops"
 NO_ROTATION = rotation.Seen(known=False)
 
 
-def failing_reason(instance: driver.Instance | None, track: supervision.Track, ready: bool) -> str | None:
+def failing_reason(
+    instance: instance_spec.Instance | None, track: supervision.Track, ready: bool
+) -> str | None:
     """Why this instance of the desired revision counts as failed, or ``None``."""
     if ready:
         return None
@@ -52,16 +54,16 @@ def failing_reason(instance: driver.Instance | None, track: supervision.Track, r
     return None
 
 
-def _state(instance: driver.Instance | None) -> str:
+def _state(instance: instance_spec.Instance | None) -> str:
     if instance is None:
         return "starting"
-    return "running" if instance.state is driver.InstanceState.RUNNING else "exited"
+    return "running" if instance.state is instance_spec.InstanceState.RUNNING else "exited"
 
 
 def _instance_json(
     instance_id: str,
-    instance: driver.Instance | None,
-    spec: driver.InstanceSpec | None,
+    instance: instance_spec.Instance | None,
+    spec: instance_spec.InstanceSpec | None,
     *,
     ready: bool,
     reason: str | None,
@@ -89,7 +91,7 @@ def _instance_json(
 def _one(
     item: reconcile.Desired,
     key_plan: reconcile.KeyPlan,
-    members: Sequence[driver.Instance],
+    members: Sequence[instance_spec.Instance],
     tracks: Mapping[str, supervision.Track],
     reasons: Mapping[str, str],
     log_tail: Callable[[str], Sequence[str]],
@@ -134,7 +136,7 @@ def _one(
                 instance.instance_id,
                 instance,
                 None,
-                ready=instance.ready and instance.state is driver.InstanceState.RUNNING,
+                ready=instance.ready and instance.state is instance_spec.InstanceState.RUNNING,
                 reason=reason,
                 log_tail=(),
                 host=host,
@@ -214,7 +216,7 @@ class ReportBuilder:
         self,
         desired: Mapping[reconcile.Key, reconcile.Desired],
         plan: reconcile.Plan,
-        observed: Sequence[driver.Instance],
+        observed: Sequence[instance_spec.Instance],
         tracks: Mapping[str, supervision.Track],
         reasons: Mapping[str, str],
         log_tail: Callable[[str], Sequence[str]],
@@ -226,7 +228,7 @@ class ReportBuilder:
         ``seen`` what the ingress holds (``None``: there is no ingress).
         """
         seen = NO_ROTATION if seen is None else seen
-        by_key: dict[reconcile.Key, list[driver.Instance]] = {}
+        by_key: dict[reconcile.Key, list[instance_spec.Instance]] = {}
         for instance in observed:
             by_key.setdefault((instance.service, instance.environment), []).append(instance)
         reports: list[dict[str, Any]] = []
@@ -275,7 +277,7 @@ def _unreportable(item: reconcile.Desired, exc: Exception) -> dict[str, Any]:
 def build(
     desired: Mapping[reconcile.Key, reconcile.Desired],
     plan: reconcile.Plan,
-    observed: Sequence[driver.Instance],
+    observed: Sequence[instance_spec.Instance],
     tracks: Mapping[str, supervision.Track],
     reasons: Mapping[str, str],
     log_tail: Callable[[str], Sequence[str]],
@@ -287,7 +289,7 @@ def build(
 
 
 def _rotation(
-    seen: rotation.Seen, wanted: Sequence[str], members: Sequence[driver.Instance]
+    seen: rotation.Seen, wanted: Sequence[str], members: Sequence[instance_spec.Instance]
 ) -> tuple[tuple[bool, bool], ...]:
     """What the ingress says of these instances, as a report's memo compares it."""
     ids = (*wanted, *(i.instance_id for i in members))

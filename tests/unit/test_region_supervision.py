@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from taxiway.runtime import driver, fake, probes, supervision, supervisor
+from taxiway.plan.region import instance_spec, supervision
+from taxiway.runtime import driver, fake, probes, supervisor
 from taxiway.spec import manifest
 
 POLICY = supervision.BackoffPolicy(initial_seconds=1.0, factor=2.0, max_seconds=8.0, reset_after_seconds=30.0)
@@ -20,8 +21,8 @@ class Clock:
         return self.now
 
 
-def spec(instance_id: str = "hello-1", greeting: str = "hello") -> driver.InstanceSpec:
-    return driver.InstanceSpec(
+def spec(instance_id: str = "hello-1", greeting: str = "hello") -> instance_spec.InstanceSpec:
+    return instance_spec.InstanceSpec(
         instance_id=instance_id,
         service="hello",
         environment="production",
@@ -104,7 +105,7 @@ def test_supervisor_restarts_a_crashed_instance_on_schedule() -> None:
     for _ in range(7):
         runtime.crash("hello-1")
         crashed_at = clock.now
-        while runtime.list()[0].state is driver.InstanceState.EXITED:
+        while runtime.list()[0].state is instance_spec.InstanceState.EXITED:
             keeper.tick()
             clock.now += 0.25
         restarts.append(clock.now - 0.25 - crashed_at)
@@ -120,7 +121,7 @@ def test_an_instance_that_never_became_ready_is_left_stopped_after_its_failed_st
     keeper.ensure(spec())
     for _ in range(400):
         keeper.tick()
-        if runtime.list()[0].state is driver.InstanceState.RUNNING:
+        if runtime.list()[0].state is instance_spec.InstanceState.RUNNING:
             runtime.crash("hello-1")  # dies at once, every time: never seen ready
         clock.now += 0.25
         if keeper.track("hello-1").gave_up:
@@ -129,7 +130,7 @@ def test_an_instance_that_never_became_ready_is_left_stopped_after_its_failed_st
     assert track.gave_up
     assert track.failures == POLICY.give_up_after
     (instance,) = runtime.list()
-    assert instance.state is driver.InstanceState.EXITED, "stopped, and kept with its logs"
+    assert instance.state is instance_spec.InstanceState.EXITED, "stopped, and kept with its logs"
     starts = runtime.calls.count(("start", "hello-1"))
     clock.now += 3600
     keeper.tick()
@@ -154,7 +155,7 @@ def test_supervisor_kills_then_restarts_an_unhealthy_instance() -> None:
     clock.now += 1.0
     keeper.tick()
     assert runtime.calls[-1] == ("start", "hello-1")
-    assert runtime.list()[0].state is driver.InstanceState.RUNNING
+    assert runtime.list()[0].state is instance_spec.InstanceState.RUNNING
 
 
 def test_supervisor_replaces_an_instance_whose_spec_changed() -> None:
@@ -181,7 +182,7 @@ def test_supervisor_never_stops_what_it_was_not_told_to_remove() -> None:
 
 def test_a_failed_start_is_retried_with_backoff() -> None:
     class Failing(fake.FakeDriver):
-        def start(self, spec: driver.InstanceSpec) -> driver.Instance:
+        def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
             self.calls.append(("start", spec.instance_id))
             raise driver.StartFailed("python3: No such file or directory")
 

@@ -2,12 +2,10 @@
 
 It runs in a thread of its own, every ``tick_seconds`` and at once when the puller wrote
 something new, whatever the control plane does: it reads the desired state from the
-local store (only the entries that changed), asks :func:`taxiway.satellite.reconcile.plan`
-what to do, has the :mod:`~taxiway.satellite.executor` converge the region ingress (its
-:class:`~taxiway.satellite.rotation.Gate`, when the satellite runs one) and tell the
-supervisor (which starts, restarts with backoff and replaces instances through the runtime
-driver), and builds the status reports (:mod:`taxiway.satellite.report`) that the
-reporter sends.
+local store (only the entries that changed), has the :mod:`~taxiway.satellite.executor`
+run one tick of the region (plan, rotation, holds, supervisor: the order is written
+there), and builds the status reports (:mod:`taxiway.satellite.status_report`) that the
+status sender PUTs.
 
 A step that fails (a driver error, a bug) is logged and tried again on the next tick;
 the loop itself never stops while the satellite runs.
@@ -24,17 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from taxiway.plan import regional
-from taxiway.runtime import driver, supervision
-from taxiway.satellite import (
-    artifacts,
-    desired,
-    executor,
-    localstore,
-    log_excerpt,
-    reconcile,
-    report,
-    rotation,
-)
+from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.runtime import driver
+from taxiway.satellite import artifacts, desired, executor, localstore, log_excerpt, rotation, status_report
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
 
@@ -51,10 +41,10 @@ class Snapshot:
 
     cursor: int
     reports: list[dict[str, Any]]
-    """Without ``observed_at``: :func:`taxiway.satellite.report.stamped` adds it when sent."""
+    """Without ``observed_at``: :func:`taxiway.satellite.status_report.stamped` adds it when sent."""
     fingerprint: tuple[str, ...]
     """What the reports say; equal fingerprints need no early status PUT."""
-    instances: tuple[driver.Instance, ...]
+    instances: tuple[instance_spec.Instance, ...]
     observed_at: str
 
 
@@ -96,7 +86,7 @@ class Reconciler:
         self._pending_all = True
         self._dirty = True
         self._wake = threading.Event()
-        self._reports = report.ReportBuilder(settings.instance_host)
+        self._reports = status_report.ReportBuilder(settings.instance_host)
 
     # -- being told about changes ------------------------------------------------------
 
@@ -153,7 +143,7 @@ class Reconciler:
         self._collect_artifacts(done.observed)
         return self._snapshot(done.plan, done.observed, done.rotation)
 
-    def _collect_artifacts(self, observed: Sequence[driver.Instance]) -> None:
+    def _collect_artifacts(self, observed: Sequence[instance_spec.Instance]) -> None:
         """Now and then, delete the artifacts nothing needs any more: not named by a
         definition in the store, not the directory of an instance that runs or is kept."""
         began = self._clock()
@@ -175,7 +165,7 @@ class Reconciler:
     def _snapshot(
         self,
         plan: reconcile.Plan,
-        observed: Sequence[driver.Instance],
+        observed: Sequence[instance_spec.Instance],
         seen: rotation.Seen | None = None,
     ) -> Snapshot:
         by_id = {instance.instance_id: instance for instance in observed}
@@ -195,8 +185,8 @@ class Reconciler:
         )
         return Snapshot(self._cursor, reports, fingerprint, tuple(observed), self._now())
 
-    def _reason(self, instance: driver.Instance) -> str | None:
-        if instance.state is not driver.InstanceState.RUNNING:
+    def _reason(self, instance: instance_spec.Instance) -> str | None:
+        if instance.state is not instance_spec.InstanceState.RUNNING:
             code = "unknown" if instance.exit_code is None else str(instance.exit_code)
             return f"exited with status {code}"
         try:

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from taxiway.plan import regional
-from taxiway.runtime import driver, fake, supervision
-from taxiway.satellite import executor, log_excerpt, reconcile, report
+from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.runtime import driver, fake
+from taxiway.satellite import executor, log_excerpt, status_report
 from taxiway.spec import topology
 
 SERVICE_DIR = Path("/srv/services/hello")
@@ -115,13 +116,15 @@ class World:
         for _ in range(steps):
             self.step()
 
-    def running(self) -> dict[str, driver.Instance]:
-        return {i.instance_id: i for i in self.driver.list() if i.state is driver.InstanceState.RUNNING}
+    def running(self) -> dict[str, instance_spec.Instance]:
+        return {
+            i.instance_id: i for i in self.driver.list() if i.state is instance_spec.InstanceState.RUNNING
+        }
 
     def status(self, key: reconcile.Key = KEY) -> dict[str, Any]:
         assert self.last is not None
         tracks = {i: self.executor.supervisor.track(i) for i in self.executor.managed}
-        reports = report.build(
+        reports = status_report.build(
             self.desired,
             self.last.plan,
             self.last.observed,
@@ -256,7 +259,7 @@ def test_silence_or_an_empty_desired_state_never_removes_anything(desired: dict[
 
 def test_instances_of_unknown_services_are_left_alone() -> None:
     world = World()
-    stranger = driver.InstanceSpec(
+    stranger = instance_spec.InstanceSpec(
         "stray-production-r9-0",
         "stray",
         "production",
@@ -389,3 +392,25 @@ def test_a_definition_without_a_command_is_a_problem_not_a_crash() -> None:
     assert status["phase"] == "failed"
     assert "spec.run.command" in status["message"]
     assert world.running() == {}
+
+
+def test_the_plan_reads_its_cache_and_returns_the_specs_it_made() -> None:
+    hello = reconcile.Desired(*KEY, 1, definition=definition(1), service_dir=SERVICE_DIR)
+    desired = {KEY: hello}
+    cache: dict[reconcile.Key, tuple[reconcile.Desired, reconcile.MemoSpec | str]] = {}
+    first = reconcile.plan(desired, [], {}, TWO_BY_TWO, cache=cache)
+    assert cache == {}  # the argument is left as it was
+    assert set(first.templates) == {KEY}
+    assert first.templates[KEY][0] is hello
+
+    cache.update(first.templates)
+    before = dict(cache)
+    again = reconcile.plan(desired, [], {}, TWO_BY_TWO, cache=cache)
+    assert cache == before
+    assert again.templates == {}  # nothing made anew: the cached spec is the very one used
+    assert again == first
+
+    newer = reconcile.Desired(*KEY, 2, definition=definition(2), service_dir=SERVICE_DIR)
+    third = reconcile.plan({KEY: newer}, [], {}, TWO_BY_TWO, cache=cache)
+    assert cache == before
+    assert third.templates[KEY][0] is newer

@@ -21,10 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from taxiway.haproxy import answers
+from typing import Protocol
 
 DEFAULT_ALPHA = 0.5
+
+
+class CheckRow(Protocol):
+    """What steering reads of one pool server's ``show stat`` row (the PoP passes
+    :class:`taxiway.haproxy.answers.StatRow`): the decisions need no HAProxy to test."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def check_code(self) -> int | None: ...
+
+    @property
+    def check_duration_ms(self) -> int | None: ...
+
+    @property
+    def check_passed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,7 @@ def order(
     return tuple(result)
 
 
-def sample(servers: Mapping[str, answers.StatRow]) -> dict[str, float]:
+def sample(servers: Mapping[str, CheckRow]) -> dict[str, float]:
     """RTT samples from one backend's ``show stat`` rows: servers whose last check passed.
 
     A failed check's duration is its timeout, not an RTT, and a down pool is out of

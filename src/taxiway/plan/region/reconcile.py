@@ -1,6 +1,7 @@
 """What a region must run, decided from what it should run and what runs: pure, no I/O.
 
-The satellite's reconciler calls :func:`plan` on every tick with
+The satellite's executor calls :func:`plan` first on every tick (the tick's order is
+written in :mod:`taxiway.satellite.executor`) with
 
 - the desired state: one :class:`Desired` per (service, environment) the local store
   holds, tombstones included, each already resolved to a service directory (or to the
@@ -9,8 +10,7 @@ The satellite's reconciler calls :func:`plan` on every tick with
   keep running (``managed``);
 - the region's topology and its failed nodes,
 
-and carries out the :class:`Plan`: ``Supervisor.ensure`` every spec in ``ensure``,
-``Supervisor.remove`` every id in ``remove``, then ``Supervisor.tick``.
+and carries out the :class:`Plan`.
 
 The rules:
 
@@ -40,17 +40,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from taxiway import errors
 from taxiway.plan import placement, regional
-from taxiway.runtime import driver
-from taxiway.satellite import feed
+from taxiway.plan.region import instance_spec
 from taxiway.spec import manifest, topology
 
-Key = feed.Key
+Key = tuple[str, str]
+"""(service, environment)."""
 ROUTED_ENVIRONMENT = "production"
 """The environment the region ingress serves (see :mod:`taxiway.satellite.rotation`)."""
 DEFAULT_RESOURCES = manifest.Resources()
@@ -130,7 +130,7 @@ class KeyPlan:
 
     wanted: tuple[str, ...] = ()
     """Ids of the desired revision, in index order (empty when it cannot run)."""
-    specs: Mapping[str, driver.InstanceSpec] = field(default_factory=dict)
+    specs: Mapping[str, instance_spec.InstanceSpec] = field(default_factory=dict)
     """The placed ones among ``wanted``."""
     ready: frozenset[str] = frozenset()
     """Wanted ids running the desired spec and passing readiness."""
@@ -142,13 +142,16 @@ class KeyPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    ensure: tuple[driver.InstanceSpec, ...]
+    ensure: tuple[instance_spec.InstanceSpec, ...]
     remove: tuple[Removal, ...]
     keys: Mapping[Key, KeyPlan]
     moved: tuple[str, ...] = ()
+    templates: Templates = field(default_factory=dict, compare=False, repr=False)
+    """The shared specs this plan made because ``cache`` had none for their very
+    :class:`Desired`: what a caller keeping a cache adds to it (the plan never writes it)."""
 
 
-class MemoSpec(driver.InstanceSpec):
+class MemoSpec(instance_spec.InstanceSpec):
     """An instance spec that computes its digest once.
 
     Specs are immutable, so a spec's digest never changes; the plan hands the supervisor
@@ -166,18 +169,23 @@ class MemoSpec(driver.InstanceSpec):
         return cached
 
 
+Templates = Mapping[Key, tuple[Desired, MemoSpec | str]]
+"""(service, environment) -> the :class:`Desired` a shared spec was made from, and the
+spec (or why there is none): what a caller that plans often keeps between calls."""
+
+
 _TEMPLATE_FIELDS = tuple(
     f.name
-    for f in dataclasses.fields(driver.InstanceSpec)
+    for f in dataclasses.fields(instance_spec.InstanceSpec)
     if f.name not in ("instance_id", "datacenter", "node")
 )
 
 
-def _memo(spec: driver.InstanceSpec) -> MemoSpec:
+def _memo(spec: instance_spec.InstanceSpec) -> MemoSpec:
     return MemoSpec(**{f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)})
 
 
-def _same_template(spec: driver.InstanceSpec, template: driver.InstanceSpec) -> bool:
+def _same_template(spec: instance_spec.InstanceSpec, template: instance_spec.InstanceSpec) -> bool:
     """``spec`` is ``template`` but for its id and node (parts shared with it compare fast)."""
     for name in _TEMPLATE_FIELDS:
         mine, theirs = getattr(spec, name), getattr(template, name)
@@ -186,11 +194,11 @@ def _same_template(spec: driver.InstanceSpec, template: driver.InstanceSpec) -> 
     return True
 
 
-def is_ready(instance: driver.Instance | None, spec: driver.InstanceSpec) -> bool:
+def is_ready(instance: instance_spec.Instance | None, spec: instance_spec.InstanceSpec) -> bool:
     """Running the very spec asked for, and passing readiness."""
     return (
         instance is not None
-        and instance.state is driver.InstanceState.RUNNING
+        and instance.state is instance_spec.InstanceState.RUNNING
         and instance.ready
         and instance.datacenter == spec.datacenter
         and instance.node == spec.node
@@ -206,8 +214,8 @@ def _size(desired: Desired | None) -> manifest.Resources:
 
 def _existing(
     desired: Mapping[Key, Desired],
-    observed: Sequence[driver.Instance],
-    managed: Mapping[str, driver.InstanceSpec],
+    observed: Sequence[instance_spec.Instance],
+    managed: Mapping[str, instance_spec.InstanceSpec],
 ) -> list[placement.Placement]:
     """Every placement that holds capacity now: observed instances, then managed ones not
     started yet (so a placement stays put between the plan and the start)."""
@@ -240,7 +248,7 @@ def _template(desired: Desired) -> MemoSpec | str:
     assert desired.definition is not None
     assert desired.service_dir is not None
     try:
-        made = driver.spec_for(
+        made = instance_spec.spec_for(
             desired.definition,
             instance_id=instance_id(
                 desired.service, desired.environment, desired.revision, 0, desired.generation
@@ -256,11 +264,11 @@ def _template(desired: Desired) -> MemoSpec | str:
 
 def plan(
     desired: Mapping[Key, Desired],
-    observed: Sequence[driver.Instance],
-    managed: Mapping[str, driver.InstanceSpec],
+    observed: Sequence[instance_spec.Instance],
+    managed: Mapping[str, instance_spec.InstanceSpec],
     region: topology.Region,
     failed_nodes: Collection[placement.NodeRef] = frozenset(),
-    cache: MutableMapping[Key, tuple[Desired, MemoSpec | str]] | None = None,
+    cache: Templates | None = None,
     serving: Collection[str] | None = None,
 ) -> Plan:
     """Decide what to ensure and what to remove; see the module docstring.
@@ -273,9 +281,11 @@ def plan(
     A spec in ``managed`` that is still what the plan asks for is handed back as the same
     object, so its digest is computed once (:class:`MemoSpec`). ``cache`` is one a
     caller that plans often may keep between calls: each (service, environment)'s shared
-    spec, valid for as long as its :class:`Desired` is the very same object.
+    spec, valid for as long as its :class:`Desired` is the very same object. It is only
+    read; the specs made anew come back as :attr:`Plan.templates`.
     """
     cache = {} if cache is None else cache
+    made_now: dict[Key, tuple[Desired, MemoSpec | str]] = {}
     failed = frozenset(failed_nodes)
     observed_by_id = {instance.instance_id: instance for instance in observed}
     members: dict[Key, set[str]] = defaultdict(set)
@@ -296,7 +306,7 @@ def plan(
             made = cached[1]
         else:
             made = _template(item)
-            cache[key] = (item, made)
+            made_now[key] = (item, made)
         if isinstance(made, str):
             problems[key] = made
             continue
@@ -312,12 +322,12 @@ def plan(
     where = {p.instance_id: p for p in placed.placements}
     unplaced = set(placed.unplaced)
 
-    ensure: list[driver.InstanceSpec] = []
+    ensure: list[instance_spec.InstanceSpec] = []
     remove: list[Removal] = []
     keys: dict[Key, KeyPlan] = {}
     for key, item in sorted(desired.items()):
         ids = wanted.get(key, ())
-        specs: dict[str, driver.InstanceSpec] = {}
+        specs: dict[str, instance_spec.InstanceSpec] = {}
         template = templates.get(key)
         if template is not None:
             for wanted_id in ids:
@@ -371,4 +381,4 @@ def plan(
             stale=tuple(stale),
             problem=problems.get(key),
         )
-    return Plan(tuple(ensure), tuple(remove), keys, placed.moved)
+    return Plan(tuple(ensure), tuple(remove), keys, placed.moved, made_now)

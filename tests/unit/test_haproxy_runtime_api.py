@@ -13,7 +13,7 @@ import pytest
 from taxiway import errors
 from taxiway.haproxy import config
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable, ServerBusy, UnsafeValue
-from taxiway.haproxy.runtime import RuntimeApi, ScriptedTransport, UnixSocketTransport
+from taxiway.haproxy.runtime_api import RuntimeApi, ScriptedTransport, UnixSocketTransport
 
 
 def api(answers: dict[str, str], default: str = "\n") -> tuple[RuntimeApi, ScriptedTransport]:

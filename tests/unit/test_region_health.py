@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taxiway.runtime import health
+from taxiway.plan.region import health
 from taxiway.spec import manifest
 
 PROBES = manifest.Probes(

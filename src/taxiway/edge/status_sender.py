@@ -2,7 +2,7 @@
 
 Every ``report_every_seconds`` (a heartbeat, even with no services) and as soon as who
 serves or which pools are healthy changes, it PUTs the latest snapshot
-(:mod:`taxiway.edge.report`) to ``/v1/pops/{pop}/status``; before the controller's first
+(:mod:`taxiway.edge.status_report`) to ``/v1/pops/{pop}/status``; before the controller's first
 step there is nothing to send. The loop, its thread and its handling of failed PUTs are
 the satellite's too: :class:`taxiway.client.status_reporter.StatusReporter`.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from taxiway.client import http, status_reporter
-from taxiway.edge import report
+from taxiway.edge import status_report
 from taxiway.edge.settings import EdgeSettings
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class Reporter(status_reporter.StatusReporter):
         self,
         settings: EdgeSettings,
         control_plane: http.ControlPlane,
-        latest: Callable[[], report.Snapshot | None],
+        latest: Callable[[], status_report.Snapshot | None],
     ) -> None:
         self._latest = latest
         path = f"/v1/pops/{quote(settings.pop, safe='')}/status"

@@ -7,13 +7,13 @@ reload). No I/O and no clock of its own, so the rules below are tested on virtua
 
 * **Sampling.** A pool's last check duration (``check_duration``, ms, through the PoP's
   own connection to the region) is folded into its moving average
-  (:func:`taxiway.haproxy.rtt.update`) at most once per monitor interval, since HAProxy
+  (:func:`taxiway.plan.edge.rtt.update`) at most once per monitor interval, since HAProxy
   runs one check per interval; the *first* sample of a pool is taken as soon as it
   exists, so the order can be right one interval after the checks start. Only passed
   checks count (a failed check's duration is its timeout). Every service is measured, so
   ``glb status`` shows an RTT for ``failover`` services too.
 * **``failover``** steering: the failover order, always.
-* **``dynamic_latency``**: fastest first, by :func:`taxiway.haproxy.rtt.order` with a dead
+* **``dynamic_latency``**: fastest first, by :func:`taxiway.plan.edge.rtt.order` with a dead
   band, starting from the order in force, so noise does not reload the PoP. With no data
   it keeps the order in force: the failover order, or for a PoP that adopted a running
   HAProxy (edge restarted) that HAProxy's order, so a restart does not reload to failover
@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from taxiway.haproxy import answers, rtt
+from taxiway.plan.edge import rtt
 
 SAMPLE_EVERY = 0.9
 """Fold a pool's sample when this many monitor intervals passed since its last one: a
@@ -54,12 +54,12 @@ def initial(failover: Sequence[str], running: Sequence[str] = ()) -> State:
     return State(tuple(failover))
 
 
-def healthy(row: answers.StatRow) -> bool:
+def healthy(row: rtt.CheckRow) -> bool:
     """In rotation by its checks: ``UP``, or ``UP 1/2`` (failing, not yet down)."""
     return row.status.startswith("UP")
 
 
-def measured(row: answers.StatRow, settled: bool) -> bool:
+def measured(row: rtt.CheckRow, settled: bool) -> bool:
     """Whether the row's check result comes from a check this worker ran (see :func:`step`)."""
     return settled or (row.check_code or 0) >= 100
 
@@ -86,7 +86,7 @@ def step(
     *,
     steering: str,
     failover: Sequence[str],
-    rows: Mapping[str, answers.StatRow],
+    rows: Mapping[str, rtt.CheckRow],
     interval: float,
     now: float,
     alpha: float,

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from taxiway.client import http, status_reporter
-from taxiway.satellite import report
-from taxiway.satellite.reconciler import Snapshot
+from taxiway.satellite import status_report
+from taxiway.satellite.reconcile_loop import Snapshot
 from taxiway.satellite.settings import SatelliteSettings
 
 log = logging.getLogger(__name__)
@@ -45,5 +45,5 @@ class Reporter(status_reporter.StatusReporter):
         where = {"api": self._api_url, "ingress": self._ingress_url}
         if snapshot is None:  # the reconciler has not finished a step yet: a bare heartbeat
             return {"cursor": self._cursor(), **where, "reports": []}
-        reports = report.stamped(snapshot.reports, snapshot.observed_at)
+        reports = status_report.stamped(snapshot.reports, snapshot.observed_at)
         return {"cursor": snapshot.cursor, **where, "reports": reports}
