@@ -19,7 +19,6 @@ focused test in test_api.py and test_api_guard.py.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from taxiway.server import app as server_app
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
 from tests.conftest import EXAMPLES
+from tests.fixtures.sockets import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -59,13 +59,6 @@ class ControlPlane:
     tokens: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     """``taxiway server`` on loopback, with an admin token and an owner token for hello."""
@@ -85,7 +78,7 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
         stdin=subprocess.DEVNULL,
     )
     assert init.returncode == 0, init.stderr
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     log = home / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from taxiway.dev import private_file, wan
-from tests.e2e.world import free_port, wait_for
+from tests.e2e.world import wait_for
+from tests.fixtures.sockets import free_port
 
 DELAY_MS = 50.0
 

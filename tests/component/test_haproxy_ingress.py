@@ -17,7 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from taxiway.haproxy import config, membership, process
 from taxiway.haproxy.errors import ServerBusy
 from taxiway.plan.edge import rtt
-from tests.fixtures.haproxy_world import Origin, Reply, World, free_port, request, world
+from tests.fixtures.haproxy_world import Origin, Reply, World, request, world
+from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for
 
 LOCAL = "127.0.0.1"

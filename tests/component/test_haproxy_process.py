@@ -16,7 +16,8 @@ import pytest
 
 from taxiway.haproxy import config, layout, process
 from taxiway.haproxy.errors import ConfigRejected, ProcessFailed, ReloadRejected
-from tests.fixtures.haproxy_world import World, free_port, request, world
+from tests.fixtures.haproxy_world import World, request, world
+from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for
 
 LOCAL = "127.0.0.1"

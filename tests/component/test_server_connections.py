@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.component.test_server_process import TAXIWAY, _free_port, _platform, _run
-from tests.fixtures.sockets import read_until_closed
+from tests.fixtures.server_process import TAXIWAY, platform_flags, run_taxiway
+from tests.fixtures.sockets import free_port, read_until_closed
 
 HEAD_TIMEOUT = 1.0
 SLACK = 3.0
@@ -33,10 +33,13 @@ class Running:
 
 def _start(tmp_path: Path, *flags: str) -> Iterator[Running]:
     token_file = tmp_path / "admin.token"
-    assert _run("server", "init", *_platform(tmp_path), "--token-file", str(token_file)).returncode == 0
-    port = _free_port()
+    assert (
+        run_taxiway("server", "init", *platform_flags(tmp_path), "--token-file", str(token_file)).returncode
+        == 0
+    )
+    port = free_port()
     process = subprocess.Popen(
-        [*TAXIWAY, "server", *_platform(tmp_path), "--listen", f"127.0.0.1:{port}", *flags],
+        [*TAXIWAY, "server", *platform_flags(tmp_path), "--listen", f"127.0.0.1:{port}", *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,

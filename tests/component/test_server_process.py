@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,35 +16,9 @@ import pytest
 
 from taxiway.server.settings import Listen
 from tests.conftest import EXAMPLES
+from tests.fixtures.server_process import TAXIWAY, platform_flags, run_taxiway
+from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for
-
-TAXIWAY = [sys.executable, "-m", "taxiway.cli.main"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _platform(tmp_path: Path) -> list[str]:
-    return [
-        "--database",
-        f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "--topology",
-        str(EXAMPLES / "topology.yaml"),
-        "--inventory",
-        str(EXAMPLES / "inventory.yaml"),
-        "--key-file",
-        str(tmp_path / "server.key"),
-    ]
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*TAXIWAY, *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
-    )
 
 
 def test_listen_defaults_to_loopback() -> None:
@@ -58,14 +30,14 @@ def test_listen_defaults_to_loopback() -> None:
 
 def test_init_writes_a_private_token_and_key_and_never_prints_them(tmp_path: Path) -> None:
     token_file = tmp_path / "admin.token"
-    done = _run("server", "init", *_platform(tmp_path), "--token-file", str(token_file))
+    done = run_taxiway("server", "init", *platform_flags(tmp_path), "--token-file", str(token_file))
     assert done.returncode == 0, done.stderr
     token = token_file.read_text().strip()
     assert token.startswith("twy_")
     assert token not in done.stdout + done.stderr
     for path in (token_file, tmp_path / "server.key"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    again = _run("server", "init", *_platform(tmp_path), "--token-file", str(token_file))
+    again = run_taxiway("server", "init", *platform_flags(tmp_path), "--token-file", str(token_file))
     assert again.returncode == 1
     assert "--force" in again.stderr
     assert token_file.read_text().strip() == token, "a refused init changed the token file"
@@ -73,7 +45,7 @@ def test_init_writes_a_private_token_and_key_and_never_prints_them(tmp_path: Pat
 
 
 def test_server_refuses_to_start_without_its_key(tmp_path: Path) -> None:
-    done = _run("server", *_platform(tmp_path), "--listen", f"127.0.0.1:{_free_port()}")
+    done = run_taxiway("server", *platform_flags(tmp_path), "--listen", f"127.0.0.1:{free_port()}")
     assert done.returncode == 1
     assert "taxiway server init" in done.stderr
     assert "Traceback" not in done.stderr
@@ -82,10 +54,13 @@ def test_server_refuses_to_start_without_its_key(tmp_path: Path) -> None:
 @pytest.mark.timeout(60)
 def test_server_serves_the_api_on_loopback_and_stops_on_sigterm(tmp_path: Path) -> None:
     token_file = tmp_path / "admin.token"
-    assert _run("server", "init", *_platform(tmp_path), "--token-file", str(token_file)).returncode == 0
-    port = _free_port()
+    assert (
+        run_taxiway("server", "init", *platform_flags(tmp_path), "--token-file", str(token_file)).returncode
+        == 0
+    )
+    port = free_port()
     process = subprocess.Popen(
-        [*TAXIWAY, "server", *_platform(tmp_path), "--listen", f"127.0.0.1:{port}"],
+        [*TAXIWAY, "server", *platform_flags(tmp_path), "--listen", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -135,8 +110,8 @@ def test_a_running_server_takes_new_services_and_reloads_its_files(tmp_path: Pat
         str(tmp_path / "server.key"),
     ]
     token_file = tmp_path / "admin.token"
-    assert _run("server", "init", *files, "--token-file", str(token_file)).returncode == 0
-    port = _free_port()
+    assert run_taxiway("server", "init", *files, "--token-file", str(token_file)).returncode == 0
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     with log.open("wb") as sink:

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from taxiway.dev import readiness
 from taxiway.runtime import process
 from tests.conftest import EXAMPLES
 from tests.fixtures import waiting
+from tests.fixtures.sockets import free_port
 
 ROOT = EXAMPLES.parent
 REGIONS = ("us-east1", "europe-west1", "asia-northeast3")
@@ -65,12 +65,6 @@ def wait_for(condition: Callable[[], T | None], *, within: float, what: str, eve
     """:func:`tests.fixtures.waiting.wait_for`, where a world still starting (a refused
     connection, a half-written file, an answer without the field yet) counts as "not yet"."""
     return waiting.wait_for(condition, within=within, what=what, every=every, tolerate=NOT_YET)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
