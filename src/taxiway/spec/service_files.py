@@ -276,12 +276,13 @@ def load_texts(texts: Mapping[str, str], folder: str = ".taxiway") -> dict[str, 
     with line and column. Nothing touches the file system."""
     if "service.yaml" not in texts:
         raise _problem(FsPath(folder, "service.yaml"), "no manifest found", expected="a service.yaml")
-    files = _beside(FsPath(folder, "service.yaml"), [FsPath(folder, name) for name in sorted(texts)])
+    by_path = {FsPath(folder, name): text for name, text in sorted(texts.items())}
+    files = _beside(FsPath(folder, "service.yaml"), list(by_path))
 
     def parse(path: FsPath) -> Document:
         # Line ends as reading the file in text mode gives them (universal newlines), so a
         # file uploaded and the same file read from disk are the same document.
-        text = texts[path.name].replace("\r\n", "\n").replace("\r", "\n")
+        text = by_path[path].replace("\r\n", "\n").replace("\r", "\n")
         return document.parse(text, str(path), max_bytes=document.MAX_MANIFEST_BYTES)
 
     return load_all(files, parse)
