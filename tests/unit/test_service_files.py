@@ -210,3 +210,23 @@ def test_load_all_reports_every_environment_at_once(tmp_path: Path) -> None:
         "service-production.yaml",
         "service-staging.yaml",
     ]
+
+
+def test_files_given_as_text_load_as_the_same_files_on_disk(tmp_path: Path) -> None:
+    overlay = "spec:\n  scalability:\n    min_instances: 1\n"
+    on_disk = service_files.load_all(service_files.find(service_dir(tmp_path, service_staging=overlay)))
+    as_text = service_files.load_texts({"service.yaml": SERVICE, "service-staging.yaml": overlay})
+    assert {env: loaded.manifest for env, loaded in as_text.items()} == {
+        env: loaded.manifest for env, loaded in on_disk.items()
+    }
+    assert as_text["staging"].document.locate(("spec", "scalability", "min_instances")).file == (
+        ".taxiway/service-staging.yaml"
+    )
+
+
+def test_files_given_as_text_without_a_manifest_are_a_located_problem() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        service_files.load_texts({"env-staging.yaml": "A: b\n"})
+    assert [(p.location.file, p.message) for p in caught.value.problems] == [
+        (".taxiway/service.yaml", "no manifest found")
+    ]

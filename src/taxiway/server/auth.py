@@ -18,8 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taxiway.server import guard
 from taxiway.server.problems import Forbidden, Unauthorized
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
+from taxiway.store import protocol, records
 
 BEARER = HTTPBearer(
     scheme_name="bearer",
@@ -36,11 +35,15 @@ def authenticate(
         return checked  # the guard looked it up before reading the body
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
-    store: SqlStore = request.app.state.store
+    store: protocol.Store = request.app.state.store
     token = store.authenticate(credentials.credentials.strip())
     if token is None:
         raise Unauthorized("the token is unknown or revoked")
     return token
+
+
+Principal = Annotated[records.Token, Depends(authenticate)]
+"""The caller of a route: its token, authenticated (a route's ``token: auth.Principal``)."""
 
 
 def actor(token: records.Token) -> str:

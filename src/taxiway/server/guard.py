@@ -28,7 +28,7 @@ from typing import Any
 import anyio.to_thread
 
 from taxiway.server import problems
-from taxiway.store.sql import SqlStore
+from taxiway.store import protocol
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,7 +57,7 @@ def limit_for(method: str, path: str) -> int:
 class Guard:
     """Authenticate before the body, and bound it (see the module docstring)."""
 
-    def __init__(self, app: App, store: SqlStore) -> None:
+    def __init__(self, app: App, store: protocol.Store) -> None:
         self._app = app
         self._store = store
 

@@ -16,10 +16,10 @@ command that fix it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import pydantic
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,10 +28,7 @@ from taxiway.errors import Conflict, InvalidInput, NotFound, UnknownService
 from taxiway.server import auth, guard, platform_files, problems
 from taxiway.spec.inventory import InventoryService
 from taxiway.spec.manifest import ENVIRONMENTS
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
-
-Principal = Annotated[records.Token, Depends(auth.authenticate)]
+from taxiway.store import protocol, records
 
 
 class ServiceChange(BaseModel):
@@ -69,12 +66,12 @@ def _service_json(service: records.Service) -> dict[str, Any]:
 
 
 def router(
-    store: SqlStore, files: platform_files.LivePlatform, notify: Callable[[], Awaitable[None]]
+    store: protocol.Store, files: platform_files.LivePlatform, notify: Callable[[], Awaitable[None]]
 ) -> APIRouter:
     routes = APIRouter()
 
     @routes.get("/v1/inventory", responses=problems.responses(403))
-    def get_inventory(token: Principal) -> dict[str, Any]:
+    def get_inventory(token: auth.Principal) -> dict[str, Any]:
         """Every service of the inventory: the file's and those registered through the API."""
         auth.require_admin(token)
         return {
@@ -85,7 +82,7 @@ def router(
     @routes.post(
         "/v1/inventory/services", status_code=201, responses=problems.responses(403, 409, *problems.BODY)
     )
-    def create_service(body: dict[str, Any], token: Principal) -> dict[str, Any]:
+    def create_service(body: dict[str, Any], token: auth.Principal) -> dict[str, Any]:
         auth.require_admin(token)
         name = body.get("name")
         if not isinstance(name, str):
@@ -94,13 +91,13 @@ def router(
         return _service_json(store.register_service(name, entry, auth.actor(token)))
 
     @routes.put("/v1/inventory/services/{name}", responses=problems.responses(403, 404, 409, *problems.BODY))
-    def update_service(name: str, change: ServiceChange, token: Principal) -> dict[str, Any]:
+    def update_service(name: str, change: ServiceChange, token: auth.Principal) -> dict[str, Any]:
         auth.require_admin(token)
         entry = _checked(name, change.entry, files)
         return _service_json(store.update_service(name, entry, auth.actor(token), change.expected_version))
 
     @routes.delete("/v1/inventory/services/{name}", responses=problems.responses(403, 404, 409))
-    def delete_service(name: str, token: Principal) -> dict[str, Any]:
+    def delete_service(name: str, token: auth.Principal) -> dict[str, Any]:
         auth.require_admin(token)
         found = store.service(name)
         if found.origin == "file" and name in files.file_inventory.by_name:
@@ -114,7 +111,7 @@ def router(
     @routes.delete(
         "/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404, 409)
     )
-    async def undeploy(service: str, environment: str, token: Principal) -> dict[str, Any]:
+    async def undeploy(service: str, environment: str, token: auth.Principal) -> dict[str, Any]:
         """Remove every regional definition of ``service`` in ``environment``."""
         auth.require_admin(token)
         if environment not in ENVIRONMENTS:
@@ -124,7 +121,7 @@ def router(
         return {"service": service, "environment": environment, "removed_from": regions}
 
     @routes.post("/v1/platform/reload", responses=problems.responses(403, *problems.BODY))
-    async def reload(token: Principal) -> dict[str, Any]:
+    async def reload(token: auth.Principal) -> dict[str, Any]:
         """Reload the topology and inventory files now (as SIGHUP does)."""
         auth.require_admin(token)
         done = await run_in_threadpool(files.reload, store, auth.actor(token))

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from taxiway.errors import NotFound
 from taxiway.plan import outcomes
 from taxiway.server import auth, guard, problems
 from taxiway.spec.manifest import ENVIRONMENTS
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
-
-Principal = Annotated[records.Token, Depends(auth.authenticate)]
+from taxiway.store import protocol
 
 
-def router(store: SqlStore) -> APIRouter:
+def router(store: protocol.Store) -> APIRouter:
     routes = APIRouter()
 
     @routes.get("/v1/services/{service}/outcomes", responses=problems.responses(403, 404))
-    def list_outcomes(service: str, token: Principal) -> list[dict[str, Any]]:
+    def list_outcomes(service: str, token: auth.Principal) -> list[dict[str, Any]]:
         """Each revision's outcome in each environment it was deployed to, newest first."""
         auth.require_service(token, service)
         store.service(service)
@@ -42,7 +39,7 @@ def router(store: SqlStore) -> APIRouter:
     async def rollback_target(
         service: str,
         environment: str,
-        token: Principal,
+        token: auth.Principal,
         to: Annotated[int | None, Query(ge=1, le=guard.MAX_INTEGER)] = None,
         force: bool = False,
     ) -> dict[str, Any]:

@@ -25,8 +25,7 @@ from taxiway.errors import TaxiwayError, ValidationFailed
 from taxiway.spec import platform
 from taxiway.spec.inventory import Inventory, InventoryService
 from taxiway.spec.topology import Topology
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
+from taxiway.store import protocol, records
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ POLL_SECONDS = 1.0
 API_VERSION = "taxiway/v1"
 
 
-def sync(store: SqlStore, topology: Topology, inventory: Inventory, actor: str) -> list[str]:
+def sync(store: protocol.Store, topology: Topology, inventory: Inventory, actor: str) -> list[str]:
     """Load a topology's regions and an inventory's services into the store; answers the
     services the API registered or changed, which the file does not override."""
     store.sync_regions(
@@ -103,7 +102,7 @@ class LivePlatform:
         """How to name the inventory file in a message."""
         return str(self.inventory_path) if self.inventory_path else "the control plane's inventory file"
 
-    def inventory(self, store: SqlStore) -> Inventory:
+    def inventory(self, store: protocol.Store) -> Inventory:
         """The inventory uploads are checked against: the file's services and the API's."""
         services = []
         for row in store.services():
@@ -118,7 +117,7 @@ class LivePlatform:
     def changed_on_disk(self) -> bool:
         return (_stamp(self.topology_path), _stamp(self.inventory_path)) != self._stamps
 
-    def reload(self, store: SqlStore, actor: str) -> Reloaded:
+    def reload(self, store: protocol.Store, actor: str) -> Reloaded:
         """Read both files again; swap them in only if both load (else keep the old pair)."""
         if self.topology_path is None or self.inventory_path is None:
             return Reloaded(False, "this control plane was given no platform files to reload")

@@ -124,6 +124,11 @@ BODY = (400, 413)
 its bound (:mod:`taxiway.server.guard`)."""
 
 
+def quoted(name: str) -> str:
+    """A name from a request path, quoted and cut short for a message."""
+    return repr(name if len(name) <= 64 else name[:64] + "...")
+
+
 def body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """A problem document (what :func:`problem` sends)."""
     return {

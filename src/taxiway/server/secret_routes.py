@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,10 +28,8 @@ from taxiway.plan.secret_digest import SecretValue
 from taxiway.sealing.keys import Sealer
 from taxiway.server import auth, problems
 from taxiway.spec.manifest import ENVIRONMENTS, SECRET_NAME
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
+from taxiway.store import protocol, records
 
-Principal = Annotated[records.Token, Depends(auth.authenticate)]
 Name = Annotated[str, Path(pattern=SECRET_NAME, max_length=128, description="The secret's name.")]
 
 MAX_VALUE_BYTES = 64 * 1024
@@ -80,13 +78,13 @@ def secret_json(secret: records.Secret, regions: list[str] | None = None) -> dic
     return answer
 
 
-def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]]) -> APIRouter:
+def router(store: protocol.Store, sealer: Sealer, notify: Callable[[], Awaitable[None]]) -> APIRouter:
     """The routes over ``store``; ``notify`` wakes the satellites' long polls."""
     routes = APIRouter(tags=["secrets"])
 
     @routes.get("/v1/services/{service}/secrets", responses=problems.responses(403, 404))
     def list_secrets(
-        service: str, token: Principal, environment: Annotated[str | None, Query()] = None
+        service: str, token: auth.Principal, environment: Annotated[str | None, Query()] = None
     ) -> list[dict[str, Any]]:
         auth.require_service(token, service)
         if environment is not None:
@@ -98,7 +96,7 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         responses=problems.responses(403, 404, 409, *problems.BODY),
     )
     async def set_secret(
-        service: str, environment: str, name: Name, body: NewValue, token: Principal
+        service: str, environment: str, name: Name, body: NewValue, token: auth.Principal
     ) -> dict[str, Any]:
         auth.require_service(token, service)
         _environment(environment)
@@ -120,7 +118,9 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         "/v1/services/{service}/environments/{environment}/secrets/{name}",
         responses=problems.responses(403, 404, 409),
     )
-    async def unset_secret(service: str, environment: str, name: Name, token: Principal) -> dict[str, Any]:
+    async def unset_secret(
+        service: str, environment: str, name: Name, token: auth.Principal
+    ) -> dict[str, Any]:
         auth.require_service(token, service)
         _environment(environment)
         secret, regions = await run_in_threadpool(
@@ -134,7 +134,7 @@ def router(store: SqlStore, sealer: Sealer, notify: Callable[[], Awaitable[None]
         responses=problems.responses(403, 404, *problems.BODY),
     )
     def secret_digests(
-        service: str, environment: str, body: DigestRequest, token: Principal
+        service: str, environment: str, body: DigestRequest, token: auth.Principal
     ) -> dict[str, list[str]]:
         """The keyed digests of ``values`` as this service's definitions in ``environment``
         would carry them; nothing is stored."""

@@ -1,4 +1,5 @@
-"""The API of tokens: create, list and revoke them (admin only; ``taxiway tokens``).
+"""The API of tokens: create, list and revoke them (admin only; ``taxiway tokens``), and
+``GET /v1/whoami``, which any token answers of itself.
 
 Included by :func:`taxiway.server.app.create_app`. A token grants exactly what its
 scope says (:mod:`taxiway.server.auth`), so what it names is checked against the
@@ -18,9 +19,10 @@ request with it is a 401.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,14 +30,13 @@ from taxiway.errors import ValidationFailed
 from taxiway.server import auth, platform_files
 from taxiway.server.problems import BODY, responses
 from taxiway.spec.problem import REQUEST, Problem
-from taxiway.store import records
-from taxiway.store.sql import SqlStore
-
-Principal = Annotated[records.Token, Depends(auth.authenticate)]
+from taxiway.store import protocol, records
 
 TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@:-]*$"
 """A token's name shows in the audit log as ``scope:name``: no spaces or control characters."""
 MAX_SERVICES = 1000
+TAGS: list[str | Enum] = ["tokens"]
+"""The tokens' routes (not ``whoami``, which any token may call of itself)."""
 TokenId = Annotated[str, Path(max_length=32, description="The token's id (`taxiway tokens list`).")]
 
 
@@ -126,11 +127,20 @@ def token_json(issued: records.IssuedToken) -> dict[str, Any]:
     }
 
 
-def router(store: SqlStore, files: platform_files.LivePlatform) -> APIRouter:
-    routes = APIRouter(tags=["tokens"])
+def router(store: protocol.Store, files: platform_files.LivePlatform) -> APIRouter:
+    routes = APIRouter()
 
-    @routes.post("/v1/tokens", status_code=201, responses=responses(403, 409, *BODY))
-    async def create_token(request: TokenRequest, token: Principal) -> dict[str, Any]:
+    @routes.get("/v1/whoami")
+    def whoami(token: auth.Principal) -> dict[str, Any]:
+        return {
+            "name": token.name,
+            "scope": token.scope,
+            "services": list(token.services),
+            "region": token.region,
+        }
+
+    @routes.post("/v1/tokens", status_code=201, responses=responses(403, 409, *BODY), tags=TAGS)
+    async def create_token(request: TokenRequest, token: auth.Principal) -> dict[str, Any]:
         """A new token; its bearer string (``token``) is in this answer only."""
         auth.require_admin(token)
         services = {s.name for s in await run_in_threadpool(store.services)}
@@ -144,14 +154,14 @@ def router(store: SqlStore, files: platform_files.LivePlatform) -> APIRouter:
         )
         return {**token_json(issued), "token": bearer}
 
-    @routes.get("/v1/tokens", responses=responses(403))
-    def list_tokens(token: Principal) -> list[dict[str, Any]]:
+    @routes.get("/v1/tokens", responses=responses(403), tags=TAGS)
+    def list_tokens(token: auth.Principal) -> list[dict[str, Any]]:
         """Every token, revoked ones included, oldest first."""
         auth.require_admin(token)
         return [token_json(t) for t in store.tokens()]
 
-    @routes.delete("/v1/tokens/{token_id}", responses=responses(403, 404, 409))
-    def revoke_token(token_id: TokenId, token: Principal) -> dict[str, Any]:
+    @routes.delete("/v1/tokens/{token_id}", responses=responses(403, 404, 409), tags=TAGS)
+    def revoke_token(token_id: TokenId, token: auth.Principal) -> dict[str, Any]:
         """Revoke a token: the next request with it is refused (401)."""
         auth.require_admin(token)
         return token_json(store.revoke_token(token_id, auth.actor(token)))

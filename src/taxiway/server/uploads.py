@@ -2,7 +2,9 @@
 
 The control plane never trusts a client's derivation: it validates and derives the
 uploaded manifest files itself, against its own topology and inventory. Only the three
-file shapes of a ``.taxiway/`` directory are accepted, so an upload cannot name a path.
+file shapes of a ``.taxiway/`` directory are accepted, so an upload cannot name a path;
+they are parsed from the request's text (:func:`taxiway.spec.service_files.load_texts`),
+never written to disk, and every problem names ``.taxiway/<file>`` as the user knows it.
 Secret env values are digested with the control plane's key
 (:mod:`taxiway.plan.secret_digest`), so neither their digests nor the revision's content
 digest, computed over them, lets anyone guess a short secret.
@@ -13,10 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from taxiway.errors import ValidationFailed
@@ -42,16 +42,6 @@ class Derived:
     (in memory only: the caller seals them before storing)."""
     digest: str
     """Identifies the content: computed over the definitions with secrets as digests."""
-
-
-def _relabel(exc: ValidationFailed, directory: Path) -> ValidationFailed:
-    """Problems name ``.taxiway/<file>`` as the user knows it, not the server's temp dir."""
-    problems = []
-    for p in exc.problems:
-        name = Path(p.location.file).name
-        location = Location(f".taxiway/{name}", p.location.line, p.location.column)
-        problems.append(Problem(location, p.path, p.message, p.found, p.expected, p.hint))
-    return ValidationFailed(problems)
 
 
 def _check_names(files: Mapping[str, str]) -> None:
@@ -87,49 +77,41 @@ def derive_upload(
     """Validate and derive every environment the inventory allows for ``service``; secret
     values digested by ``secret_digest`` (the control plane's keyer)."""
     _check_names(files)
-    with tempfile.TemporaryDirectory(prefix="taxiway-upload-") as tmp:
-        directory = Path(tmp) / ".taxiway"
-        directory.mkdir()
-        for name, text in files.items():
-            (directory / name).write_text(text, encoding="utf-8")
-        try:
-            loaded = service_files.load_all(service_files.find(directory / "service.yaml"))
-            name = next(iter(loaded.values())).manifest.metadata.name
-            if name != service:
-                raise ValidationFailed(
-                    [
-                        Problem(
-                            Location(str(directory / "service.yaml")),
-                            ("metadata", "name"),
-                            "the manifest is for another service",
-                            found=name,
-                            expected=service,
-                        )
-                    ]
+    loaded = service_files.load_texts(files)
+    name = next(iter(loaded.values())).manifest.metadata.name
+    if name != service:
+        raise ValidationFailed(
+            [
+                Problem(
+                    Location(".taxiway/service.yaml"),
+                    ("metadata", "name"),
+                    "the manifest is for another service",
+                    found=name,
+                    expected=service,
                 )
-            entry = inventory.by_name.get(service)
-            environments = entry.environments if entry is not None else list(loaded)
-            definitions: dict[str, dict[str, Any]] = {}
-            problems: list[Problem] = []
-            for environment in environments:
-                item = loaded[environment]
-                try:
-                    derived = derive.derive(
-                        item.manifest,
-                        environment,
-                        topology,
-                        inventory,
-                        source=item.document,
-                        secret_digest=secret_digest,
-                    )
-                except ValidationFailed as exc:
-                    problems.extend(exc.problems)
-                    continue
-                definitions[environment] = {region: _with_values(d) for region, d in derived.items()}
-            if problems:
-                raise ValidationFailed(sorted(set(problems)))
+            ]
+        )
+    entry = inventory.by_name.get(service)
+    environments = entry.environments if entry is not None else list(loaded)
+    definitions: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for environment in environments:
+        item = loaded[environment]
+        try:
+            derived = derive.derive(
+                item.manifest,
+                environment,
+                topology,
+                inventory,
+                source=item.document,
+                secret_digest=secret_digest,
+            )
         except ValidationFailed as exc:
-            raise _relabel(exc, directory) from exc
+            problems.extend(exc.problems)
+            continue
+        definitions[environment] = {region: _with_values(d) for region, d in derived.items()}
+    if problems:
+        raise ValidationFailed(sorted(set(problems)))
     return Derived(service, definitions, content_digest(definitions, artifact))
 
 

@@ -7,12 +7,14 @@ Layout (everything but ``service.yaml`` optional)::
     .taxiway/env-<environment>.yaml     flat NAME: value map added to spec.env
 
 :func:`load` returns the manifest as one environment sees it, with a merged position map
-so a problem points into whichever file supplied the offending field.
+so a problem points into whichever file supplied the offending field. The files come
+from disk (:func:`find`), or as text (:func:`load_texts`: the control plane's uploads).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -62,33 +64,40 @@ def find(path: FsPath) -> ServiceFiles:
         )
     if not path.is_file():
         raise _problem(path, "no such file or directory", expected="a manifest file or a service directory")
+    if path.name not in {"service.yaml", "service.yml"}:
+        return ServiceFiles(path)
+    try:
+        siblings = sorted(path.parent.iterdir())
+    except OSError as exc:
+        raise _problem(path.parent, f"cannot list directory: {exc.strerror}") from exc
+    return _beside(path, siblings)
+
+
+def _beside(manifest: FsPath, siblings: list[FsPath]) -> ServiceFiles:
+    """The manifest and the overlays and env files among ``siblings`` (in order), its
+    directory's files; a file named for an unknown environment is a problem."""
     overlays: dict[str, FsPath] = {}
     env_files: dict[str, FsPath] = {}
     problems: list[Problem] = []
-    if path.name in {"service.yaml", "service.yml"}:
-        try:
-            siblings = sorted(path.parent.iterdir())
-        except OSError as exc:
-            raise _problem(path.parent, f"cannot list directory: {exc.strerror}") from exc
-        for sibling in siblings:
-            match = _OVERLAY.match(sibling.name)
-            if not match:
-                continue
-            kind, environment = match.groups()
-            if environment not in ENVIRONMENTS:
-                problems.append(
-                    Problem(
-                        Location(str(sibling)),
-                        (),
-                        f"unknown environment in file name: {environment!r}",
-                        expected=f"{kind}-<environment>.yaml with one of {', '.join(ENVIRONMENTS)}",
-                    )
+    for sibling in siblings:
+        match = _OVERLAY.match(sibling.name)
+        if not match:
+            continue
+        kind, environment = match.groups()
+        if environment not in ENVIRONMENTS:
+            problems.append(
+                Problem(
+                    Location(str(sibling)),
+                    (),
+                    f"unknown environment in file name: {environment!r}",
+                    expected=f"{kind}-<environment>.yaml with one of {', '.join(ENVIRONMENTS)}",
                 )
-                continue
-            (overlays if kind == "service" else env_files)[environment] = sibling
+            )
+            continue
+        (overlays if kind == "service" else env_files)[environment] = sibling
     if problems:
         raise ValidationFailed(problems)
-    return ServiceFiles(path, overlays, env_files)
+    return ServiceFiles(manifest, overlays, env_files)
 
 
 def read(path: FsPath, *, max_bytes: int = document.MAX_DOCUMENT_BYTES) -> Document:
@@ -221,7 +230,16 @@ def _with_env_file(doc: Document, env_doc: Document) -> Document:
     return Document(doc.file, {**doc.data, "spec": spec}, positions)
 
 
-def load(files: ServiceFiles, environment: str) -> Loaded:
+Reader = Callable[[FsPath], Document]
+"""Parses one of a service's files (:func:`read_manifest_file` reads it from disk)."""
+
+
+def read_manifest_file(path: FsPath) -> Document:
+    """One of a service's manifest files, from disk (bounded to a manifest's size)."""
+    return read(path, max_bytes=document.MAX_MANIFEST_BYTES)
+
+
+def load(files: ServiceFiles, environment: str, read_file: Reader = read_manifest_file) -> Loaded:
     """The manifest as ``environment`` sees it: validated, with every problem located."""
     if environment not in ENVIRONMENTS:
         raise _problem(
@@ -229,24 +247,42 @@ def load(files: ServiceFiles, environment: str) -> Loaded:
             f"unknown environment {environment!r}",
             expected=f"one of {', '.join(ENVIRONMENTS)}",
         )
-    doc = read(files.manifest, max_bytes=document.MAX_MANIFEST_BYTES)
+    doc = read_file(files.manifest)
     if environment in files.overlays:
-        doc = _merge_documents(doc, read(files.overlays[environment], max_bytes=document.MAX_MANIFEST_BYTES))
+        doc = _merge_documents(doc, read_file(files.overlays[environment]))
     if environment in files.env_files:
-        doc = _with_env_file(doc, read(files.env_files[environment], max_bytes=document.MAX_MANIFEST_BYTES))
+        doc = _with_env_file(doc, read_file(files.env_files[environment]))
     value = validation.validate(manifest.Manifest, doc, checks=[checks.check_manifest])
     return Loaded(environment, value, doc)
 
 
-def load_all(files: ServiceFiles) -> dict[str, Loaded]:
+def load_all(files: ServiceFiles, read_file: Reader = read_manifest_file) -> dict[str, Loaded]:
     """Load every environment, collecting all problems across them before failing."""
     loaded: dict[str, Loaded] = {}
     problems: set[Problem] = set()
     for environment in ENVIRONMENTS:
         try:
-            loaded[environment] = load(files, environment)
+            loaded[environment] = load(files, environment, read_file)
         except ValidationFailed as exc:
             problems.update(exc.problems)
     if problems:
         raise ValidationFailed(sorted(problems))
     return loaded
+
+
+def load_texts(texts: Mapping[str, str], folder: str = ".taxiway") -> dict[str, Loaded]:
+    """Every environment of a ``.taxiway/`` directory given as text (file name -> YAML:
+    an upload), as :func:`load_all` loads one from disk; problems name ``<folder>/<file>``
+    with line and column. Nothing touches the file system."""
+    if "service.yaml" not in texts:
+        raise _problem(FsPath(folder, "service.yaml"), "no manifest found", expected="a service.yaml")
+    by_path = {FsPath(folder, name): text for name, text in sorted(texts.items())}
+    files = _beside(FsPath(folder, "service.yaml"), list(by_path))
+
+    def parse(path: FsPath) -> Document:
+        # Line ends as reading the file in text mode gives them (universal newlines), so a
+        # file uploaded and the same file read from disk are the same document.
+        text = by_path[path].replace("\r\n", "\n").replace("\r", "\n")
+        return document.parse(text, str(path), max_bytes=document.MAX_MANIFEST_BYTES)
+
+    return load_all(files, parse)

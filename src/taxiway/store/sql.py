@@ -22,10 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from taxiway.errors import Conflict, NotFound, TransientError
-from taxiway.plan import outcomes, retention
+from taxiway.plan import outcomes, publication, retention
 from taxiway.store import (
     migrate,
     outcome_rows,
+    protocol,
     records,
     retention_rows,
     secret_values,
@@ -50,8 +51,6 @@ from taxiway.store.tables import (
 )
 
 Clock = Callable[[], datetime.datetime]
-Definitions = Mapping[str, Mapping[str, Any]]
-"""Regional definitions of one environment, as JSON documents keyed by region."""
 
 
 def utc_now() -> datetime.datetime:
@@ -103,7 +102,7 @@ def _hash(secret: str) -> str:
 
 
 class SqlStore:
-    """The control plane's store. Construct with :meth:`open`."""
+    """The control plane's store (:class:`taxiway.store.protocol.Store`). Construct with :meth:`open`."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now) -> None:
         self.engine = engine
@@ -279,7 +278,7 @@ class SqlStore:
     def create_revision(
         self,
         service: str,
-        by_environment: Mapping[str, Definitions],
+        by_environment: Mapping[str, protocol.Definitions],
         digest: str,
         actor: str,
         artifact: str | None = None,
@@ -427,48 +426,24 @@ class SqlStore:
                         "nothing was changed: read it again and retry"
                     )
             seq = self._next_seq(c)
-            published = {
-                r.region: r
-                for r in c.execute(
-                    sa.select(definitions).where(
-                        definitions.c.service == service, definitions.c.environment == environment
-                    )
+            rows = c.execute(
+                sa.select(definitions.c.region, definitions.c.definition).where(
+                    definitions.c.service == service, definitions.c.environment == environment
                 )
-            }
-            for region, document in wanted.items():
-                row_values = {
+            )
+            published = {r.region: r.definition for r in rows}
+            decided = publication.decide(wanted, published)
+            for region, document in decided.definitions.items():
+                values = {
                     "revision": number,
                     "definition": secret_values.with_values(document, found),
                     "seq": seq,
                 }
-                if region in published:
-                    c.execute(
-                        definitions.update()
-                        .where(
-                            definitions.c.region == region,
-                            definitions.c.service == service,
-                            definitions.c.environment == environment,
-                        )
-                        .values(**row_values)
-                    )
-                else:
-                    c.execute(
-                        definitions.insert().values(
-                            region=region, service=service, environment=environment, **row_values
-                        )
-                    )
+                _put_definition(c, (region, service, environment), values, new=region not in published)
             # Regions the new revision leaves get an explicit, versioned tombstone.
-            for region, row in published.items():
-                if region not in wanted and row.definition is not None:
-                    c.execute(
-                        definitions.update()
-                        .where(
-                            definitions.c.region == region,
-                            definitions.c.service == service,
-                            definitions.c.environment == environment,
-                        )
-                        .values(revision=number, definition=None, seq=seq)
-                    )
+            for region in decided.tombstones:
+                values = {"revision": number, "definition": None, "seq": seq}
+                _put_definition(c, (region, service, environment), values, new=False)
             outcome_rows.record_deploy(c, service, environment, number, previous, actor, now)
             self._audit(
                 c,
@@ -754,6 +729,27 @@ class SqlStore:
                 detail = {"name": revoked.name, "scope": revoked.scope}
                 self._audit(c, actor, "token.revoke", f"token:{token_id}", detail)
         return revoked
+
+
+def _put_definition(
+    c: sa.Connection, key: tuple[str, str, str], values: Mapping[str, Any], *, new: bool
+) -> None:
+    """Write one regional definition row, keyed by (region, service, environment)."""
+    region, service, environment = key
+    if new:
+        c.execute(
+            definitions.insert().values(region=region, service=service, environment=environment, **values)
+        )
+        return
+    c.execute(
+        definitions.update()
+        .where(
+            definitions.c.region == region,
+            definitions.c.service == service,
+            definitions.c.environment == environment,
+        )
+        .values(**values)
+    )
 
 
 def _revision(row: Any) -> records.Revision:
