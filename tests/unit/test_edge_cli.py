@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from taxiway.agent import agent_flags, agent_token
 from taxiway.cli import edge_commands
-from taxiway.client import agent_flags, agent_token, glb
+from taxiway.client import glb
 from taxiway.client.http import ProtocolError
 from taxiway.edge import listeners
 from taxiway.edge import settings as edge_settings

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from taxiway.client import agent_flags, agent_token
+from taxiway.agent import agent_flags, agent_token
 from taxiway.client.http import ProtocolError
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import feed, settings

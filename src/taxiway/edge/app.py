@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import os
 
-from taxiway.client import http, latest, state_lock, thread_group
+from taxiway.agent import latest, state_lock, thread_group
+from taxiway.client import http
 from taxiway.edge import cache, controller, listeners, puller, report, reporter
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError

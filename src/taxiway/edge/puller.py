@@ -11,7 +11,7 @@ When the control plane is down, unreachable, refusing the token or failing, the 
 retries with exponential backoff capped at ``retry_max_seconds`` and does nothing else:
 HAProxy keeps routing the last known config. The first poll after a failure does not
 wait, so a control plane that came back is read at once. The loop is the satellite's
-too: :class:`taxiway.client.long_poll.LongPoll`.
+too: :class:`taxiway.agent.long_poll.LongPoll`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
-from taxiway.client import http, long_poll
+from taxiway.agent import long_poll
+from taxiway.client import http
 from taxiway.edge import cache, popconfig
 from taxiway.edge.settings import EdgeSettings
 from taxiway.runtime import supervision

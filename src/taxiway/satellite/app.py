@@ -28,7 +28,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from taxiway.client import http, latest, state_lock, thread_group
+from taxiway.agent import latest, state_lock, thread_group
+from taxiway.client import http
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import (
     access,

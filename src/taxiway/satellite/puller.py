@@ -8,7 +8,7 @@ artifacts the stored definitions need are fetched after each answer.
 When the control plane is down, unreachable or failing, the puller retries with
 exponential backoff capped at ``retry_max_seconds`` (so a restarted control plane is seen
 within seconds) and does nothing else: the reconciler keeps running the last desired
-state (the loop is the edge's too: :class:`taxiway.client.long_poll.LongPoll`). The first
+state (the loop is the edge's too: :class:`taxiway.agent.long_poll.LongPoll`). The first
 poll after a failure does not wait, so a control plane whose cursor went backwards
 (restored from a backup, or reset) is noticed at once; the satellite then keeps
 everything running and reads the whole feed again (see :meth:`LocalStore.begin_resync`).
@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from taxiway.client import http, long_poll
+from taxiway.agent import long_poll
+from taxiway.client import http
 from taxiway.errors import TaxiwayError
 from taxiway.runtime import supervision
 from taxiway.satellite import artifacts, feed, localstore

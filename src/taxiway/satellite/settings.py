@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from taxiway.client.agent_flags import parse_listen
+from taxiway.agent.agent_flags import parse_listen
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.client import agent_token
-from taxiway.client.latest import Latest
-from taxiway.client.state_lock import StateLock
+from taxiway.agent import agent_token
+from taxiway.agent.latest import Latest
+from taxiway.agent.state_lock import StateLock
 from taxiway.errors import ConfigurationError
 
 
