@@ -29,9 +29,6 @@ from taxiway.runtime import supervision
 
 log = logging.getLogger(__name__)
 
-POLL_SLACK_SECONDS = 15.0
-"""A long poll may take ``wait`` seconds by design; past this much more, the call is dead."""
-
 
 class Puller:
     def __init__(
@@ -73,7 +70,7 @@ class Puller:
             "GET",
             f"/v1/pops/{quote(pop, safe='')}/config",
             params=params,
-            timeout=wait + POLL_SLACK_SECONDS,
+            timeout=wait + long_poll.POLL_SLACK_SECONDS,
         )
         if self._stop.is_set():  # the edge stopped during the long poll: store nothing
             return False

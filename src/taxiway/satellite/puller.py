@@ -31,8 +31,6 @@ from taxiway.satellite.settings import SatelliteSettings
 
 log = logging.getLogger(__name__)
 
-# A long poll may take ``wait`` seconds by design; past this much more, the call is dead.
-POLL_SLACK_SECONDS = 15.0
 ARTIFACT_TIMEOUT_SECONDS = 120.0
 
 OnChange = Callable[[Iterable[feed.Key] | None], None]
@@ -86,7 +84,7 @@ class Puller:
             "GET",
             f"/v1/regions/{quote(region, safe='')}/definitions",
             params={"after": self._store.cursor, "wait": wait},
-            timeout=wait + POLL_SLACK_SECONDS,
+            timeout=wait + long_poll.POLL_SLACK_SECONDS,
         )
         if self._stop.is_set():  # the satellite stopped during the long poll: store nothing
             return localstore.Applied(cursor=self._store.cursor)
