@@ -1,4 +1,4 @@
-"""The pieces the satellite and the edge share: token, newest snapshot, state lock."""
+"""The pieces the satellite and the edge share: flags, token, newest snapshot, state lock."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.agent import agent_token
+from taxiway.agent import agent_flags, agent_token
 from taxiway.agent.latest import Latest
 from taxiway.agent.state_lock import StateLock
+from taxiway.client import config
 from taxiway.errors import ConfigurationError
 
 
@@ -53,3 +54,15 @@ def test_one_agent_per_state_directory(tmp_path: Path) -> None:
     first.release()
     second.take(state)
     second.release()
+
+
+def test_the_agents_check_a_token_file_and_a_url_as_the_cli_does(tmp_path: Path) -> None:
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    with pytest.raises(ConfigurationError, match=r"the token file .* \(from --token-file\) is empty"):
+        agent_token.read(empty, {})
+    with pytest.raises(ConfigurationError, match="from --control-plane is not an http"):
+        agent_flags.control_plane_url("http://127.0.0.1:7700/?region=x")
+    with pytest.raises(ConfigurationError, match="from --url is not an http"):
+        config.checked_url("http://127.0.0.1:7700#fragment", "--url")
+    assert config.checked_url("https://cp.example/", "--url") == "https://cp.example"

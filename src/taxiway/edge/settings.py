@@ -23,7 +23,6 @@ from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config, rtt
 from taxiway.spec import topology
 
-TOKEN_ENV = "TAXIWAY_TOKEN"
 DEFAULT_DOMAIN = "taxiway.test"
 DEFAULT_RTT_ALPHA = 0.3
 
