@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from taxiway.agent import agent_flags, agent_token
+from taxiway.agent import settings as agent_settings
 from taxiway.agent.latest import Latest
 from taxiway.agent.state_lock import StateLock
 from taxiway.client import config
+from taxiway.edge import settings as edge_settings
 from taxiway.errors import ConfigurationError
+from taxiway.satellite import settings as satellite_settings
 
 
 def test_the_token_comes_from_the_file_first_then_the_environment(tmp_path: Path) -> None:
@@ -66,3 +69,17 @@ def test_the_agents_check_a_token_file_and_a_url_as_the_cli_does(tmp_path: Path)
     with pytest.raises(ConfigurationError, match="from --url is not an http"):
         config.checked_url("http://127.0.0.1:7700#fragment", "--url")
     assert config.checked_url("https://cp.example/", "--url") == "https://cp.example"
+
+
+def test_the_satellite_and_the_edge_share_their_agent_settings(tmp_path: Path) -> None:
+    url, token = "http://127.0.0.1:7700", "twy_secret"
+    satellite = satellite_settings.SatelliteSettings(
+        region="us-east1", control_plane=url, token=token, state_dir=tmp_path
+    )
+    edge = edge_settings.EdgeSettings(pop="iad", control_plane=url, token=token, state_dir=tmp_path)
+    for agent in (satellite, edge):
+        assert isinstance(agent, agent_settings.AgentSettings)
+        assert (agent.poll_wait_seconds, agent.retry_max_seconds, agent.domain) == (25.0, 5.0, "taxiway.test")
+        assert "twy_secret" not in repr(agent)
+    assert satellite.lock_file == tmp_path / "satellite.lock"
+    assert edge.lock_file == tmp_path / "edge.lock"

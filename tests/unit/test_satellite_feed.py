@@ -97,7 +97,9 @@ def test_the_token_comes_from_the_file_else_the_environment(tmp_path: Path) -> N
 
 
 def test_the_token_never_shows_in_a_repr(tmp_path: Path) -> None:
-    configured = settings.SatelliteSettings("us-east1", "http://127.0.0.1:7700", "twy_secret_x", tmp_path)
+    configured = settings.SatelliteSettings(
+        region="us-east1", control_plane="http://127.0.0.1:7700", token="twy_secret_x", state_dir=tmp_path
+    )
     assert "twy_secret_x" not in repr(configured)
 
 

@@ -42,7 +42,7 @@ class Edge:
         )
         self._threads = thread_group.ThreadGroup()
         self._snapshot: latest.Latest[report.Snapshot] = latest.Latest()
-        self._lock = state_lock.StateLock(settings.lock_file, "edge")
+        self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------

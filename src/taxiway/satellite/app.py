@@ -66,7 +66,7 @@ class Satellite:
         self.runtime = runtime
         self._threads = thread_group.ThreadGroup()
         self._snapshot: latest.Latest[reconciler.Snapshot] = latest.Latest()
-        self._lock = state_lock.StateLock(settings.lock_file, "satellite")
+        self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
         self.ingress: ingress.Ingress | None = None
 
