@@ -126,3 +126,27 @@ def test_an_artifact_the_control_plane_stored_differently_is_refused() -> None:
 
     with client(answer) as cp, pytest.raises(http.ProtocolError, match="stored artifact"):
         upload.create_revision(cp, "hello", payload)
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "text"),
+    [
+        (httpx.ReadTimeout("timed out"), http.Unreachable, "did not answer in time"),
+        (httpx.ConnectError("connection refused"), http.Unreachable, "cannot reach the control plane at"),
+        (httpx.DecodingError("bad gzip"), http.ProtocolError, "answered something unreadable"),
+        (httpx.TooManyRedirects("loop"), http.ProtocolError, "answered something unreadable"),
+    ],
+)
+def test_every_httpx_error_becomes_a_taxiway_error(
+    failure: httpx.HTTPError, kind: type[TaxiwayError], text: str
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    with (
+        http.ControlPlane("http://cp.test", TOKEN, transport=httpx.MockTransport(fail)) as cp,
+        pytest.raises(kind, match=text) as raised,
+    ):
+        cp.get("/v1/regions")
+    assert raised.value.__cause__ is failure
+    assert TOKEN not in str(raised.value)

@@ -30,11 +30,12 @@ from typing import Any
 
 import httpx
 
+from taxiway.client import http
 from taxiway.dev import edges, launch, pidlock, platform_refresh, private_file, provisioning, readiness
 from taxiway.dev import layout as paths
 from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
-from taxiway.errors import ConfigurationError, TransientError
+from taxiway.errors import ConfigurationError, TaxiwayError, TransientError
 from taxiway.satellite import ingress
 from taxiway.spec import platform
 from taxiway.system import ports
@@ -197,8 +198,9 @@ def _pop_answers(layout: paths.Layout, pop: str) -> bool:
     if url is None:
         return False
     try:
-        httpx.get(url + "/", timeout=1.0, trust_env=False)
-    except httpx.HTTPError:
+        with http.translated("GET /", f"PoP {pop} at {url}"):
+            httpx.get(url + "/", timeout=1.0, trust_env=False)
+    except TaxiwayError:
         return False
     return True
 
