@@ -1,4 +1,4 @@
-"""The one atomic file write: content, mode, durability, and a crash mid-write."""
+"""The one atomic file write, and the JSON files written with it: content, mode, a crash mid-write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TextIO
 
 import pytest
 
-from taxiway.system import atomic_file
+from taxiway.system import atomic_file, json_file
 
 
 def test_the_new_content_replaces_the_old(tmp_path: Path) -> None:
@@ -79,3 +79,15 @@ def test_a_missing_directory_is_an_os_error_and_writes_nothing(tmp_path: Path) -
     with pytest.raises(FileNotFoundError):
         atomic_file.write_text(tmp_path / "absent" / "file", "x")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_json_file_reads_back_or_reads_as_absent(tmp_path: Path) -> None:
+    target = tmp_path / "ports.json"
+    json_file.write(target, {"listen": "127.0.0.1:8080"}, mode=0o600)
+    assert json_file.read(target) == {"listen": "127.0.0.1:8080"}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json_file.read(tmp_path / "missing.json") is None
+    for torn in (b'{"listen": "127.', b"\xff\xfe", b"[1, 2]"):
+        target.write_bytes(torn)
+        assert json_file.read(target) is None
+    assert json_file.read(tmp_path) is None  # a directory: unreadable, so absent

@@ -6,11 +6,10 @@ the file exists with a wider mode (:func:`taxiway.system.atomic_file.write` with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from taxiway.system import atomic_file
+from taxiway.system import atomic_file, json_file
 
 
 def write_text(path: Path, text: str) -> None:
@@ -18,13 +17,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    json_file.write(path, document, indent=2, mode=0o600)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path``; ``None`` when it is missing or not a JSON object."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return document if isinstance(document, dict) else None
+    """The JSON object in ``path``; ``None`` when it is missing, unreadable or not a JSON object."""
+    return json_file.read(path)

@@ -24,7 +24,7 @@ from typing import Any
 
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config
-from taxiway.system import atomic_file, ports
+from taxiway.system import atomic_file, json_file, ports
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,6 @@ class Listeners:
         }
 
 
-def _saved(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _saved_port(saved: dict[str, Any], key: str, host: str) -> int | None:
     entry = saved.get(key)
     if not isinstance(entry, dict) or entry.get("host") != host:
@@ -70,7 +62,7 @@ def resolve(
 ) -> Listeners:
     """The addresses to use, written to ``path``; ``in_use``: our HAProxy runs and holds
     the kept ports. See the module docstring."""
-    saved = _saved(path)
+    saved = json_file.read(path) or {}
     wanted = {"listen": listen, "metrics": metrics}
     chosen_ports: dict[str, int] = {}
     for key, (host, port) in wanted.items():

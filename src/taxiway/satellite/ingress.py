@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import stat
@@ -51,7 +50,7 @@ from taxiway.haproxy import answers, config, layout, membership, process, tokens
 from taxiway.haproxy.errors import HaproxyMissing
 from taxiway.satellite import rotation
 from taxiway.satellite.settings import SatelliteSettings
-from taxiway.system import atomic_file, environment, ports
+from taxiway.system import atomic_file, environment, json_file, ports
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +112,6 @@ def stop(state_dir: Path, *, graceful: bool = True) -> None:
             where.socket_dir.rmdir()
 
 
-def _write(path: Path, document: dict[str, Any]) -> None:
-    atomic_file.write_text(path, json.dumps(document, sort_keys=True) + "\n")
-
-
 def _read_map(path: Path) -> dict[str, str]:
     """A map file written by :func:`taxiway.haproxy.config.check_map_text` (missing: empty)."""
     try:
@@ -124,14 +119,6 @@ def _read_map(path: Path) -> dict[str, str]:
     except OSError:
         return {}
     return dict(line.split(" ", 1) for line in lines if " " in line)
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
 
 
 # ---------------------------------------------------------------------------- ports
@@ -161,7 +148,7 @@ def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Port
     """The listen and metrics addresses: ``port`` if given, else the ones kept in
     ``ports.json`` for this host, else free ones; kept for next time. ``in_use``: a
     running HAProxy holds them already, so they are not checked for being free."""
-    kept = _read(directory / PORTS_FILE) or {}
+    kept = json_file.read(directory / PORTS_FILE) or {}
     old_listen, old_metrics = _endpoint(kept.get("listen")), _endpoint(kept.get("metrics"))
     if port:
         listen = config.Endpoint(host, port)
@@ -179,7 +166,7 @@ def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Port
     chosen = Ports(listen, metrics)
     if (old_listen, old_metrics) != (listen, metrics):
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
+        json_file.write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
     return chosen
 
 
@@ -192,7 +179,7 @@ def _url(endpoint: config.Endpoint) -> str:
 def kept_metrics_url(state_dir: Path) -> str | None:
     """The metrics URL the ingress of a satellite's state directory keeps, read from its
     ``ports.json`` (for ``taxiway dev``: known with the satellite down too)."""
-    metrics = _endpoint((_read(state_dir / "ingress" / PORTS_FILE) or {}).get("metrics"))
+    metrics = _endpoint((json_file.read(state_dir / "ingress" / PORTS_FILE) or {}).get("metrics"))
     return _url(metrics) + "/metrics" if metrics is not None else None
 
 
@@ -341,7 +328,7 @@ class Ingress:
         }
 
     def shape(self) -> rotation.Shape | None:
-        document = _read(self.layout.state_dir / SHAPE_FILE)
+        document = json_file.read(self.layout.state_dir / SHAPE_FILE)
         if document is None or document.get("header") != self._header():
             return None
         try:
@@ -382,7 +369,7 @@ class Ingress:
             self._paths = previous
             self._save_paths()
             raise
-        _write(
+        json_file.write(
             self.layout.state_dir / SHAPE_FILE,
             {"header": self._header(), "services": [[s.name, asdict(s.check)] for s in services]},
         )

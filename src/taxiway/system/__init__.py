@@ -1,5 +1,6 @@
 """What this machine's operating system offers every Taxiway process: files replaced
-atomically (:mod:`~taxiway.system.atomic_file`), loopback ports kept across restarts
+atomically (:mod:`~taxiway.system.atomic_file`) and the small JSON files written that way
+(:mod:`~taxiway.system.json_file`), loopback ports kept across restarts
 (:mod:`~taxiway.system.ports`), and the part of the environment a child process may see
 (:mod:`~taxiway.system.environment`).
 
