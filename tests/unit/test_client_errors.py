@@ -150,3 +150,14 @@ def test_every_httpx_error_becomes_a_taxiway_error(
         cp.get("/v1/regions")
     assert raised.value.__cause__ is failure
     assert TOKEN not in str(raised.value)
+
+
+def test_an_answer_that_is_not_json_is_a_protocol_error() -> None:
+    def garbled(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>a proxy's login page</html>")
+
+    with (
+        http.ControlPlane("http://cp.test", TOKEN, transport=httpx.MockTransport(garbled)) as cp,
+        pytest.raises(http.ProtocolError, match="GET /v1/regions: the answer is not JSON"),
+    ):
+        cp.get("/v1/regions")

@@ -57,6 +57,14 @@ def translated(what: str, peer: str) -> Iterator[None]:
         raise ProtocolError(f"{what}: {peer} answered something unreadable ({exc})") from exc
 
 
+def json_of(response: httpx.Response, what: str) -> Any:
+    """The JSON body of an answer, or a :class:`ProtocolError` naming ``what``."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(f"{what}: the answer is not JSON") from exc
+
+
 def _problems(body: Mapping[str, Any]) -> list[Problem]:
     problems = []
     for item in body.get("problems") or []:
@@ -158,11 +166,12 @@ class ControlPlane:
         raise error_for(response, what)
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+        response = self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        return json_of(response, f"GET {path}")
 
     def put(self, path: str, body: Any) -> Any:
         response = self.request("PUT", path, json=body)
-        return response.json() if response.content else None
+        return json_of(response, f"PUT {path}") if response.content else None
 
     def post(self, path: str, body: Any) -> Any:
-        return self.request("POST", path, json=body).json()
+        return json_of(self.request("POST", path, json=body), f"POST {path}")

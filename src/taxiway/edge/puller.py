@@ -74,10 +74,7 @@ class Puller:
         )
         if self._stop.is_set():  # the edge stopped during the long poll: store nothing
             return False
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise http.ProtocolError(f"the config of PoP {pop}: the answer is not JSON") from exc
+        answer = http.json_of(response, f"the config of PoP {pop}")
         parsed = popconfig.parse(answer, pop)
         self.answers += 1
         if held is not None and parsed.config.version == held.version:

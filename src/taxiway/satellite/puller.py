@@ -88,10 +88,7 @@ class Puller:
         )
         if self._stop.is_set():  # the satellite stopped during the long poll: store nothing
             return localstore.Applied(cursor=self._store.cursor)
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise http.ProtocolError("definitions feed: the answer is not JSON") from exc
+        answer = http.json_of(response, "definitions feed")
         batch = feed.parse(answer, region)
         if batch.cursor < self._store.cursor:
             log.warning(
