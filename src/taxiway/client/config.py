@@ -145,7 +145,8 @@ def checked_url(url: str, source: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigurationError(
-            f"the control plane URL from {source} is not an http(s) URL (expected e.g. http://127.0.0.1:7700)"
+            f"the control plane URL from {source} is not an http(s) URL: "
+            "expected a URL such as http://127.0.0.1:7700"
         )
     return url.rstrip("/")
 
