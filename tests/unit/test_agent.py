@@ -18,16 +18,19 @@ from taxiway.satellite import settings as satellite_settings
 
 
 def test_the_token_comes_from_the_file_first_then_the_environment(tmp_path: Path) -> None:
+    """Never from argv: it is visible to every user of the machine."""
     token_file = tmp_path / "token"
     token_file.write_text("twy_a_file\n")
     assert agent_token.read(token_file, {"TAXIWAY_TOKEN": "twy_b_env"}) == "twy_a_file"
+    assert agent_token.read(token_file, {}) == "twy_a_file"
     assert agent_token.read(None, {"TAXIWAY_TOKEN": " twy_b_env "}) == "twy_b_env"
-    with pytest.raises(ConfigurationError, match="--token-file"):
+    with pytest.raises(ConfigurationError, match="no token: pass --token-file PATH or set TAXIWAY_TOKEN"):
         agent_token.read(None, {})
-    token_file.write_text("  \n")
-    with pytest.raises(ConfigurationError, match="empty"):
-        agent_token.read(token_file, {})
-    with pytest.raises(ConfigurationError, match="cannot read"):
+    for blank in ("  \n", "\n", ""):
+        token_file.write_text(blank)
+        with pytest.raises(ConfigurationError, match="is empty"):
+            agent_token.read(token_file, {})
+    with pytest.raises(ConfigurationError, match="cannot read the token file"):
         agent_token.read(tmp_path / "missing", {})
 
 
