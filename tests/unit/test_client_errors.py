@@ -126,3 +126,38 @@ def test_an_artifact_the_control_plane_stored_differently_is_refused() -> None:
 
     with client(answer) as cp, pytest.raises(http.ProtocolError, match="stored artifact"):
         upload.create_revision(cp, "hello", payload)
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "text"),
+    [
+        (httpx.ReadTimeout("timed out"), http.Unreachable, "did not answer in time"),
+        (httpx.ConnectError("connection refused"), http.Unreachable, "cannot reach the control plane at"),
+        (httpx.DecodingError("bad gzip"), http.ProtocolError, "answered something unreadable"),
+        (httpx.TooManyRedirects("loop"), http.ProtocolError, "answered something unreadable"),
+    ],
+)
+def test_every_httpx_error_becomes_a_taxiway_error(
+    failure: httpx.HTTPError, kind: type[TaxiwayError], text: str
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    with (
+        http.ControlPlane("http://cp.test", TOKEN, transport=httpx.MockTransport(fail)) as cp,
+        pytest.raises(kind, match=text) as raised,
+    ):
+        cp.get("/v1/regions")
+    assert raised.value.__cause__ is failure
+    assert TOKEN not in str(raised.value)
+
+
+def test_an_answer_that_is_not_json_is_a_protocol_error() -> None:
+    def garbled(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>a proxy's login page</html>")
+
+    with (
+        http.ControlPlane("http://cp.test", TOKEN, transport=httpx.MockTransport(garbled)) as cp,
+        pytest.raises(http.ProtocolError, match="GET /v1/regions: the answer is not JSON"),
+    ):
+        cp.get("/v1/regions")

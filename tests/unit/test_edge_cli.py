@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from taxiway.agent import agent_flags
 from taxiway.cli import edge_commands
-from taxiway.client import agent_flags, agent_token, glb
+from taxiway.client import glb
 from taxiway.client.http import ProtocolError
 from taxiway.edge import listeners
 from taxiway.edge import settings as edge_settings
@@ -96,16 +97,8 @@ def test_the_glb_answer_must_be_a_list() -> None:
         glb.parse({"pops": []})
 
 
-def test_the_token_comes_from_its_file_or_the_environment_never_argv(tmp_path: Path) -> None:
-    token = tmp_path / "token"
-    token.write_text("twy_x_y\n")
-    assert agent_token.read(token, {}) == "twy_x_y"
-    assert agent_token.read(None, {"TAXIWAY_TOKEN": " twy_env "}) == "twy_env"
-    with pytest.raises(ConfigurationError, match="--token-file PATH or set TAXIWAY_TOKEN"):
-        agent_token.read(None, {})
-    token.write_text("")
-    with pytest.raises(ConfigurationError, match="is empty"):
-        agent_token.read(token, {})
+def test_the_token_never_shows_in_a_repr(tmp_path: Path) -> None:
+    """Where the token comes from: tests/unit/test_agent.py."""
     settings = edge_settings.EdgeSettings(
         pop="iad", control_plane="http://x", token="twy_secret", state_dir=tmp_path
     )

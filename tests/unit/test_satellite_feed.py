@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from taxiway.client import agent_flags, agent_token
+from taxiway.agent import agent_flags
 from taxiway.client.http import ProtocolError
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import feed, settings
@@ -82,22 +82,10 @@ def test_a_bad_artifact_digest_is_refused() -> None:
         feed.parse(body, "us-east1")
 
 
-def test_the_token_comes_from_the_file_else_the_environment(tmp_path: Path) -> None:
-    token_file = tmp_path / "token"
-    token_file.write_text("twy_a_b\n")
-    assert agent_token.read(token_file, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_a_b"
-    assert agent_token.read(None, {"TAXIWAY_TOKEN": "twy_c_d"}) == "twy_c_d"
-    with pytest.raises(ConfigurationError, match="no token"):
-        agent_token.read(None, {})
-    with pytest.raises(ConfigurationError, match="cannot read the token file"):
-        agent_token.read(tmp_path / "missing", {})
-    (tmp_path / "empty").write_text("\n")
-    with pytest.raises(ConfigurationError, match="empty"):
-        agent_token.read(tmp_path / "empty", {})
-
-
 def test_the_token_never_shows_in_a_repr(tmp_path: Path) -> None:
-    configured = settings.SatelliteSettings("us-east1", "http://127.0.0.1:7700", "twy_secret_x", tmp_path)
+    configured = settings.SatelliteSettings(
+        region="us-east1", control_plane="http://127.0.0.1:7700", token="twy_secret_x", state_dir=tmp_path
+    )
     assert "twy_secret_x" not in repr(configured)
 
 

@@ -24,8 +24,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from taxiway.agent import agent_flags, agent_token
 from taxiway.cli import agent_options, agent_process, consoles, platform_files, remote, table_view
-from taxiway.client import agent_flags, agent_token
 from taxiway.client import glb as glb_client
 from taxiway.edge import app
 from taxiway.edge import settings as edge_settings

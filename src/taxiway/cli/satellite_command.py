@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from taxiway.agent import agent_flags, agent_token
 from taxiway.cli import agent_options, agent_process, platform_files
-from taxiway.client import agent_flags, agent_token
 from taxiway.runtime import tenancy
 from taxiway.satellite import app, runtimes
 from taxiway.satellite import settings as satellite_settings

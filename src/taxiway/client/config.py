@@ -28,6 +28,7 @@ from taxiway.errors import ConfigurationError
 from taxiway.spec import service_files
 
 DEV_FILE = "dev.json"
+TOKEN_ENV = "TAXIWAY_TOKEN"
 
 
 def config_path() -> Path:
@@ -123,7 +124,9 @@ class Connection:
     """Where the URL came from, so a "cannot reach" message can say which setting to fix."""
 
 
-def _read_token(path: Path, source: str) -> str:
+def read_token_file(path: Path, source: str) -> str:
+    """The token in ``path`` (stripped); ``source`` names the setting that pointed there.
+    The one check of a token file, for the CLI and the agents (:mod:`taxiway.agent.agent_token`)."""
     try:
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -134,11 +137,16 @@ def _read_token(path: Path, source: str) -> str:
     return token
 
 
-def _checked_url(url: str, source: str) -> str:
+def checked_url(url: str, source: str) -> str:
+    """The control plane's base URL without a trailing ``/``: ``http(s)://HOST[:PORT][/PATH]``,
+    no query or fragment. The one check of it, for the CLI and the agents
+    (:mod:`taxiway.agent.agent_flags`); the message names ``source``, never the URL (it may
+    carry a password)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigurationError(
-            f"the control plane URL from {source} is not an http(s) URL (expected e.g. http://127.0.0.1:7700)"
+            f"the control plane URL from {source} is not an http(s) URL: "
+            "expected a URL such as http://127.0.0.1:7700"
         )
     return url.rstrip("/")
 
@@ -158,14 +166,14 @@ def _find_url(url_flag: str | None, world: DevWorld | None) -> tuple[str, str] |
 
 def _find_token(token_file_flag: Path | None, url: str, world: DevWorld | None) -> str | None:
     if token_file_flag is not None:
-        return _read_token(token_file_flag, "--token-file")
-    if os.environ.get("TAXIWAY_TOKEN"):
-        return os.environ["TAXIWAY_TOKEN"].strip()
+        return read_token_file(token_file_flag, "--token-file")
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV].strip()
     if os.environ.get("TAXIWAY_TOKEN_FILE"):
-        return _read_token(Path(os.environ["TAXIWAY_TOKEN_FILE"]), "TAXIWAY_TOKEN_FILE")
+        return read_token_file(Path(os.environ["TAXIWAY_TOKEN_FILE"]), "TAXIWAY_TOKEN_FILE")
     configured = config_file_path("token_file")
     if configured is not None:
-        return _read_token(configured, str(config_path()))
+        return read_token_file(configured, str(config_path()))
     # The dev world's admin token is for the dev world's control plane and nothing else.
     if world is not None and world.token and world.control_plane and world.control_plane.rstrip("/") == url:
         return world.token
@@ -181,7 +189,7 @@ def resolve(url_flag: str | None = None, token_file_flag: Path | None = None) ->
             "no control plane configured: pass --url URL, set TAXIWAY_URL, "
             f"add 'control_plane: URL' to {config_path()}, or run `taxiway dev up`"
         )
-    url = _checked_url(*found)
+    url = checked_url(*found)
     token = _find_token(token_file_flag, url, world)
     if token is None:
         raise ConfigurationError(

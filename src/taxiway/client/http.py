@@ -6,11 +6,17 @@
 409 → :class:`Conflict`, 401/403 → :class:`AccessDenied`); a refused connection, a
 timeout or a 5xx becomes :class:`Unreachable`, which is retryable. The bearer token is
 sent on every call and never appears in an error message.
+
+:func:`translated` is the one translation of httpx's own errors, for every HTTP client in
+the package (this one, the log streams, the satellite's token check, the dev world's
+probes): no answer in time or no connection → :class:`Unreachable`; anything else httpx
+raises (an undecodable body, too many redirects) → :class:`ProtocolError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -35,6 +41,28 @@ class ProtocolError(TaxiwayError):
     """The control plane answered something this client does not understand."""
 
     code = "protocol-error"
+
+
+@contextlib.contextmanager
+def translated(what: str, peer: str) -> Iterator[None]:
+    """Raise httpx's errors in the ``with`` block as Taxiway's; ``what`` names the call
+    (``"GET /v1/regions"``), ``peer`` who was called (``"the satellite"``)."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise Unreachable(f"{what}: {peer} did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise Unreachable(f"{what}: cannot reach {peer} ({exc})") from exc
+    except httpx.HTTPError as exc:
+        raise ProtocolError(f"{what}: {peer} answered something unreadable ({exc})") from exc
+
+
+def json_of(response: httpx.Response, what: str) -> Any:
+    """The JSON body of an answer, or a :class:`ProtocolError` naming ``what``."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(f"{what}: the answer is not JSON") from exc
 
 
 def _problems(body: Mapping[str, Any]) -> list[Problem]:
@@ -125,7 +153,7 @@ class ControlPlane:
     ) -> httpx.Response:
         """Send one request; answer the 2xx response or raise the error it stands for."""
         what = f"{method} {path}"
-        try:
+        with translated(what, f"the control plane at {self.url}"):
             response = self._client.request(
                 method,
                 path,
@@ -133,20 +161,17 @@ class ControlPlane:
                 params=params,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
-        except httpx.TimeoutException as exc:
-            raise Unreachable(f"{what}: the control plane at {self.url} did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise Unreachable(f"{what}: cannot reach the control plane at {self.url} ({exc})") from exc
         if response.is_success:
             return response
         raise error_for(response, what)
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+        response = self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        return json_of(response, f"GET {path}")
 
     def put(self, path: str, body: Any) -> Any:
         response = self.request("PUT", path, json=body)
-        return response.json() if response.content else None
+        return json_of(response, f"PUT {path}") if response.content else None
 
     def post(self, path: str, body: Any) -> Any:
-        return self.request("POST", path, json=body).json()
+        return json_of(self.request("POST", path, json=body), f"POST {path}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from taxiway.client.http import Unreachable, error_for
+from taxiway.client.http import Unreachable, error_for, translated
 from taxiway.errors import TaxiwayError
 
 CONNECT_SECONDS = 5.0
@@ -49,25 +49,23 @@ def stream(
     if follow:
         params["follow"] = "true"
     timeout = httpx.Timeout(CONNECT_SECONDS, read=None if follow else READ_SECONDS)
-    with httpx.Client(
-        base_url=api.rstrip("/"),
-        headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway"},
-        timeout=timeout,
-        trust_env=False,
-        transport=transport,
-    ) as client:
-        try:
-            with client.stream("GET", path, params=params) as response:
-                if response.status_code >= 500:
-                    raise Unreachable(f"{what}: the satellite answered {response.status_code}")
-                if not response.is_success:
-                    response.read()
-                    raise error_for(response, what)
-                yield from response.iter_lines()
-        except httpx.TimeoutException as exc:
-            raise Unreachable(f"{what}: the satellite did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise Unreachable(f"{what}: cannot reach the satellite ({exc})") from exc
+    with (
+        httpx.Client(
+            base_url=api.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway"},
+            timeout=timeout,
+            trust_env=False,
+            transport=transport,
+        ) as client,
+        translated(what, "the satellite"),
+        client.stream("GET", path, params=params) as response,
+    ):
+        if response.status_code >= 500:
+            raise Unreachable(f"{what}: the satellite answered {response.status_code}")
+        if not response.is_success:
+            response.read()
+            raise error_for(response, what)
+        yield from response.iter_lines()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,6 @@ which adds the topology's PoP-to-region delay on the wire: development only.
   :mod:`~taxiway.dev.settings` (what ``up`` chose), :mod:`~taxiway.dev.readiness`,
   :mod:`~taxiway.dev.instances`, :mod:`~taxiway.dev.ingresses`, :mod:`~taxiway.dev.edges`,
   :mod:`~taxiway.dev.processes` (stopping by pid *and* start time),
-  :mod:`~taxiway.dev.pidlock`, :mod:`~taxiway.dev.launch`, :mod:`~taxiway.dev.ports`,
-  :mod:`~taxiway.dev.private_file`.
+  :mod:`~taxiway.dev.pidlock`, :mod:`~taxiway.dev.launch`,
+  :mod:`~taxiway.dev.private_file` (ports and atomic files: :mod:`taxiway.system`).
 """

@@ -30,13 +30,15 @@ from typing import Any
 
 import httpx
 
-from taxiway.dev import edges, launch, pidlock, platform_refresh, ports, private_file, provisioning, readiness
+from taxiway.client import http
+from taxiway.dev import edges, launch, pidlock, platform_refresh, private_file, provisioning, readiness
 from taxiway.dev import layout as paths
 from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
-from taxiway.errors import ConfigurationError, TransientError
+from taxiway.errors import ConfigurationError, TaxiwayError, TransientError
 from taxiway.satellite import ingress
 from taxiway.spec import platform
+from taxiway.system import ports
 
 POLL_SECONDS = 0.2
 Progress = Callable[[str], None]
@@ -133,7 +135,9 @@ def _settings(options: UpOptions, layout: paths.Layout) -> world_settings.WorldS
         topology=topology_path,
         inventory=inventory_path,
         regions=tuple(topology.regions),
-        control_plane_port=ports.keep_or_pick(previous.control_plane_port if previous else None),
+        control_plane_port=ports.keep_or_pick(
+            previous.control_plane_port if previous else None, world_settings.HOST
+        ),
         timing=options.timing,
     )
 
@@ -157,13 +161,13 @@ def _pop_ports(
         ]
         kept = [*wan_kept, *edge_kept]
         if all(pop in previous.edge_ports for pop in pops) and all(
-            port is not None and ports.bindable(port) for port in kept
+            port is not None and ports.bindable(world_settings.HOST, port) for port in kept
         ):
             return (
                 {pop: {region: previous.wan_ports[pop][region] for region in regions} for pop in pops},
                 {pop: previous.edge_ports[pop] for pop in pops},
             )
-    chosen = iter(ports.free_many(len(pops) * (len(regions) + 2)))
+    chosen = iter(ports.free_many([world_settings.HOST] * (len(pops) * (len(regions) + 2))))
     wan_ports = {pop: {region: next(chosen) for region in regions} for pop in pops}
     edge_ports = {pop: (next(chosen), next(chosen)) for pop in pops}
     return wan_ports, edge_ports
@@ -194,8 +198,9 @@ def _pop_answers(layout: paths.Layout, pop: str) -> bool:
     if url is None:
         return False
     try:
-        httpx.get(url + "/", timeout=1.0, trust_env=False)
-    except httpx.HTTPError:
+        with http.translated("GET /", f"PoP {pop} at {url}"):
+            httpx.get(url + "/", timeout=1.0, trust_env=False)
+    except TaxiwayError:
         return False
     return True
 

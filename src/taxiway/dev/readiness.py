@@ -57,8 +57,9 @@ def parse_time(value: object) -> datetime | None:
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
     try:
-        response = httpx.get(f"{url.rstrip('/')}/healthz", timeout=timeout, trust_env=False)
-    except httpx.HTTPError:
+        with http.translated("GET /healthz", f"the control plane at {url}"):
+            response = httpx.get(f"{url.rstrip('/')}/healthz", timeout=timeout, trust_env=False)
+    except TaxiwayError:
         return False
     return response.status_code == 200
 

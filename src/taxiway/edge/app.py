@@ -21,29 +21,28 @@ satellite's instances do, until an edge started later adopts it.
 from __future__ import annotations
 
 import logging
-import os
 
-from taxiway.client import http, latest, state_lock, thread_group
+from taxiway.agent import latest, state_lock, thread_group
+from taxiway.client import http
 from taxiway.edge import cache, controller, listeners, puller, status_report, status_sender
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import layout, process
+from taxiway.system import environment
 
 log = logging.getLogger(__name__)
-PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-"""All HAProxy sees of the edge's environment: never its token (``TAXIWAY_TOKEN``)."""
 
 
 class Edge:
     def __init__(self, settings: EdgeSettings) -> None:
         self.settings = settings
-        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        env = environment.passthrough()  # all HAProxy sees of ours: never the token
         self.haproxy = process.Haproxy(
             layout.Layout(settings.haproxy_dir), binary=settings.haproxy_binary, env=env
         )
         self._threads = thread_group.ThreadGroup()
         self._snapshot: latest.Latest[status_report.Snapshot] = latest.Latest()
-        self._lock = state_lock.StateLock(settings.lock_file, "edge")
+        self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------

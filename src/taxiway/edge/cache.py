@@ -4,8 +4,8 @@ One JSON file in the state directory (:attr:`EdgeSettings.cache_file`), the wire
 :meth:`PopConfig.to_json`. The puller saves every config it accepts here *before* the
 controller sees it, so a restarted edge (with the control plane away, or after the
 machine rebooted and took HAProxy with it) routes exactly what it last acknowledged. A
-save is a write to a temporary file, ``fsync``, ``rename`` over the old one and an
-``fsync`` of the directory: a crash leaves the old file or the new one, never half of one.
+save is :func:`taxiway.system.atomic_file.write`: a crash leaves the old file or the new
+one, never half of one.
 
 A file that cannot be read back (truncated by a full disk, edited by hand) is moved
 aside as ``<name>.corrupt`` with a warning and the edge starts as if it had none: the
@@ -14,7 +14,6 @@ control plane's next answer replaces it, and HAProxy, if it still runs, keeps se
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from taxiway.edge import popconfig
 from taxiway.errors import ConfigurationError, TaxiwayError
+from taxiway.system import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +54,8 @@ class ConfigCache:
     def save(self, config: popconfig.PopConfig) -> None:
         directory = self.path.parent
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = directory / f".{self.path.name}.{os.getpid()}.tmp"
         data = json.dumps(config.to_json(), indent=1, sort_keys=True) + "\n"
         try:
-            with open(temporary, "w", encoding="utf-8") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            atomic_file.write_text(self.path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
             raise ConfigurationError(f"{self.path}: cannot save the PoP config ({exc})") from exc

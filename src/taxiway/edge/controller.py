@@ -38,6 +38,7 @@ from taxiway.errors import TaxiwayError
 from taxiway.haproxy import answers, config, process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
 from taxiway.plan.edge import rtt, steering
+from taxiway.system import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ class Controller:
             if monitors is not None:
                 # Read at the (re)load that follows; the running workers keep their copy.
                 haproxy.prepare()
-                process.write_atomically(monitors, paths)
+                atomic_file.write_text(monitors, paths)
             outcome = haproxy.apply(text)
         except TaxiwayError as exc:
             if text + paths != self._failed_text:

@@ -16,17 +16,15 @@ chosen (with a warning). An explicit port always wins and is written down in tur
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config
+from taxiway.system import atomic_file, json_file, ports
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +49,6 @@ class Listeners:
         }
 
 
-def _saved(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _saved_port(saved: dict[str, Any], key: str, host: str) -> int | None:
     entry = saved.get(key)
     if not isinstance(entry, dict) or entry.get("host") != host:
@@ -67,66 +57,36 @@ def _saved_port(saved: dict[str, Any], key: str, host: str) -> int | None:
     return port if isinstance(port, int) and 0 < port < 65536 else None
 
 
-def _free_ports(hosts: list[str]) -> list[int]:
-    """One free port per host, all distinct (every socket stays bound until all are found)."""
-    sockets: list[socket.socket] = []
-    try:
-        for host in hosts:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.bind((host, 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    except OSError as exc:
-        raise ConfigurationError(f"cannot find a free port on {', '.join(hosts)}: {exc}") from exc
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _bindable(host: str, port: int) -> bool:
-    """Nothing listens there (HAProxy binds with SO_REUSEADDR, so TIME_WAIT is no obstacle)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def resolve(
     path: Path, pop: str, listen: tuple[str, int], metrics: tuple[str, int], *, in_use: bool = False
 ) -> Listeners:
     """The addresses to use, written to ``path``; ``in_use``: our HAProxy runs and holds
     the kept ports. See the module docstring."""
-    saved = _saved(path)
+    saved = json_file.read(path) or {}
     wanted = {"listen": listen, "metrics": metrics}
-    ports: dict[str, int | None] = {}
+    chosen_ports: dict[str, int] = {}
     for key, (host, port) in wanted.items():
-        kept = None if port else _saved_port(saved, key, host)
-        if kept is not None and not in_use and not _bindable(host, kept):
+        if port:
+            chosen_ports[key] = port
+            continue
+        kept = _saved_port(saved, key, host)
+        try:
+            chosen_ports[key] = ports.keep_or_pick(kept, host, avoid=chosen_ports.values(), ours=in_use)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot find a free port on {host}: {exc}") from exc
+        if kept is not None and chosen_ports[key] != kept:
             log.warning(
                 "%s port %d of PoP %s is taken by another program now; choosing another", key, kept, pop
             )
-            kept = None
-        ports[key] = port or kept
-    missing = [key for key, port in ports.items() if not port]
-    for key, port in zip(missing, _free_ports([wanted[k][0] for k in missing]), strict=True):
-        ports[key] = port
     chosen = Listeners(
-        listen=config.Endpoint(listen[0], int(ports["listen"] or 0)),
-        metrics=config.Endpoint(metrics[0], int(ports["metrics"] or 0)),
+        listen=config.Endpoint(listen[0], chosen_ports["listen"]),
+        metrics=config.Endpoint(metrics[0], chosen_ports["metrics"]),
     )
     if chosen.listen == chosen.metrics:
         raise ConfigurationError(f"--listen and --metrics-listen are both {listen[0]}:{listen[1]}")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(json.dumps(chosen.to_json(pop), indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        atomic_file.write_text(path, json.dumps(chosen.to_json(pop), indent=1) + "\n")
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise ConfigurationError(f"{path}: cannot record the PoP's addresses ({exc})") from exc
     return chosen

@@ -11,7 +11,7 @@ When the control plane is down, unreachable, refusing the token or failing, the 
 retries with exponential backoff capped at ``retry_max_seconds`` and does nothing else:
 HAProxy keeps routing the last known config. The first poll after a failure does not
 wait, so a control plane that came back is read at once. The loop is the satellite's
-too: :class:`taxiway.client.long_poll.LongPoll`.
+too: :class:`taxiway.agent.long_poll.LongPoll`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
-from taxiway.client import http, long_poll
+from taxiway.agent import long_poll
+from taxiway.client import http
 from taxiway.edge import cache, popconfig
 from taxiway.edge.settings import EdgeSettings
 from taxiway.plan.region import supervision
 
 log = logging.getLogger(__name__)
-
-POLL_SLACK_SECONDS = 15.0
-"""A long poll may take ``wait`` seconds by design; past this much more, the call is dead."""
 
 
 class Puller:
@@ -72,14 +70,11 @@ class Puller:
             "GET",
             f"/v1/pops/{quote(pop, safe='')}/config",
             params=params,
-            timeout=wait + POLL_SLACK_SECONDS,
+            timeout=wait + long_poll.POLL_SLACK_SECONDS,
         )
         if self._stop.is_set():  # the edge stopped during the long poll: store nothing
             return False
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise http.ProtocolError(f"the config of PoP {pop}: the answer is not JSON") from exc
+        answer = http.json_of(response, f"the config of PoP {pop}")
         parsed = popconfig.parse(answer, pop)
         self.answers += 1
         if held is not None and parsed.config.version == held.version:

@@ -19,45 +19,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taxiway.agent import settings as agent_settings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config
 from taxiway.plan.edge import rtt
 from taxiway.spec import topology
 
-TOKEN_ENV = "TAXIWAY_TOKEN"
-DEFAULT_DOMAIN = "taxiway.test"
+DEFAULT_DOMAIN = agent_settings.DEFAULT_DOMAIN
 DEFAULT_RTT_ALPHA = 0.3
 
 
-@dataclass(frozen=True)
-class EdgeSettings:
+@dataclass(frozen=True, kw_only=True)
+class EdgeSettings(agent_settings.AgentSettings):
+    """:class:`~taxiway.agent.settings.AgentSettings` (``listen_*``: the PoP's traffic; port
+    ``0``: a free port chosen at the first start and kept in ``edge.json`` after that) and
+    what only an edge has."""
+
+    AGENT = "edge"
     pop: str
-    control_plane: str
-    token: str = field(repr=False)
-    state_dir: Path
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 0
-    """``0``: a free port chosen at the first start and kept in ``edge.json`` after that."""
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     """HAProxy's Prometheus exporter (``/metrics``); ``0`` as for ``listen_port``."""
-    domain: str = DEFAULT_DOMAIN
-    """Services answer at ``<service>.<domain>``."""
     rtt_alpha: float = DEFAULT_RTT_ALPHA
     """Weight of the newest RTT sample in the moving average."""
     band: rtt.Band = field(default_factory=rtt.Band)
     """How much faster a pool must be to overtake the one ahead (every reorder is a reload)."""
-    poll_wait_seconds: float = 25.0
-    """How long one long poll of the PoP's config may wait (the control plane caps it at 30)."""
-    retry_initial_seconds: float = 0.25
-    retry_max_seconds: float = 5.0
-    """Cap on the wait between control-plane retries, so a restarted control plane is seen quickly."""
-    report_every_seconds: float = 2.0
     connect_timeout_seconds: float = 2.0
     """How long the PoP waits for a pool's TCP connect (a silent region's first requests)."""
     response_timeout_seconds: float = 30.0
     """How long the PoP waits for a pool to answer before an idempotent request is retried."""
-    haproxy_binary: str = "haproxy"
     pool_addresses: Mapping[str, config.Endpoint] = field(default_factory=dict)
     """Per region, the address to reach its ingress at instead of the one the control plane
     gives (``--pool-address``; the dev world points these at its WAN emulator's links)."""
@@ -65,10 +55,6 @@ class EdgeSettings:
     def __post_init__(self) -> None:
         if not 0.0 < self.rtt_alpha <= 1.0:
             raise ConfigurationError(f"--rtt-alpha {self.rtt_alpha}: expected a weight in (0, 1]")
-
-    @property
-    def lock_file(self) -> Path:
-        return self.state_dir / "edge.lock"
 
     @property
     def cache_file(self) -> Path:

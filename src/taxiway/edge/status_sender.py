@@ -4,7 +4,7 @@ Every ``report_every_seconds`` (a heartbeat, even with no services) and as soon 
 serves or which pools are healthy changes, it PUTs the latest snapshot
 (:mod:`taxiway.edge.status_report`) to ``/v1/pops/{pop}/status``; before the controller's first
 step there is nothing to send. The loop, its thread and its handling of failed PUTs are
-the satellite's too: :class:`taxiway.client.status_reporter.StatusReporter`.
+the satellite's too: :class:`taxiway.agent.status_reporter.StatusReporter`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from taxiway.client import http, status_reporter
+from taxiway.agent import status_reporter
+from taxiway.client import http
 from taxiway.edge import status_report
 from taxiway.edge.settings import EdgeSettings
 

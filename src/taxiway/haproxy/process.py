@@ -45,6 +45,7 @@ from taxiway.haproxy.errors import (
 )
 from taxiway.haproxy.layout import Layout
 from taxiway.haproxy.runtime_api import RuntimeApi
+from taxiway.system import atomic_file
 
 T = TypeVar("T")
 
@@ -72,15 +73,6 @@ def alive(pid: int) -> bool:
     """The pid runs and is not a zombie."""
     state = _proc_state(pid)
     return state is not None and state not in ("Z", "X")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
 
 
 def _wait(what: str, within: float, probe: Callable[[], T | None], failed: Callable[[], str | None]) -> T:
@@ -132,7 +124,7 @@ class Haproxy:
         tokens.unix_socket_path(self.layout.stats_socket, "stats socket")
         tokens.unix_socket_path(self.layout.master_socket, "master socket")
         if not self.layout.server_state.exists():
-            write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
+            atomic_file.write_text(self.layout.server_state, EMPTY_SERVER_STATE)
 
     def check(self, path: Path) -> tuple[str, ...]:
         """Run ``haproxy -c`` on ``path``; return its warnings, raise its alerts."""
@@ -161,7 +153,7 @@ class Haproxy:
         if self.layout.config_file.exists() and self.layout.config_file.read_text(encoding="utf-8") == text:
             return False
         candidate = self.layout.state_dir / "haproxy.cfg.new"
-        write_atomically(candidate, text)
+        atomic_file.write_text(candidate, text)
         try:
             self.check(candidate)
         except BaseException:
@@ -224,7 +216,7 @@ class Haproxy:
         # Server state is carried across reloads only. A fresh start follows the config:
         # states saved before HAProxy went away are of unknown age, and the caller's
         # reconcile loop re-applies what still holds (drains, say).
-        write_atomically(self.layout.server_state, EMPTY_SERVER_STATE)
+        atomic_file.write_text(self.layout.server_state, EMPTY_SERVER_STATE)
         self.layout.pid_file.unlink(missing_ok=True)
         self.detach()  # a previous child of ours died (or was stopped by another object)
         argv = [
@@ -264,7 +256,7 @@ class Haproxy:
         if pid is None:
             raise ProcessFailed(f"cannot reload: no HAProxy runs for {self.layout.config_file}")
         before = self.processes()
-        write_atomically(self.layout.server_state, self.api.dump_servers_state())
+        atomic_file.write_text(self.layout.server_state, self.api.dump_servers_state())
         os.kill(pid, signal.SIGUSR2)
 
         def reloaded() -> int | None:
@@ -300,7 +292,7 @@ class Haproxy:
             # The running workers still serve the previous config; keep the file saying so,
             # so a later restart does not bring up the config that failed.
             if previous is not None:
-                write_atomically(live, previous)
+                atomic_file.write_text(live, previous)
             raise
         return "reloaded"
 

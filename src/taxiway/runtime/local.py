@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -54,10 +53,10 @@ from typing import Any
 from taxiway.plan.region import health, instance_spec
 from taxiway.runtime import driver, logfile, probes, process, shim, statefile, tenancy
 from taxiway.spec import manifest
+from taxiway.system import environment, ports
 
 STATE_FILE = "state.json"
 HOME_DIR = "home"
-PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 """An instance's ``PATH`` when the satellite has none (or only Taxiway's virtualenv)."""
 
@@ -295,7 +294,7 @@ class LocalDriver:
             home = directory / HOME_DIR
             home.mkdir(mode=0o700, exist_ok=True)
             home.chmod(0o700)  # whatever the umask, and for a home made by an older version
-        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        env = environment.passthrough()
         env["PATH"] = instance_path(os.environ.get("PATH"), self._settings.hidden_bin_dirs)
         env["HOME"] = str(home)  # the manifest's env may set either, and wins
         env.update(driver.platform_env(spec, port))
@@ -329,33 +328,17 @@ class LocalDriver:
     def _port_for(self, spec: instance_spec.InstanceSpec, previous: _Record | None) -> int:
         if spec.port is not None:
             return spec.port
-        taken = set()
+        taken: set[int] = set()
         for path in self._instances_dir.iterdir():
             state = statefile.read(path / STATE_FILE)
-            if state is not None and path.name != spec.instance_id:
-                taken.add(state.get("port"))
-        if (
-            previous is not None
-            and previous.state["port"] not in taken
-            and self._bindable(previous.state["port"])
-        ):
-            return int(previous.state["port"])  # a restart keeps its address for the ingress
-        for _ in range(100):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_socket:
-                probe_socket.bind((self._settings.host, 0))
-                port = int(probe_socket.getsockname()[1])
-            if port not in taken:
-                return port
-        raise driver.StartFailed(f"{spec.instance_id}: no free port on {self._settings.host}")
-
-    def _bindable(self, port: int) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_socket:
-            probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe_socket.bind((self._settings.host, port))
-            except OSError:
-                return False
-            return True
+            if state is not None and path.name != spec.instance_id and isinstance(state.get("port"), int):
+                taken.add(state["port"])
+        # A restart keeps its address for the ingress.
+        kept = int(previous.state["port"]) if previous is not None else None
+        try:
+            return ports.keep_or_pick(kept, self._settings.host, avoid=taken)
+        except OSError:
+            raise driver.StartFailed(f"{spec.instance_id}: no free port on {self._settings.host}") from None
 
     # -- stopping ---------------------------------------------------------------------
 

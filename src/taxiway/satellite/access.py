@@ -21,6 +21,9 @@ from urllib.parse import quote
 
 import httpx
 
+from taxiway.client import http
+from taxiway.errors import TaxiwayError
+
 ASK_TIMEOUT_SECONDS = 5.0
 MAX_CACHED = 10_000
 
@@ -82,12 +85,13 @@ class AccessCheck:
         return decision
 
     def _ask(self, token: str, service: str) -> Decision:
+        path = f"/v1/services/{quote(service, safe='')}"
         try:
-            response = self._client.get(
-                f"/v1/services/{quote(service, safe='')}",
-                headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway-satellite"},
-            )
-        except httpx.HTTPError:
+            with http.translated(f"GET {path}", "the control plane"):
+                response = self._client.get(
+                    path, headers={"Authorization": f"Bearer {token}", "User-Agent": "taxiway-satellite"}
+                )
+        except TaxiwayError:
             return Decision(503, "unavailable", "cannot check the token: the control plane does not answer")
         if response.is_success:
             return ALLOWED

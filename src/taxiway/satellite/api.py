@@ -46,14 +46,13 @@ from taxiway.errors import ConfigurationError
 from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver, logfile
 from taxiway.satellite import access, bounded_server, logstream, runtimes
-from taxiway.spec import manifest, units
+from taxiway.spec import manifest, problem, units
 
 log = logging.getLogger(__name__)
 
 MAX_TAIL = logfile.MAX_TAIL
 DEFAULT_TAIL = 100
 FOLLOW_POLL_SECONDS = 0.2
-PROBLEM_BASE = bounded_server.PROBLEM_BASE
 TAIL = re.compile(r"[0-9]{1,6}")
 BEARER = re.compile(r"[\x21-\x7e]{1,512}")
 NAME = re.compile(manifest.DNS_LABEL)
@@ -139,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _problem(self, refused: _Refused) -> None:
         body = {
-            "type": PROBLEM_BASE + refused.code,
+            "type": problem.TYPE_BASE + refused.code,
             "title": HTTPStatus(refused.status).phrase,
             "status": refused.status,
             "detail": refused.detail,

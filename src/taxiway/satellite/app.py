@@ -28,7 +28,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from taxiway.client import http, latest, state_lock, thread_group
+from taxiway.agent import latest, state_lock, thread_group
+from taxiway.client import http
 from taxiway.errors import ConfigurationError
 from taxiway.satellite import (
     access,
@@ -65,7 +66,7 @@ class Satellite:
         self.runtime = runtime
         self._threads = thread_group.ThreadGroup()
         self._snapshot: latest.Latest[reconcile_loop.Snapshot] = latest.Latest()
-        self._lock = state_lock.StateLock(settings.lock_file, "satellite")
+        self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
         self.ingress: ingress.Ingress | None = None
 

@@ -35,12 +35,12 @@ from http import HTTPStatus
 from typing import Any
 
 from taxiway.errors import ConfigurationError
+from taxiway.spec import problem
 
 log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
 HEAD_END = b"\r\n\r\n"
-PROBLEM_BASE = "https://taxiway.dev/problems/"
 
 Address = Any
 Serve = Callable[[socket.socket, bytes, Address], bool]
@@ -68,7 +68,7 @@ def problem_response(status: int, code: str, detail: str) -> bytes:
     """A whole ``Connection: close`` problem+json response, for answers sent without a handler."""
     phrase = HTTPStatus(status).phrase
     body = json.dumps(
-        {"type": PROBLEM_BASE + code, "title": phrase, "status": status, "detail": detail, "code": code}
+        {"type": problem.TYPE_BASE + code, "title": phrase, "status": status, "detail": detail, "code": code}
     ).encode()
     retry = "Retry-After: 1\r\n" if status == 503 else ""
     head = (

@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import socket
 import stat
 import tempfile
 from collections.abc import Sequence
@@ -52,11 +50,10 @@ from taxiway.haproxy import answers, config, layout, membership, process, tokens
 from taxiway.haproxy.errors import HaproxyMissing
 from taxiway.satellite import rotation
 from taxiway.satellite.settings import SatelliteSettings
+from taxiway.system import atomic_file, environment, json_file, ports
 
 log = logging.getLogger(__name__)
 
-PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-"""All HAProxy sees of the satellite's environment: never its token."""
 PORTS_FILE = "ports.json"
 SHAPE_FILE = "shape.json"
 CHECKS_FILE = "checks.map"
@@ -115,10 +112,6 @@ def stop(state_dir: Path, *, graceful: bool = True) -> None:
             where.socket_dir.rmdir()
 
 
-def _write(path: Path, document: dict[str, Any]) -> None:
-    process.write_atomically(path, json.dumps(document, sort_keys=True) + "\n")
-
-
 def _read_map(path: Path) -> dict[str, str]:
     """A map file written by :func:`taxiway.haproxy.config.check_map_text` (missing: empty)."""
     try:
@@ -128,14 +121,6 @@ def _read_map(path: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in lines if " " in line)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
 # ---------------------------------------------------------------------------- ports
 
 
@@ -143,28 +128,6 @@ def _read(path: Path) -> dict[str, Any] | None:
 class Ports:
     listen: config.Endpoint
     metrics: config.Endpoint
-
-
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _bindable(host: str, port: int) -> bool:
-    """Nothing listens there (HAProxy binds with SO_REUSEADDR, so TIME_WAIT is no obstacle)."""
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def _endpoint(text: object) -> config.Endpoint | None:
@@ -185,32 +148,25 @@ def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Port
     """The listen and metrics addresses: ``port`` if given, else the ones kept in
     ``ports.json`` for this host, else free ones; kept for next time. ``in_use``: a
     running HAProxy holds them already, so they are not checked for being free."""
-    kept = _read(directory / PORTS_FILE) or {}
+    kept = json_file.read(directory / PORTS_FILE) or {}
     old_listen, old_metrics = _endpoint(kept.get("listen")), _endpoint(kept.get("metrics"))
     if port:
         listen = config.Endpoint(host, port)
-        if not in_use and not _bindable(host, port) and listen != old_listen:
+        if not in_use and not ports.bindable(host, port) and listen != old_listen:
             raise ConfigurationError(f"--ingress-listen {_text(listen)}: something else listens there")
-    elif old_listen is not None and old_listen.host == host:
-        listen = old_listen
     else:
-        listen = config.Endpoint(host, _free_port(host))
-    if old_metrics is not None and old_metrics.host == host and old_metrics.port != listen.port:
-        metrics = old_metrics
-    else:
-        metrics = config.Endpoint(host, _free_port(host))
-    if not in_use:
         # A port kept from before that another program took meanwhile: choose again (the
         # status tells the edges the new address). An explicit port is the user's word.
-        if not port and not _bindable(listen.host, listen.port):
-            log.warning("ingress port %d is taken now; choosing another", listen.port)
-            listen = config.Endpoint(host, _free_port(host))
-        while metrics.port == listen.port or not _bindable(metrics.host, metrics.port):
-            metrics = config.Endpoint(host, _free_port(host))
+        previous = old_listen.port if old_listen is not None and old_listen.host == host else None
+        listen = config.Endpoint(host, ports.keep_or_pick(previous, host, ours=in_use))
+        if previous is not None and listen.port != previous:
+            log.warning("ingress port %d is taken now; choosing another", previous)
+    previous = old_metrics.port if old_metrics is not None and old_metrics.host == host else None
+    metrics = config.Endpoint(host, ports.keep_or_pick(previous, host, avoid={listen.port}, ours=in_use))
     chosen = Ports(listen, metrics)
     if (old_listen, old_metrics) != (listen, metrics):
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
+        json_file.write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
     return chosen
 
 
@@ -223,7 +179,7 @@ def _url(endpoint: config.Endpoint) -> str:
 def kept_metrics_url(state_dir: Path) -> str | None:
     """The metrics URL the ingress of a satellite's state directory keeps, read from its
     ``ports.json`` (for ``taxiway dev``: known with the satellite down too)."""
-    metrics = _endpoint((_read(state_dir / "ingress" / PORTS_FILE) or {}).get("metrics"))
+    metrics = _endpoint((json_file.read(state_dir / "ingress" / PORTS_FILE) or {}).get("metrics"))
     return _url(metrics) + "/metrics" if metrics is not None else None
 
 
@@ -236,7 +192,8 @@ class Ingress:
     def __init__(self, settings: SatelliteSettings) -> None:
         self._settings = settings
         self.layout = layout_for(settings.state_dir)
-        env = {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+        # All HAProxy sees of the satellite's environment: never its token.
+        env = environment.passthrough()
         self.haproxy = process.Haproxy(self.layout, binary=settings.haproxy_binary, env=env)
         self._ports: Ports | None = None
         self._paths: dict[str, str] | None = None
@@ -347,7 +304,7 @@ class Ingress:
 
     def _save_paths(self) -> None:
         text = config.check_map_text(self._known_paths())
-        process.write_atomically(self._checks_file, text)
+        atomic_file.write_text(self._checks_file, text)
 
     def _set_path(self, server: str, path: str) -> None:
         """Before the server is added, so its very first check asks for its own path."""
@@ -371,7 +328,7 @@ class Ingress:
         }
 
     def shape(self) -> rotation.Shape | None:
-        document = _read(self.layout.state_dir / SHAPE_FILE)
+        document = json_file.read(self.layout.state_dir / SHAPE_FILE)
         if document is None or document.get("header") != self._header():
             return None
         try:
@@ -412,7 +369,7 @@ class Ingress:
             self._paths = previous
             self._save_paths()
             raise
-        _write(
+        json_file.write(
             self.layout.state_dir / SHAPE_FILE,
             {"header": self._header(), "services": [[s.name, asdict(s.check)] for s in services]},
         )

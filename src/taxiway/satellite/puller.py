@@ -8,7 +8,7 @@ artifacts the stored definitions need are fetched after each answer.
 When the control plane is down, unreachable or failing, the puller retries with
 exponential backoff capped at ``retry_max_seconds`` (so a restarted control plane is seen
 within seconds) and does nothing else: the reconciler keeps running the last desired
-state (the loop is the edge's too: :class:`taxiway.client.long_poll.LongPoll`). The first
+state (the loop is the edge's too: :class:`taxiway.agent.long_poll.LongPoll`). The first
 poll after a failure does not wait, so a control plane whose cursor went backwards
 (restored from a backup, or reset) is noticed at once; the satellite then keeps
 everything running and reads the whole feed again (see :meth:`LocalStore.begin_resync`).
@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from taxiway.client import http, long_poll
+from taxiway.agent import long_poll
+from taxiway.client import http
 from taxiway.errors import TaxiwayError
 from taxiway.plan.region import supervision
 from taxiway.satellite import artifacts, feed, localstore
@@ -30,8 +31,6 @@ from taxiway.satellite.settings import SatelliteSettings
 
 log = logging.getLogger(__name__)
 
-# A long poll may take ``wait`` seconds by design; past this much more, the call is dead.
-POLL_SLACK_SECONDS = 15.0
 ARTIFACT_TIMEOUT_SECONDS = 120.0
 
 OnChange = Callable[[Iterable[feed.Key] | None], None]
@@ -85,14 +84,11 @@ class Puller:
             "GET",
             f"/v1/regions/{quote(region, safe='')}/definitions",
             params={"after": self._store.cursor, "wait": wait},
-            timeout=wait + POLL_SLACK_SECONDS,
+            timeout=wait + long_poll.POLL_SLACK_SECONDS,
         )
         if self._stop.is_set():  # the satellite stopped during the long poll: store nothing
             return localstore.Applied(cursor=self._store.cursor)
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise http.ProtocolError("definitions feed: the answer is not JSON") from exc
+        answer = http.json_of(response, "definitions feed")
         batch = feed.parse(answer, region)
         if batch.cursor < self._store.cursor:
             log.warning(

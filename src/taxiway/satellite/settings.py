@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from taxiway.client.agent_flags import parse_listen
+from taxiway.agent import settings as agent_settings
+from taxiway.agent.agent_flags import parse_listen
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import tokens
 from taxiway.haproxy.errors import UnsafeValue
@@ -36,30 +37,22 @@ from taxiway.spec import topology
 DriverName = Literal["local", "fake"]
 
 
-@dataclass(frozen=True)
-class SatelliteSettings:
+@dataclass(frozen=True, kw_only=True)
+class SatelliteSettings(agent_settings.AgentSettings):
+    """:class:`~taxiway.agent.settings.AgentSettings` (``listen_*``: the API; the bound port
+    is what the status reports as ``api``) and what only a satellite has."""
+
+    AGENT = "satellite"
     region: str
-    control_plane: str
-    token: str = field(repr=False)
-    state_dir: Path
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 0
-    """``0``: any free port; the bound one is what the status reports as ``api``."""
     api_limits: bounded_server.Limits = field(default_factory=bounded_server.Limits)
     """The API's worker pool, queue, connection bound and head and write timeouts."""
     driver: DriverName = "local"
     tick_seconds: float = 1.0
     """How often the supervisor observes every instance (and restarts what crashed)."""
-    report_every_seconds: float = 2.0
     backoff_initial_seconds: float = 1.0
     """First restart delay of a crashed instance; doubles per crash in a row."""
     services_root: Path | None = None
     """Where services without an artifact live, as ``<services_root>/<service>``."""
-    poll_wait_seconds: float = 25.0
-    """How long one long poll of the definitions feed may wait (the control plane caps it at 30)."""
-    retry_initial_seconds: float = 0.25
-    retry_max_seconds: float = 5.0
-    """Cap on the wait between control-plane retries, so a restarted control plane is seen quickly."""
     access_cache_seconds: float = 30.0
     instance_host: str = "127.0.0.1"
     """The address instances listen on (endpoints in the status)."""
@@ -68,13 +61,10 @@ class SatelliteSettings:
     ingress_host: str = "127.0.0.1"
     ingress_port: int = 0
     """``0``: a free port chosen once and kept in the state directory, so restarts keep it."""
-    domain: str = "taxiway.test"
-    """The ingress routes ``Host: <service>.<domain>`` to the service's production instances."""
     drain_grace_seconds: float = 30.0
     """Longest an instance drains (running requests finish) before it is stopped anyway."""
     ingress_check_interval: float = 1.0
     """How often the ingress checks each instance's readiness path itself."""
-    haproxy_binary: str = "haproxy"
     isolation: bool = False
     """Run every instance as its service's own user (:mod:`taxiway.runtime.tenancy`); the
     ``taxiway satellite`` command turns it on whenever it runs as root."""
@@ -109,10 +99,6 @@ class SatelliteSettings:
     @property
     def runtime_dir(self) -> Path:
         return self.state_dir / "runtime"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.state_dir / "satellite.lock"
 
     @property
     def ingress_dir(self) -> Path:

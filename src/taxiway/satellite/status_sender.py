@@ -5,7 +5,7 @@ reconciler's reports say something new, it PUTs the latest snapshot to
 ``/v1/regions/{region}/status`` as ``{"cursor", "api", "ingress", "reports"}`` (``ingress``:
 the region ingress's URL, which the edges route to; ``null`` when the satellite runs none).
 The loop, its thread and its handling of failed PUTs are the edge's too:
-:class:`taxiway.client.status_reporter.StatusReporter`.
+:class:`taxiway.agent.status_reporter.StatusReporter`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from taxiway.client import http, status_reporter
+from taxiway.agent import status_reporter
+from taxiway.client import http
 from taxiway.satellite import status_report
 from taxiway.satellite.reconcile_loop import Snapshot
 from taxiway.satellite.settings import SatelliteSettings

@@ -27,6 +27,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from taxiway.client import artifact
 from taxiway.server import problems
 from taxiway.store import protocol
 
@@ -41,7 +42,8 @@ MAX_INTEGER = 2**53 - 1
 in JSON everywhere, within SQLite's and PostgreSQL's 64-bit columns. Past it: 422."""
 MAX_BODY_BYTES = 1024 * 1024
 """Manifests, status reports, PoP reports, tokens: far below this."""
-MAX_ARTIFACT_BYTES = 16 * 1024 * 1024
+MAX_ARTIFACT_BYTES = artifact.MAX_BYTES
+"""Defined once, in the client that packs artifacts to fit it."""
 MAX_UPLOAD_BYTES = (MAX_ARTIFACT_BYTES * 4) // 3 + MAX_BODY_BYTES
 """A revision upload: the artifact's base64 plus its manifests."""
 UPLOADS = re.compile(r"^/v1/services/[^/]+/revisions$")

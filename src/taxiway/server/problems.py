@@ -23,9 +23,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from taxiway.errors import Conflict, NotFound, QuotaExceeded, TaxiwayError, TransientError, ValidationFailed
+from taxiway.spec import problem as spec_problem
 
 MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://taxiway.dev/problems/"
 
 
 class Unauthorized(TaxiwayError):
@@ -132,7 +132,7 @@ def quoted(name: str) -> str:
 def body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """A problem document (what :func:`problem` sends)."""
     return {
-        "type": TYPE_BASE + code,
+        "type": spec_problem.TYPE_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,

@@ -9,7 +9,6 @@ its located problems and the previous one kept. Connections are bounded in time 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from taxiway.server import connection_bounds, platform_files
 from taxiway.server.settings import ServerSettings
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
+from taxiway.system import atomic_file
 
 ACTOR = "system:server"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -70,11 +70,7 @@ def init(
     finally:
         store.close()
     token_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = token_file.with_name(f".{token_file.name}.{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
-    temporary.replace(token_file)
+    atomic_file.write_text(token_file, token + "\n", mode=0o600)
     return Initialised(token_file, settings.key_file, key_created)
 
 

@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
 
+TYPE_BASE = "https://taxiway.dev/problems/"
+"""Where a problem+json answer's ``type`` points: this plus its stable ``code``. Defined
+here, below the control plane and the satellite (which answer problem+json) and their
+clients, beside the one shape of a problem."""
+
 
 def format_path(path: Path) -> str:
     """``("spec", "regions", 1)`` -> ``spec.regions[1]``."""

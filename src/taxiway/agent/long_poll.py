@@ -20,6 +20,9 @@ from taxiway.client import http
 from taxiway.errors import TaxiwayError
 from taxiway.plan.region import supervision
 
+POLL_SLACK_SECONDS = 15.0
+"""A long poll may take ``wait`` seconds by design; past this much more, the call is dead."""
+
 
 class LongPoll:
     def __init__(

@@ -12,24 +12,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from taxiway.client import config
 from taxiway.errors import ConfigurationError
-
-TOKEN_ENV = "TAXIWAY_TOKEN"
 
 
 def read(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str:
-    """The bearer token: from ``token_file`` if given, else ``$TAXIWAY_TOKEN``."""
+    """The bearer token: from ``token_file`` if given (checked as the CLI checks its
+    ``--token-file``: :func:`taxiway.client.config.read_token_file`), else ``$TAXIWAY_TOKEN``."""
     environ = os.environ if environ is None else environ
     if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-            raise ConfigurationError(f"{token_file}: cannot read the token file ({reason})") from exc
-        if not token:
-            raise ConfigurationError(f"{token_file}: the token file is empty")
-        return token
-    token = environ.get(TOKEN_ENV, "").strip()
+        return config.read_token_file(token_file, "--token-file")
+    token = environ.get(config.TOKEN_ENV, "").strip()
     if not token:
-        raise ConfigurationError(f"no token: pass --token-file PATH or set {TOKEN_ENV}")
+        raise ConfigurationError(f"no token: pass --token-file PATH or set {config.TOKEN_ENV}")
     return token

@@ -3,17 +3,14 @@ and where to listen. Checked once, when the agent builds its settings."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from taxiway.client import config
 from taxiway.errors import ConfigurationError
 
 
 def control_plane_url(text: str) -> str:
-    """The control plane's base URL, checked: ``http://HOST:PORT`` or ``https://...``."""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigurationError(f"--control-plane {text!r}: expected a URL such as http://127.0.0.1:7700")
-    return text.rstrip("/")
+    """The control plane's base URL, checked as the CLI checks ``--url``
+    (:func:`taxiway.client.config.checked_url`)."""
+    return config.checked_url(text, "--control-plane")
 
 
 def parse_listen(text: str, flag: str = "--listen") -> tuple[str, int]:
