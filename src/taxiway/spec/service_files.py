@@ -7,7 +7,8 @@ Layout (everything but ``service.yaml`` optional)::
     .taxiway/env-<environment>.yaml     flat NAME: value map added to spec.env
 
 :func:`load` returns the manifest as one environment sees it, with a merged position map
-so a problem points into whichever file supplied the offending field.
+so a problem points into whichever file supplied the offending field. :func:`check` does
+the same without raising: every problem, schema and semantic, and what parsed.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
+import pydantic
+
 from taxiway.errors import ValidationFailed
-from taxiway.spec import checks, document, manifest, validation
+from taxiway.spec import checks, document, salvage, validation
 from taxiway.spec.document import Document, Position
 from taxiway.spec.manifest import ENV_NAME, ENVIRONMENTS, Manifest
 from taxiway.spec.merge import deep_merge
 from taxiway.spec.problem import Location, Problem
+from taxiway.spec.salvage import NOTHING, Unsure
 
 _OVERLAY = re.compile(r"^(service|env)-(.+)\.ya?ml$")
 
@@ -43,6 +47,22 @@ class Loaded:
     environment: str
     manifest: Manifest
     document: Document
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One environment's manifest, checked: every problem in it, and what parsed.
+
+    Without problems ``manifest`` is the manifest. With them it is what still parsed of
+    it (:mod:`taxiway.spec.salvage`), ``unsure`` naming the fields the schema rejected,
+    or None when too little did; ``document`` is None when the files did not parse.
+    """
+
+    environment: str
+    manifest: Manifest | None
+    document: Document | None
+    problems: tuple[Problem, ...]
+    unsure: Unsure = NOTHING
 
 
 def _problem(path: FsPath, message: str, **kw: str | None) -> ValidationFailed:
@@ -221,8 +241,7 @@ def _with_env_file(doc: Document, env_doc: Document) -> Document:
     return Document(doc.file, {**doc.data, "spec": spec}, positions)
 
 
-def load(files: ServiceFiles, environment: str) -> Loaded:
-    """The manifest as ``environment`` sees it: validated, with every problem located."""
+def _document(files: ServiceFiles, environment: str) -> Document:
     if environment not in ENVIRONMENTS:
         raise _problem(
             files.manifest,
@@ -234,8 +253,39 @@ def load(files: ServiceFiles, environment: str) -> Loaded:
         doc = _merge_documents(doc, read(files.overlays[environment], max_bytes=document.MAX_MANIFEST_BYTES))
     if environment in files.env_files:
         doc = _with_env_file(doc, read(files.env_files[environment], max_bytes=document.MAX_MANIFEST_BYTES))
-    value = validation.validate(manifest.Manifest, doc, checks=[checks.check_manifest])
-    return Loaded(environment, value, doc)
+    return doc
+
+
+def check(files: ServiceFiles, environment: str) -> Checked:
+    """The manifest as ``environment`` sees it, and every problem in it, schema and semantic:
+    the semantic checks run on what parsed even when the schema rejects some fields."""
+    try:
+        doc = _document(files, environment)
+    except ValidationFailed as exc:
+        return Checked(environment, None, None, tuple(exc.problems))
+    try:
+        value: Manifest | None = Manifest.model_validate(doc.data)
+        unsure, problems = NOTHING, []
+    except pydantic.ValidationError as exc:
+        problems = validation.problems_from(exc, doc, validation.json_schema(Manifest))
+        salvaged = salvage.salvage(Manifest, doc.data, exc)
+        value, unsure = (salvaged.value, salvaged.unsure) if salvaged else (None, NOTHING)
+    if value is not None:
+        problems.extend(checks.check_manifest(value, doc, unsure))
+    return Checked(environment, value, doc, tuple(sorted(set(problems))), unsure)
+
+
+def load(files: ServiceFiles, environment: str) -> Loaded:
+    """The manifest as ``environment`` sees it: validated, with every problem located."""
+    checked = check(files, environment)
+    if checked.problems or checked.manifest is None or checked.document is None:
+        raise ValidationFailed(list(checked.problems))
+    return Loaded(environment, checked.manifest, checked.document)
+
+
+def check_all(files: ServiceFiles) -> dict[str, Checked]:
+    """:func:`check` for every environment, in promotion order."""
+    return {environment: check(files, environment) for environment in ENVIRONMENTS}
 
 
 def load_all(files: ServiceFiles) -> dict[str, Loaded]:
