@@ -256,6 +256,11 @@ def test_a_manifest_without_an_owner_deploys_as_the_inventorys_owner(
     assert result.code == 0, result.err
     stored = world.store.revision("hello", 1).definitions["production"]
     assert {d["metadata"]["owner"] for d in stored.values()} == {"team-hello"}
+    # The owner came from the control plane's inventory: a plan does not see it as a change.
+    plan = taxiway(
+        capsys, "plan", str(unowned), "--env", "production", "--remote", "--detailed-exitcode", *PLATFORM
+    )
+    assert plan.code == 0, plan.out + plan.err
 
 
 def test_a_service_nobody_owns_is_refused_saying_how_to_give_it_an_owner(

@@ -218,6 +218,22 @@ def _read_state(path: Path) -> dict[diff.Key, RegionalDefinition]:
     return validation.validate(State, doc).by_key()
 
 
+def _owned_as_deployed(
+    definitions: dict[str, RegionalDefinition], deployed: dict[diff.Key, RegionalDefinition]
+) -> dict[str, RegionalDefinition]:
+    """A manifest without ``metadata.owner`` is owned by whom the control plane's inventory
+    says, which this side does not read: take the owner the deployed definitions carry,
+    so a plan does not show it as a change."""
+    owned = {}
+    for region, definition in definitions.items():
+        running = deployed.get(definition.key)
+        if definition.metadata.owner is None and running is not None:
+            metadata = definition.metadata.model_copy(update={"owner": running.metadata.owner})
+            definition = definition.model_copy(update={"metadata": metadata})
+        owned[region] = definition
+    return owned
+
+
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @env_option
@@ -272,6 +288,7 @@ def plan(
         )
         # What runs carries the control plane's digests: compare the values under its key.
         definitions = secret_digest.rekeyed(definitions, digests.__getitem__)
+        definitions = _owned_as_deployed(definitions, actual)
     else:
         actual = _read_state(state_path) if state_path else {}
     desired = {d.key: d for d in definitions.values()}
