@@ -25,6 +25,7 @@ import pytest
 
 from taxiway.spec import schema
 from tests.conftest import EXAMPLES, ROOT
+from tests.unit import sample_manifest
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 SCHEMAS = ROOT / "schemas"
@@ -227,18 +228,9 @@ EDGES = {
     "steps-whole-floats": ("  deployment: {traffic_steps: [10.0, 100.0]}\n", True),
     "metrics-port-9090.0": ("  observability: {metrics: {port: 9090.0}}\n", True),
 }
-EDGE_HEAD = """\
-# yaml-language-server: $schema=../../schemas/service.schema.json
-apiVersion: taxiway/v1
-kind: Service
-metadata:
-  name: hello
-  owner: team-hello
-spec:
-  run:
-    command: [python3, app.py]
-  regions: [us-east1]
-"""
+EDGE_HEAD = "# yaml-language-server: $schema=../../schemas/service.schema.json\n" + sample_manifest.base(
+    "us-east1"
+)
 
 
 @pytest.fixture(scope="module")

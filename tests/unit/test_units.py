@@ -154,36 +154,38 @@ def _spelt_durations(draw: st.DrawFn) -> str:
     return f"{draw(_LEADING_ZEROS)}{whole}{fraction}{unit}"
 
 
-@given(_spelt_durations())
-@settings(max_examples=600, deadline=None)
-def test_the_duration_pattern_accepts_exactly_what_parse_duration_does(text: str) -> None:
-    assert bool(re.fullmatch(units.DURATION_PATTERN, text)) == _accepts(units.parse_duration, text), text
+_SPELT: dict[str, tuple[str, Any, st.SearchStrategy[str]]] = {
+    "duration": (units.DURATION_PATTERN, units.parse_duration, _spelt_durations()),
+    "memory": (
+        units.MEMORY_PATTERN,
+        units.parse_memory,
+        st.builds(
+            lambda zeros, number, unit: f"{zeros}{number}{unit}",
+            _LEADING_ZEROS,
+            st.integers(0, 3) | st.integers(0, 10**6),
+            st.sampled_from(["", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "T"]),
+        ),
+    ),
+    "cpu": (
+        units.CPU_PATTERN,
+        units.parse_cpu,
+        st.builds(
+            lambda zeros, whole, fraction: f"{zeros}{whole}{fraction}",
+            _LEADING_ZEROS,
+            st.integers(0, 2) | st.integers(0, 5000),
+            st.sampled_from(["", "m"]) | st.text("0123456789", min_size=1, max_size=3).map(lambda f: "." + f),
+        ),
+    ),
+}
 
 
-@given(
-    st.builds(
-        lambda zeros, number, unit: f"{zeros}{number}{unit}",
-        _LEADING_ZEROS,
-        st.integers(0, 3) | st.integers(0, 10**6),
-        st.sampled_from(["", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "T"]),
-    )
-)
-@settings(max_examples=200, deadline=None)
-def test_the_memory_pattern_accepts_exactly_what_parse_memory_does(text: str) -> None:
-    assert bool(re.fullmatch(units.MEMORY_PATTERN, text)) == _accepts(units.parse_memory, text), text
-
-
-@given(
-    st.builds(
-        lambda zeros, whole, fraction: f"{zeros}{whole}{fraction}",
-        _LEADING_ZEROS,
-        st.integers(0, 2) | st.integers(0, 5000),
-        st.sampled_from(["", "m"]) | st.text("0123456789", min_size=1, max_size=3).map(lambda f: "." + f),
-    )
-)
-@settings(max_examples=300, deadline=None)
-def test_the_cpu_pattern_accepts_exactly_what_parse_cpu_does(text: str) -> None:
-    assert bool(re.fullmatch(units.CPU_PATTERN, text)) == _accepts(units.parse_cpu, text), text
+@pytest.mark.parametrize("kind", sorted(_SPELT))
+@given(data=st.data())
+@settings(max_examples=400, deadline=None)
+def test_the_schemas_pattern_accepts_exactly_what_the_parser_does(kind: str, data: st.DataObject) -> None:
+    pattern, parse, spelt = _SPELT[kind]
+    text = data.draw(spelt)
+    assert bool(re.fullmatch(pattern, text)) == _accepts(parse, text), text
 
 
 @pytest.mark.parametrize(
