@@ -219,6 +219,38 @@ def test_an_unknown_region_is_refused_by_the_control_plane_and_nothing_is_stored
     assert world.store.desired("hello", "production") is None
 
 
+def test_a_manifest_without_an_owner_deploys_as_the_inventorys_owner(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    unowned = tmp_path / "hello"
+    shutil.copytree(HELLO, unowned, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = unowned / ".taxiway" / "service.yaml"
+    manifest.write_text(manifest.read_text().replace("  owner: team-hello\n", ""))
+    result = taxiway(capsys, "deploy", str(unowned), "--env", "production", "--no-wait")
+    assert result.code == 0, result.err
+    stored = world.store.revision("hello", 1).definitions["production"]
+    assert {d["metadata"]["owner"] for d in stored.values()} == {"team-hello"}
+    # The owner came from the control plane's inventory: a plan does not see it as a change.
+    plan = taxiway(
+        capsys, "plan", str(unowned), "--env", "production", "--remote", "--detailed-exitcode", *PLATFORM
+    )
+    assert plan.code == 0, plan.out + plan.err
+
+
+def test_a_service_nobody_owns_is_refused_saying_how_to_give_it_an_owner(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXIWAY_TOKEN", world.tokens["admin"])  # one that may act on any service
+    unknown = renamed_copy(tmp_path, "httpbin", "team-web")
+    manifest = unknown / ".taxiway" / "service.yaml"
+    manifest.write_text(manifest.read_text().replace("  owner: team-web\n", ""))
+    refused = taxiway(capsys, "deploy", str(unknown), "--env", "production", "--no-wait")
+    assert refused.code == 1
+    assert "no service named 'httpbin' in the inventory" in refused.err
+    assert "`taxiway services create httpbin --owner TEAM --regions R1,R2`" in refused.err
+    assert world.store.revisions("httpbin") == []
+
+
 @pytest.mark.parametrize(
     ("bad", "where"),
     [

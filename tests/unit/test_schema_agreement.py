@@ -25,6 +25,7 @@ import pytest
 
 from taxiway.spec import schema
 from tests.conftest import EXAMPLES, ROOT
+from tests.unit import sample_manifest
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 SCHEMAS = ROOT / "schemas"
@@ -183,3 +184,88 @@ def test_modeline_points_at_the_committed_schema(path: Path) -> None:
     assert match, f"{path}: first line must be '# yaml-language-server: $schema=<relative path>'"
     kind = "service" if path.name == "service.yaml" else path.stem
     assert (path.parent / match["path"]).resolve() == (SCHEMAS / f"{kind}.schema.json").resolve()
+
+
+# -- the edges of quantities and integers: both accept, or both reject ------------------------
+
+EDGES = {
+    # name: (lines under spec, whether both accept)
+    "memory-0": ('  resources: {memory: "0"}\n', False),
+    "memory-0Mi": ("  resources: {memory: 0Mi}\n", False),
+    "memory-whole-float": ("  resources: {memory: 536870912.0}\n", True),
+    "cpu-0m": ("  resources: {cpu: 0m}\n", False),
+    "cpu-0.000": ('  resources: {cpu: "0.000"}\n', False),
+    "cpu-0.0004": ("  resources: {cpu: 0.0004}\n", False),
+    "cpu-1m": ("  resources: {cpu: 1m}\n", True),
+    "duration-0s": ("  request_timeout: 0s\n", False),
+    "duration-0.5ms": ("  request_timeout: 0.5ms\n", False),
+    "duration-0.0004": ("  request_timeout: 0.0004\n", False),
+    "duration-1ms": ("  request_timeout: 1ms\n", True),
+    "duration-0.001": ("  request_timeout: 0.001\n", True),
+    "duration-4-decimals": ("  request_timeout: 1.2345s\n", False),
+    "window-366d": (
+        "  slos: [{name: up, objective: 99, indicator: {type: availability}, window: 366d}]\n",
+        True,
+    ),
+    "window-8784h": (
+        "  slos: [{name: up, objective: 99, indicator: {type: availability}, window: 8784h}]\n",
+        True,
+    ),
+    "window-366.5d": (
+        "  slos: [{name: up, objective: 99, indicator: {type: availability}, window: 366.5d}]\n",
+        False,
+    ),
+    "window-8785h": (
+        "  slos: [{name: up, objective: 99, indicator: {type: availability}, window: 8785h}]\n",
+        False,
+    ),
+    "window-seconds-over": (
+        "  slos: [{name: up, objective: 99, indicator: {type: availability}, window: 31622401}]\n",
+        False,
+    ),
+    "port-8080.0": ("  container_port: 8080.0\n", True),
+    "port-8080.5": ("  container_port: 8080.5\n", False),
+    "steps-whole-floats": ("  deployment: {traffic_steps: [10.0, 100.0]}\n", True),
+    "metrics-port-9090.0": ("  observability: {metrics: {port: 9090.0}}\n", True),
+}
+EDGE_HEAD = "# yaml-language-server: $schema=../../schemas/service.schema.json\n" + sample_manifest.base(
+    "us-east1"
+)
+
+
+@pytest.fixture(scope="module")
+def edge_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bool, bool]]:
+    """(check-jsonschema accepts, taxiway validate accepts) for every edge case, one run each."""
+    root = tmp_path_factory.mktemp("edges")
+    files = {}
+    for name, (lines, _) in EDGES.items():
+        path = root / name / MANIFEST
+        path.parent.mkdir(parents=True)
+        path.write_text(EDGE_HEAD + lines, encoding="utf-8")
+        files[name] = path.resolve()
+    checked = _run(
+        [str(CHECK_JSONSCHEMA), "-o", "json", "--schemafile", str(SERVICE_SCHEMA), *map(str, files.values())]
+    )
+    schema_errors = {Path(e["filename"]).resolve() for e in json.loads(checked.stdout)["errors"]}
+    validated = _run(
+        [
+            sys.executable,
+            "-m",
+            "taxiway.cli.main",
+            "validate",
+            "--json",
+            *(str(p.parent.parent) for p in files.values()),
+            *PLATFORM,
+        ]
+    )
+    assert "Traceback" not in validated.stderr
+    rejected = {Path(p["file"]).resolve() for p in json.loads(validated.stdout)["problems"]}
+    return {name: (path not in schema_errors, path not in rejected) for name, path in files.items()}
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_the_schema_and_taxiway_agree_on_the_edges(
+    name: str, edge_verdicts: dict[str, tuple[bool, bool]]
+) -> None:
+    accepted = EDGES[name][1]
+    assert edge_verdicts[name] == (accepted, accepted), "(check-jsonschema accepts, taxiway accepts)"

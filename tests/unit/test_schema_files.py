@@ -132,7 +132,9 @@ def test_reference_shows_types_defaults_and_rules() -> None:
     assert _row(text, "deployment", "strategy")[1].startswith("one of `rolling`, `regional_rollout`")
     assert _row(text, "probes", "startup")[2].startswith("`period_seconds: 1`, `failure_threshold: 30`")
     # A pipe inside a pattern must not split the table cell.
-    assert "(ms\\|s\\|m\\|h\\|d)" in _row(text, "spec", "request_timeout")[3]
+    assert "(Ki\\|Mi\\|Gi\\|Ti\\|K\\|M\\|G\\|T)" in _row(text, "resources", "memory")[3]
+    # A pattern too long to read in a cell is said in words.
+    assert "1ms to 366d; number: range [0.001, 31622400]" in _row(text, "spec", "request_timeout")[3]
     assert "range (0, 100)" in _row(text, "slo", "objective")[3]
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taxiway.spec import units
 
@@ -120,3 +123,91 @@ def test_times_are_rfc_3339_with_an_offset() -> None:
     for bad in ("2026-12-01T09:10:00", "tomorrow", ""):
         with pytest.raises(ValueError, match="RFC 3339"):
             units.parse_time(bad)
+
+
+# -- the JSON Schema's patterns accept exactly what the parsers do ------------------------------
+
+_LEADING_ZEROS = st.text("0", max_size=2)
+
+
+def _accepts(parse: Any, value: Any) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+@st.composite
+def _spelt_durations(draw: st.DrawFn) -> str:
+    """Any number and unit, around the bounds: 0, under 1ms, 366d, over it, many decimals."""
+    unit = draw(st.sampled_from(["ms", "s", "m", "h", "d"]))
+    limit = (
+        units.MAX_DURATION_SECONDS
+        * 1000
+        // {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[unit]
+    )
+    whole = draw(st.one_of(st.integers(0, 3), st.integers(limit - 2, limit + 2), st.integers(0, 10 * limit)))
+    fraction = draw(
+        st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=5).map(lambda f: "." + f))
+    )
+    return f"{draw(_LEADING_ZEROS)}{whole}{fraction}{unit}"
+
+
+_SPELT: dict[str, tuple[str, Any, st.SearchStrategy[str]]] = {
+    "duration": (units.DURATION_PATTERN, units.parse_duration, _spelt_durations()),
+    "memory": (
+        units.MEMORY_PATTERN,
+        units.parse_memory,
+        st.builds(
+            lambda zeros, number, unit: f"{zeros}{number}{unit}",
+            _LEADING_ZEROS,
+            st.integers(0, 3) | st.integers(0, 10**6),
+            st.sampled_from(["", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "T"]),
+        ),
+    ),
+    "cpu": (
+        units.CPU_PATTERN,
+        units.parse_cpu,
+        st.builds(
+            lambda zeros, whole, fraction: f"{zeros}{whole}{fraction}",
+            _LEADING_ZEROS,
+            st.integers(0, 2) | st.integers(0, 5000),
+            st.sampled_from(["", "m"]) | st.text("0123456789", min_size=1, max_size=3).map(lambda f: "." + f),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_SPELT))
+@given(data=st.data())
+@settings(max_examples=400, deadline=None)
+def test_the_schemas_pattern_accepts_exactly_what_the_parser_does(kind: str, data: st.DataObject) -> None:
+    pattern, parse, spelt = _SPELT[kind]
+    text = data.draw(spelt)
+    assert bool(re.fullmatch(pattern, text)) == _accepts(parse, text), text
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (0.001, True),
+        (0.0009, False),
+        (units.MAX_DURATION_SECONDS, True),
+        (units.MAX_DURATION_SECONDS + 0.001, False),
+    ],
+)
+def test_a_bare_duration_is_held_to_the_schemas_bounds(value: float, accepted: bool) -> None:
+    assert _accepts(units.parse_duration, value) is accepted
+
+
+@pytest.mark.parametrize(("value", "accepted"), [(0.0005, False), (0.00051, True), (0.001, True)])
+def test_a_bare_cpu_is_held_to_the_schemas_bound(value: float, accepted: bool) -> None:
+    assert _accepts(units.parse_cpu, value) is accepted
+    assert (value > units.MIN_CPU) is accepted
+
+
+def test_memory_written_as_a_whole_float_is_an_integer_as_json_schema_says() -> None:
+    assert units.parse_memory(536870912.0) == 512 * 1024**2
+    with pytest.raises(ValueError, match="memory size"):
+        units.parse_memory(0.5)

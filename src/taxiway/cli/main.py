@@ -41,7 +41,7 @@ from taxiway.plan import derive as derivation
 from taxiway.plan import diff, secret_digest
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.state import State
-from taxiway.spec import reference, service_files, validation
+from taxiway.spec import ownership, reference, service_files, validation
 from taxiway.spec import schema as schemas
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.spec.problem import Problem
@@ -80,17 +80,38 @@ def _derive_all(
     environments: Sequence[str],
     files: platform_files.PlatformFiles,
     digest: secret_digest.Digester,
+    warnings: list[Problem] | None = None,
 ) -> dict[str, dict[str, RegionalDefinition]]:
     """Regional definitions per environment, secret values digested by ``digest``; all
-    problems across them reported at once."""
+    problems across them reported at once, those the platform files find in what parsed
+    of a manifest the schema rejected in part too. ``warnings`` collects what is not wrong
+    yet but will stop a deploy (a service nobody owns)."""
     sources = service_files.find(path)
-    loaded = service_files.load_all(sources)
+    checked = service_files.check_all(sources)
     topology = files.topology
     result: dict[str, dict[str, RegionalDefinition]] = {}
-    problems: set[Problem] = set()
+    problems: set[Problem] = {p for item in checked.values() for p in item.problems}
     for environment in environments:
-        item = loaded[environment]
+        item = checked[environment]
+        if item.manifest is None or item.document is None:
+            continue
+        if warnings is not None:
+            unowned = ownership.unowned(item.manifest.metadata, files.inventory, item.document)
+            if unowned is not None and not item.unsure.touches(ownership.OWNER) and unowned not in warnings:
+                warnings.append(unowned)
         if topology is None:
+            continue
+        if item.problems:
+            problems.update(
+                derivation.platform_problems(
+                    item.manifest,
+                    environment,
+                    topology,
+                    files.inventory,
+                    source=item.document,
+                    unsure=item.unsure,
+                )
+            )
             continue
         try:
             result[environment] = derivation.derive(
@@ -121,10 +142,11 @@ def validate(paths: tuple[Path, ...], topology: Path | None, inventory: Path | N
     """
     files = platform_files.load(topology, inventory)
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     checked = []
     for path in paths or (Path("."),):
         try:
-            _derive_all(path, ENVIRONMENTS, files, local_digest.throwaway())
+            _derive_all(path, ENVIRONMENTS, files, local_digest.throwaway(), warnings)
             checked.append(str(path))
         except ValidationFailed as exc:
             problems.extend(exc.problems)
@@ -135,11 +157,13 @@ def validate(paths: tuple[Path, ...], topology: Path | None, inventory: Path | N
                 "checked": [str(p) for p in paths or (Path("."),)],
                 "topology_checked": files.topology is not None,
                 "problems": [p.to_json() for p in problems],
+                "warnings": [p.to_json() for p in warnings],
             }
         )
     else:
         for name in checked:
             out.print(f"[green]✓[/] {name}: valid ({', '.join(ENVIRONMENTS)})")
+        problems_view.print_warnings(err, warnings)
         if problems:
             problems_view.print_problems(err, problems)
         if files.topology is None:
@@ -192,6 +216,22 @@ def render(
 def _read_state(path: Path) -> dict[diff.Key, RegionalDefinition]:
     doc = service_files.read(path)
     return validation.validate(State, doc).by_key()
+
+
+def _owned_as_deployed(
+    definitions: dict[str, RegionalDefinition], deployed: dict[diff.Key, RegionalDefinition]
+) -> dict[str, RegionalDefinition]:
+    """A manifest without ``metadata.owner`` is owned by whom the control plane's inventory
+    says, which this side does not read: take the owner the deployed definitions carry,
+    so a plan does not show it as a change."""
+    owned = {}
+    for region, definition in definitions.items():
+        running = deployed.get(definition.key)
+        if definition.metadata.owner is None and running is not None:
+            metadata = definition.metadata.model_copy(update={"owner": running.metadata.owner})
+            definition = definition.model_copy(update={"metadata": metadata})
+        owned[region] = definition
+    return owned
 
 
 @cli.command()
@@ -248,6 +288,7 @@ def plan(
         )
         # What runs carries the control plane's digests: compare the values under its key.
         definitions = secret_digest.rekeyed(definitions, digests.__getitem__)
+        definitions = _owned_as_deployed(definitions, actual)
     else:
         actual = _read_state(state_path) if state_path else {}
     desired = {d.key: d for d in definitions.values()}

@@ -1,4 +1,7 @@
-"""How problems reach the user: one compiler-style line each on stderr, or JSON."""
+"""How problems reach the user: one compiler-style line each on stderr, or JSON.
+
+Warnings (nothing wrong yet, but a deploy would stop on it) print the same way.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +24,8 @@ def print_problems(console: Console, problems: Sequence[Problem]) -> None:
     console.print(
         f"{count} problem{'s' if count != 1 else ''} in {' and '.join(where)}", style="red", highlight=False
     )
+
+
+def print_warnings(console: Console, warnings: Sequence[Problem]) -> None:
+    for warning in warnings:
+        console.print(f"[bold yellow]warning[/]: {escape(warning.render())}", highlight=False, soft_wrap=True)

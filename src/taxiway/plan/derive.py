@@ -4,20 +4,25 @@
 the topology (the regions exist and can hold ``min_instances``) and the inventory (the
 service is known, its owner, regions, environment, quota and edge load balancing are
 allowed). Every violation is a located problem; all are reported together.
+:func:`platform_problems` runs the same checks on what parsed of a manifest the schema
+rejected in part, so ``taxiway validate`` reports those problems in the same run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pydantic
+
 from taxiway.errors import ValidationFailed
 from taxiway.plan.regional import RegionalDefinition, RegionalSpec, SecretEnv
 from taxiway.plan.secret_digest import Digester, SecretValue
-from taxiway.spec import overrides
+from taxiway.spec import overrides, ownership
 from taxiway.spec.document import Document
 from taxiway.spec.inventory import Inventory
 from taxiway.spec.manifest import EnvValue, Manifest, Metrics, Observability, Spec
 from taxiway.spec.problem import Location, Path, Problem
+from taxiway.spec.salvage import NOTHING, Unsure
 from taxiway.spec.topology import Topology, instance_capacity
 
 DEFAULT_FALLBACK_REGION = "us-east1"
@@ -46,8 +51,11 @@ def _check_platform(
     topology: Topology,
     inventory: Inventory | None,
     source: Document | None,
+    unsure: Unsure = NOTHING,
 ) -> Iterator[Problem]:
+    """Each rule is skipped when it reads a field in ``unsure`` (rejected by the schema)."""
     spec = manifest.spec
+    overridden = unsure.touches(("spec", "overrides"))
     for index, region in enumerate(spec.regions):
         if region not in topology.regions:
             yield _at(
@@ -58,7 +66,10 @@ def _check_platform(
                 expected=f"a region of the topology: {', '.join(topology.regions)}",
             )
             continue
-        wanted = effective[region]
+        wanted = effective.get(region)
+        sizing = (("spec", "resources"), ("spec", "scalability", "min_instances"))
+        if wanted is None or overridden or unsure.touches(*sizing):
+            continue
         fits = instance_capacity(topology.regions[region], wanted.resources.cpu, wanted.resources.memory)
         if wanted.scalability.min_instances > fits:
             yield _at(
@@ -81,13 +92,15 @@ def _check_platform(
             hint=inventory.registration_hint(manifest.metadata.name, manifest.metadata.owner, spec.regions),
         )
         return
-    if manifest.metadata.owner not in entry.owners:
+    owner = manifest.metadata.owner
+    if owner is not None and owner not in entry.owners:
         yield _at(
             source,
             ("metadata", "owner"),
             "owner is not one of the service's owners in the inventory",
-            found=manifest.metadata.owner,
-            expected=f"one of {entry.owners}",
+            found=owner,
+            expected=f"one of {entry.owners}, as {inventory.owners_location(entry.name)} lists them",
+            hint=f"write one of them, or leave metadata.owner out to take {entry.owners[0]}",
         )
     if environment not in entry.environments:
         yield _at(
@@ -110,7 +123,8 @@ def _check_platform(
                 hint=inventory.change_hint(entry.name, "--regions " + ",".join([*entry.regions, region])),
             )
     total = sum(s.scalability.max_instances for s in effective.values())
-    if total > entry.quota.max_instances:
+    counted = not overridden and not unsure.touches(("spec", "scalability", "max_instances"))
+    if total > entry.quota.max_instances and counted:
         yield _at(
             source,
             ("spec", "scalability", "max_instances"),
@@ -119,7 +133,8 @@ def _check_platform(
             expected=f"at most {entry.quota.max_instances} (inventory quota)",
         )
     enabling = [region for region, s in effective.items() if s.load_balancing.global_.enabled]
-    if enabling and not entry.global_load_balancing:
+    known = not overridden and not unsure.touches(("spec", "load_balancing", "global", "enabled"))
+    if enabling and not entry.global_load_balancing and known:
         yield _at(
             source,
             _blame(spec, enabling[0], ("load_balancing", "global", "enabled")),
@@ -163,8 +178,9 @@ def _blame(spec: Spec, region: str, field: tuple[str, ...]) -> tuple[str | int, 
     return blamed
 
 
-def _effective_specs(spec: Spec) -> dict[str, Spec]:
-    """Each region's spec after its overrides, in manifest order.
+def _effective_specs(spec: Spec, *, skip_invalid: bool = False) -> dict[str, Spec]:
+    """Each region's spec after its overrides, in manifest order; with ``skip_invalid``,
+    without the regions whose overrides make it invalid (a problem reported elsewhere).
 
     Applying overrides re-validates a whole spec, the costliest step of derivation, and
     its result depends only on which overrides name the region. So regions named by the
@@ -172,10 +188,19 @@ def _effective_specs(spec: Spec) -> dict[str, Spec]:
     """
     by_overrides: dict[tuple[int, ...], Spec] = {}
     effective = {}
+    invalid: set[tuple[int, ...]] = set()
     for region in spec.regions:
         applied = overrides.naming(spec, region)
+        if applied in invalid:
+            continue
         if applied not in by_overrides:
-            by_overrides[applied] = overrides.apply(spec, region)
+            try:
+                by_overrides[applied] = overrides.apply(spec, region)
+            except pydantic.ValidationError:
+                if not skip_invalid:
+                    raise
+                invalid.add(applied)
+                continue
         effective[region] = by_overrides[applied]
     return effective
 
@@ -261,6 +286,8 @@ def derive(
 
     ``manifest`` must already be resolved for ``environment`` (overlay and env file
     merged, see :func:`taxiway.spec.service_files.load`). ``source`` locates problems.
+    A manifest without ``metadata.owner`` takes its owner from the inventory
+    (:mod:`taxiway.spec.ownership`).
     Without an inventory, every region of the topology is allowed. ``secret_digest``
     digests each secret env value (a :class:`taxiway.plan.secret_digest.Keyer`): whoever
     derives chooses the key, since no digest is safe to show without one.
@@ -269,4 +296,24 @@ def derive(
     problems = list(_check_platform(manifest, environment, effective, topology, inventory, source))
     if problems:
         raise ValidationFailed(sorted(set(problems)))
+    owner = ownership.owner(manifest.metadata, inventory)
+    if owner != manifest.metadata.owner:
+        metadata = manifest.metadata.model_copy(update={"owner": owner})
+        manifest = manifest.model_copy(update={"metadata": metadata})
     return _regional_definitions(manifest, effective, environment, revision, topology, secret_digest)
+
+
+def platform_problems(
+    manifest: Manifest,
+    environment: str,
+    topology: Topology,
+    inventory: Inventory | None,
+    *,
+    source: Document,
+    unsure: Unsure,
+) -> list[Problem]:
+    """The problems :func:`derive` would raise, for what parsed of a manifest the schema
+    rejected in part: rules reading a field in ``unsure`` are skipped, and so are regions
+    whose overrides do not validate (:mod:`taxiway.spec.checks` reports those)."""
+    effective = _effective_specs(manifest.spec, skip_invalid=True)
+    return sorted(set(_check_platform(manifest, environment, effective, topology, inventory, source, unsure)))

@@ -15,11 +15,13 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from taxiway.spec.manifest import DnsLabel, Model, RegionName
+from taxiway.spec.document import Document
+from taxiway.spec.manifest import DnsLabel, Integer, Model, RegionName
+from taxiway.spec.problem import Location
 
 
 class Quota(Model):
-    max_instances: int = Field(
+    max_instances: Integer = Field(
         default=100,
         ge=0,
         le=1_000_000,
@@ -29,7 +31,11 @@ class Quota(Model):
 
 class InventoryService(Model):
     name: DnsLabel = Field(description="The service's `metadata.name`.")
-    owners: list[str] = Field(min_length=1, description="Who may deploy it; `metadata.owner` must be one.")
+    owners: list[str] = Field(
+        min_length=1,
+        description="Who may deploy it; `metadata.owner` must be one, and the first is the owner "
+        "of a manifest that names none.",
+    )
     regions: list[RegionName] = Field(min_length=1, description="Regions it may use.")
     environments: list[Literal["staging", "production"]] = Field(
         default=["staging", "production"], description="Environments it may use."
@@ -45,6 +51,7 @@ class Inventory(Model):
     kind: Literal["Inventory"] = Field(description="Always `Inventory`.")
     services: list[InventoryService] = Field(default_factory=list, description="Known services.")
     _source: str = PrivateAttr(default="the inventory")
+    _owners_at: dict[str, Location] = PrivateAttr(default_factory=dict)
 
     @cached_property
     def by_name(self) -> dict[str, InventoryService]:
@@ -55,11 +62,22 @@ class Inventory(Model):
         """Where this inventory came from: a file, or the control plane's file and API."""
         return self._source
 
-    def from_source(self, source: str) -> Inventory:
-        """This inventory, saying it came from ``source`` (a path, or a description)."""
+    def from_source(self, source: str, document: Document | None = None) -> Inventory:
+        """This inventory, saying it came from ``source`` (a path, or a description);
+        ``document``, the file it was read from, says where each service's owners are."""
         copy = self.model_copy()
         copy._source = source
+        if document is not None:
+            copy._owners_at = {
+                service.name: document.locate(("services", index, "owners"))
+                for index, service in enumerate(self.services)
+            }
         return copy
+
+    def owners_location(self, name: str) -> str:
+        """Where the owners of ``name`` are written: ``file:line:column``, else the source."""
+        where = self._owners_at.get(name)
+        return str(where) if where is not None else self.source
 
     def change_hint(self, name: str, change: str) -> str:
         """How the platform team allows what the entry of ``name`` does not (``change``: CLI flags)."""
@@ -67,10 +85,16 @@ class Inventory(Model):
             f"the platform team allows it in {self.source} or with `taxiway services update {name} {change}`"
         )
 
-    def registration_hint(self, name: str, owner: str, regions: Sequence[str]) -> str:
-        """How to make ``name`` known: the file to add it to, or the command that registers it."""
+    def registration_hint(self, name: str, owner: str | None, regions: Sequence[str]) -> str:
+        """How to make ``name`` known: the file to add it to, or the command that registers it.
+
+        Without ``owner`` (the manifest names none) the service's owner comes from there too.
+        """
         listed = ",".join(regions) or "REGION"
-        return (
+        hint = (
             f"add it to {self.source}, or register it with the control plane: "
-            f"`taxiway services create {name} --owner {owner} --regions {listed}` (admin token)"
+            f"`taxiway services create {name} --owner {owner or 'TEAM'} --regions {listed}` (admin token)"
         )
+        if owner is None:
+            hint += "; its owners there answer for it, as the manifest names no metadata.owner"
+        return hint

@@ -91,9 +91,25 @@ EnvText = Annotated[
 ]
 
 
+def _whole_number(value: Any) -> Any:
+    """YAML reads ``8080.0`` as a float; JSON Schema counts it an integer, so Taxiway does too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer field: ``8080`` or ``8080.0``, never ``8080.5``, ``"8080"`` or ``true``."""
+
+
 class Metadata(Model):
     name: DnsLabel = Field(description="The service's name: a DNS label of at most 63 characters.")
-    owner: str = Field(min_length=1, max_length=128, description="Who answers for the service.")
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Who answers for the service; left out, the first of its owners in the inventory.",
+    )
     team: str | None = Field(default=None, max_length=128, description="The owning team.")
     labels: dict[Annotated[str, Field(pattern=LABEL_KEY)], str] = Field(
         default_factory=dict, description="Free-form labels, copied onto every regional definition."
@@ -110,9 +126,11 @@ class Run(Model):
 
 
 class Scalability(Model):
-    min_instances: int = Field(default=1, ge=0, le=1000, description="Instances kept running in each region.")
-    max_instances: int = Field(default=10, ge=1, le=1000, description="Most instances in each region.")
-    max_concurrency: int = Field(
+    min_instances: Integer = Field(
+        default=1, ge=0, le=1000, description="Instances kept running in each region."
+    )
+    max_instances: Integer = Field(default=10, ge=1, le=1000, description="Most instances in each region.")
+    max_concurrency: Integer = Field(
         default=80, ge=1, le=10000, description="Requests one instance serves at once."
     )
     cpu_utilization: float = Field(
@@ -136,11 +154,13 @@ class EnvValue(Model):
 class Probe(Model):
     protocol: Literal["http", "tcp"] = Field(default="http", description="How to probe.")
     path: UrlPath = Field(default="/health", description="HTTP path (http only).")
-    initial_delay_seconds: int = Field(default=0, ge=0, le=3600, description="Wait before the first probe.")
-    period_seconds: int = Field(default=10, ge=1, le=3600, description="Seconds between probes.")
-    timeout_seconds: int = Field(default=1, ge=1, le=3600, description="Seconds before a probe fails.")
-    failure_threshold: int = Field(default=3, ge=1, le=1000, description="Failures in a row that count.")
-    success_threshold: int = Field(default=1, ge=1, le=1000, description="Successes in a row that count.")
+    initial_delay_seconds: Integer = Field(
+        default=0, ge=0, le=3600, description="Wait before the first probe."
+    )
+    period_seconds: Integer = Field(default=10, ge=1, le=3600, description="Seconds between probes.")
+    timeout_seconds: Integer = Field(default=1, ge=1, le=3600, description="Seconds before a probe fails.")
+    failure_threshold: Integer = Field(default=3, ge=1, le=1000, description="Failures in a row that count.")
+    success_threshold: Integer = Field(default=1, ge=1, le=1000, description="Successes in a row that count.")
 
 
 def _probe(**defaults: Any) -> Any:
@@ -213,12 +233,12 @@ class Deployment(Model):
             "waves gated by analysis; `expedited`: skip analysis; `dryrun`: plan only."
         ),
     )
-    traffic_steps: list[Annotated[int, Field(ge=1, le=100)]] = Field(
+    traffic_steps: list[Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole_number)]] = Field(
         default_factory=lambda: [10, 50, 100],
         min_length=1,
         description="Canary traffic shares in percent, increasing, ending at 100.",
     )
-    max_parallel: int = Field(default=1, ge=1, le=100, description="Regions rolled out at once.")
+    max_parallel: Integer = Field(default=1, ge=1, le=100, description="Regions rolled out at once.")
     analysis: Analysis = Field(default_factory=Analysis, description="Metric gate between steps.")
 
 
@@ -227,8 +247,8 @@ class Monitor(Model):
     path: UrlPath = Field(default="/health", description="Path for http(s) monitors.")
     interval: units.Duration = Field(default=10.0, description="Time between checks.")
     timeout: units.Duration = Field(default=3.0, description="Time before a check fails.")
-    consecutive_up: int = Field(default=1, ge=1, le=100, description="Passes in a row to mark a pool up.")
-    consecutive_down: int = Field(default=1, ge=1, le=100, description="Fails in a row to mark it down.")
+    consecutive_up: Integer = Field(default=1, ge=1, le=100, description="Passes in a row to mark a pool up.")
+    consecutive_down: Integer = Field(default=1, ge=1, le=100, description="Fails in a row to mark it down.")
     expected_codes: str = Field(
         default="2xx",
         pattern=EXPECTED_CODES,
@@ -263,7 +283,9 @@ class LoadBalancing(Model):
 
 class Metrics(Model):
     path: str = Field(default="/metrics", pattern=r"^/", description="Prometheus metrics path.")
-    port: int | None = Field(default=None, ge=1, le=65535, description="Defaults to `container_port`.")
+    port: Annotated[int, Field(ge=1, le=65535), BeforeValidator(_whole_number)] | None = Field(
+        default=None, description="Defaults to `container_port`."
+    )
 
 
 class Observability(Model):
@@ -287,7 +309,7 @@ class Slo(Model):
 class Spec(Model):
     run: Run | None = Field(default=None, description="Process to run (the `local` runtime).")
     image: str | None = Field(default=None, min_length=1, description="Container image (container runtimes).")
-    container_port: int = Field(
+    container_port: Integer = Field(
         default=8080,
         ge=1,
         le=65535,

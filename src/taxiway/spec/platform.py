@@ -129,7 +129,7 @@ def load_inventory(path: FsPath, topology: Topology | None = None) -> Inventory:
     checks = [check_inventory]
     if topology is not None:
         checks.append(lambda inventory, doc: check_inventory_against(inventory, topology, doc))
-    return validation.validate(Inventory, doc, checks=checks).from_source(str(path))
+    return validation.validate(Inventory, doc, checks=checks).from_source(str(path), doc)
 
 
 def check_inventory_against(inventory: Inventory, topology: Topology, doc: Document) -> Iterator[Problem]:

@@ -17,10 +17,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from taxiway.spec import units
+
 REGENERATE = "taxiway schema --write schemas --docs docs/reference"
 ROOT = "document"
 
 Schema = Mapping[str, Any]
+
+# Patterns too long to read in a table cell, in words (the schema file has them in full).
+_PATTERN_WORDS = {
+    units.DURATION_PATTERN: "a number and a unit (ms, s, m, h, d), at most three decimals, 1ms to 366d",
+}
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ def _shape(node: Schema) -> _Shape:
     if kind == "string":
         rules = _length_rules(node, "minLength", "maxLength", "character")
         if "pattern" in node:
-            rules.append(f"pattern `{node['pattern']}`")
+            rules.append(_PATTERN_WORDS.get(node["pattern"], f"pattern `{node['pattern']}`"))
         return _Shape("string", tuple(rules))
     return _Shape(str(kind) if kind else "any value")
 

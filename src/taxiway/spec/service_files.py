@@ -9,6 +9,7 @@ Layout (everything but ``service.yaml`` optional)::
 :func:`load` returns the manifest as one environment sees it, with a merged position map
 so a problem points into whichever file supplied the offending field. The files come
 from disk (:func:`find`), or as text (:func:`load_texts`: the control plane's uploads).
+:func:`check` does the same without raising: every problem, schema and semantic, and what parsed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
+import pydantic
+
 from taxiway.errors import ValidationFailed
-from taxiway.spec import checks, document, manifest, validation
+from taxiway.spec import checks, document, salvage, validation
 from taxiway.spec.document import Document, Position
 from taxiway.spec.manifest import ENV_NAME, ENVIRONMENTS, Manifest
 from taxiway.spec.merge import deep_merge
 from taxiway.spec.problem import Location, Problem
+from taxiway.spec.salvage import NOTHING, Unsure
 
 _OVERLAY = re.compile(r"^(service|env)-(.+)\.ya?ml$")
 
@@ -45,6 +49,22 @@ class Loaded:
     environment: str
     manifest: Manifest
     document: Document
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One environment's manifest, checked: every problem in it, and what parsed.
+
+    Without problems ``manifest`` is the manifest. With them it is what still parsed of
+    it (:mod:`taxiway.spec.salvage`), ``unsure`` naming the fields the schema rejected,
+    or None when too little did; ``document`` is None when the files did not parse.
+    """
+
+    environment: str
+    manifest: Manifest | None
+    document: Document | None
+    problems: tuple[Problem, ...]
+    unsure: Unsure = NOTHING
 
 
 def _problem(path: FsPath, message: str, **kw: str | None) -> ValidationFailed:
@@ -239,8 +259,7 @@ def read_manifest_file(path: FsPath) -> Document:
     return read(path, max_bytes=document.MAX_MANIFEST_BYTES)
 
 
-def load(files: ServiceFiles, environment: str, read_file: Reader = read_manifest_file) -> Loaded:
-    """The manifest as ``environment`` sees it: validated, with every problem located."""
+def _document(files: ServiceFiles, environment: str, read_file: Reader) -> Document:
     if environment not in ENVIRONMENTS:
         raise _problem(
             files.manifest,
@@ -252,8 +271,39 @@ def load(files: ServiceFiles, environment: str, read_file: Reader = read_manifes
         doc = _merge_documents(doc, read_file(files.overlays[environment]))
     if environment in files.env_files:
         doc = _with_env_file(doc, read_file(files.env_files[environment]))
-    value = validation.validate(manifest.Manifest, doc, checks=[checks.check_manifest])
-    return Loaded(environment, value, doc)
+    return doc
+
+
+def check(files: ServiceFiles, environment: str, read_file: Reader = read_manifest_file) -> Checked:
+    """The manifest as ``environment`` sees it, and every problem in it, schema and semantic:
+    the semantic checks run on what parsed even when the schema rejects some fields."""
+    try:
+        doc = _document(files, environment, read_file)
+    except ValidationFailed as exc:
+        return Checked(environment, None, None, tuple(exc.problems))
+    try:
+        value: Manifest | None = Manifest.model_validate(doc.data)
+        unsure, problems = NOTHING, []
+    except pydantic.ValidationError as exc:
+        problems = validation.problems_from(exc, doc, validation.json_schema(Manifest))
+        salvaged = salvage.salvage(Manifest, doc.data, exc)
+        value, unsure = (salvaged.value, salvaged.unsure) if salvaged else (None, NOTHING)
+    if value is not None:
+        problems.extend(checks.check_manifest(value, doc, unsure))
+    return Checked(environment, value, doc, tuple(sorted(set(problems))), unsure)
+
+
+def load(files: ServiceFiles, environment: str, read_file: Reader = read_manifest_file) -> Loaded:
+    """The manifest as ``environment`` sees it: validated, with every problem located."""
+    checked = check(files, environment, read_file)
+    if checked.problems or checked.manifest is None or checked.document is None:
+        raise ValidationFailed(list(checked.problems))
+    return Loaded(environment, checked.manifest, checked.document)
+
+
+def check_all(files: ServiceFiles, read_file: Reader = read_manifest_file) -> dict[str, Checked]:
+    """:func:`check` for every environment, in promotion order."""
+    return {environment: check(files, environment, read_file) for environment in ENVIRONMENTS}
 
 
 def load_all(files: ServiceFiles, read_file: Reader = read_manifest_file) -> dict[str, Loaded]:

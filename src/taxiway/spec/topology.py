@@ -13,13 +13,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from taxiway.spec import units
-from taxiway.spec.manifest import DnsLabel, Model, RegionName
+from taxiway.spec.manifest import DnsLabel, Integer, Model, RegionName
 
 
 class Capacity(Model):
     cpu: units.Cpu = Field(description="Allocatable CPU on the node.")
     memory: units.Memory = Field(description="Allocatable memory on the node.")
-    max_instances: int = Field(ge=1, le=100000, description="Most instances the node runs.")
+    max_instances: Integer = Field(ge=1, le=100000, description="Most instances the node runs.")
 
 
 class Node(Model):

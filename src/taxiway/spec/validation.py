@@ -194,6 +194,13 @@ def _pick_union_branches(errors: list[Any], data: Any) -> list[tuple[Any, Path]]
     return plain
 
 
+def error_paths(error: pydantic.ValidationError, data: Any) -> list[tuple[str, Path]]:
+    """Each error's kind (``missing``, ``extra_forbidden``, ...) and the path of the field it
+    is about in ``data``, as :func:`problems_from` reports them."""
+    errors = error.errors(include_url=False)
+    return [(item["type"], path) for item, path in _pick_union_branches(errors, data)]
+
+
 _FROM_DOCUMENT: Any = object()
 
 
