@@ -12,6 +12,7 @@ Whether an operation may be retried is part of the type, never of the message::
     │   ├── Conflict            a write based on a stale version; nothing changed
     │   └── QuotaExceeded       storing it would put a service over its quota; nothing stored
     ├── ConfigurationError      the platform setup (paths, settings) is missing or wrong
+    ├── ProtocolError           another process answered a document this one does not understand
     └── TransientError          a dependency is temporarily unavailable; safe to retry
 
 The CLI turns any ``TaxiwayError`` into a clear message and a non-zero exit code; it
@@ -89,3 +90,10 @@ class QuotaExceeded(InvalidInput):
     """Storing it would put a service over its storage quota; nothing was stored."""
 
     code = "quota-exceeded"
+
+
+class ProtocolError(TaxiwayError):
+    """Another Taxiway process answered a document this one does not understand (a shape
+    of :mod:`taxiway.wire` it does not match); the message names the field."""
+
+    code = "protocol-error"

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from taxiway.client import agent_flags, agent_token
-from taxiway.client.http import ProtocolError
-from taxiway.errors import ConfigurationError
+from taxiway.errors import ConfigurationError, ProtocolError
 from taxiway.satellite import feed, settings
 from taxiway.spec import topology
 

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
 from taxiway.client.regions import parse_time
+from taxiway.errors import ProtocolError
 
 REPORT_SECONDS = 2.0
 """How often an edge reports by default."""

@@ -11,7 +11,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
+from taxiway.errors import ProtocolError
 
 # How often a satellite reports when the control plane does not say (the satellite's
 # default), and how many missed reports make it stale: one late report is noise, three

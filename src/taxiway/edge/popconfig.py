@@ -12,7 +12,7 @@
                   "monitor_path": "/health"}]}]}   (monitor_path only where it differs)
 
 :func:`parse` turns that into a :class:`PopConfig`. A malformed answer as a whole is a
-:class:`~taxiway.client.http.ProtocolError`; one malformed service is left out with a
+:class:`~taxiway.errors.ProtocolError`; one malformed service is left out with a
 problem naming it, so it cannot take the PoP's other services down. The cache stores
 :meth:`PopConfig.to_json`, the same shape, and reads it back through :func:`parse`.
 
@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from taxiway.client.http import ProtocolError
+from taxiway.errors import ProtocolError
 from taxiway.haproxy import config, tokens
 from taxiway.haproxy.errors import UnsafeValue
 

@@ -24,6 +24,7 @@ from urllib.parse import quote
 from taxiway.client import http, long_poll
 from taxiway.edge import cache, popconfig
 from taxiway.edge.settings import EdgeSettings
+from taxiway.errors import ProtocolError
 from taxiway.runtime import supervision
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class Puller:
         try:
             answer = response.json()
         except ValueError as exc:
-            raise http.ProtocolError(f"the config of PoP {pop}: the answer is not JSON") from exc
+            raise ProtocolError(f"the config of PoP {pop}: the answer is not JSON") from exc
         parsed = popconfig.parse(answer, pop)
         self.answers += 1
         if held is not None and parsed.config.version == held.version:

@@ -2,7 +2,7 @@
 
 The puller hands every answer of ``GET /v1/regions/{region}/definitions`` to
 :func:`parse` before anything is written or acted on: an answer that is not the shape of
-docs/protocol.md is a :class:`~taxiway.client.http.ProtocolError`, and the satellite
+docs/protocol.md is a :class:`~taxiway.errors.ProtocolError`, and the satellite
 keeps what it has. Fields a control plane may not send yet (``failed_nodes``,
 ``artifact``) are optional here and mean "unknown", never "none". Numbers past
 :data:`MAX_INTEGER` and text that is not valid Unicode (a lone surrogate, which JSON can
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ProtocolError
+from taxiway.errors import ProtocolError
 
 ARTIFACT = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_INTEGER = 2**53 - 1

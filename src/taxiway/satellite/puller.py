@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from taxiway.client import http, long_poll
-from taxiway.errors import TaxiwayError
+from taxiway.errors import ProtocolError, TaxiwayError
 from taxiway.runtime import supervision
 from taxiway.satellite import artifacts, feed, localstore
 from taxiway.satellite.settings import SatelliteSettings
@@ -92,7 +92,7 @@ class Puller:
         try:
             answer = response.json()
         except ValueError as exc:
-            raise http.ProtocolError("definitions feed: the answer is not JSON") from exc
+            raise ProtocolError("definitions feed: the answer is not JSON") from exc
         batch = feed.parse(answer, region)
         if batch.cursor < self._store.cursor:
             log.warning(
