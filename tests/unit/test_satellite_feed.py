@@ -9,8 +9,9 @@ import pytest
 
 from taxiway.client import agent_flags, agent_token
 from taxiway.errors import ConfigurationError, ProtocolError
-from taxiway.satellite import feed, settings
+from taxiway.satellite import settings
 from taxiway.spec import topology
+from taxiway.wire import feed
 
 DIGEST = "sha256:" + "ab" * 32
 

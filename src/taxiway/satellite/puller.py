@@ -25,8 +25,9 @@ from urllib.parse import quote
 from taxiway.client import http, long_poll
 from taxiway.errors import ProtocolError, TaxiwayError
 from taxiway.runtime import supervision
-from taxiway.satellite import artifacts, feed, localstore
+from taxiway.satellite import artifacts, localstore
 from taxiway.satellite.settings import SatelliteSettings
+from taxiway.wire import feed
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class Puller:
             self._resync = True
             # Its items were numbered by the old control plane's history: only the failed
             # nodes (always the complete set) are worth keeping from this answer.
-            applied = self._store.apply(feed.Batch(0, (), batch.failed_nodes))
+            applied = self._store.apply(feed.Batch(cursor=0, items=(), failed_nodes=batch.failed_nodes))
             self._on_change(())
             return applied
         applied = self._store.apply(batch)

@@ -47,8 +47,8 @@ from pathlib import Path
 from taxiway import errors
 from taxiway.plan import placement, regional
 from taxiway.runtime import driver
-from taxiway.satellite import feed
 from taxiway.spec import manifest, topology
+from taxiway.wire import feed
 
 Key = feed.Key
 ROUTED_ENVIRONMENT = "production"
