@@ -21,6 +21,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
 
 from taxiway.errors import ProtocolError
+from taxiway.wire import located
 
 ARTIFACT = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_INTEGER = 2**53 - 1
@@ -123,26 +124,13 @@ class Batch(BaseModel):
     """The region's complete set of failed nodes; ``None`` when the answer does not say."""
 
 
-def where(location: tuple[int | str, ...]) -> str:
-    """A pydantic error location as the documents spell it: ``items[0].revision``."""
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def problem(error: pydantic.ValidationError) -> str:
-    """The first thing wrong, as ``<field> <what is wrong>``."""
-    first = error.errors(include_url=False)[0]
-    field = where(first["loc"])
-    if first["type"] == "missing":
-        if first["loc"][-1] == "definition":
-            return f"{where(first['loc'][:-1])} has no definition (an object, or null)"
-        return f"{field} is missing"
-    cause = (first.get("ctx") or {}).get("error")
-    if first["type"] == "model_type" and first["loc"]:
-        return f"{field} is not an object"
-    return f"{field} {cause if isinstance(cause, ValueError) else first['msg']}"
+def _problem(error: pydantic.ValidationError) -> str:
+    fault = located.first(error)
+    if fault.missing == "definition":
+        return f"{fault.parent} has no definition (an object, or null)"
+    if fault.message.startswith("expected an object"):
+        return f"{fault.field} is not an object"
+    return f"{fault.field} {fault.message}"
 
 
 def parse(answer: Any, region: str) -> Batch:
@@ -154,4 +142,4 @@ def parse(answer: Any, region: str) -> Batch:
     try:
         return Batch.model_validate(answer)
     except pydantic.ValidationError as exc:
-        raise ProtocolError(f"definitions feed: {problem(exc)}") from None
+        raise ProtocolError(f"definitions feed: {_problem(exc)}") from None
