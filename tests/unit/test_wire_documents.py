@@ -8,7 +8,7 @@ import pydantic
 import pytest
 
 from taxiway.errors import ProtocolError
-from taxiway.wire import feed, pop_config, pop_status, problem, region_status
+from taxiway.wire import feed, pop_config, pop_status, problem, region_status, regions
 
 
 def feed_answer(**item: Any) -> dict[str, Any]:
@@ -144,3 +144,15 @@ def test_a_problem_body_carries_only_the_fields_given() -> None:
     assert body["problems"] == [{"field": "body.cursor", "message": "not a number"}]
     with pytest.raises(pydantic.ValidationError):
         problem.ProblemDocument(type="t", title="t", status=200, detail="d", code="c")
+
+
+def test_a_region_entry_reads_what_it_can() -> None:
+    entry = regions.RegionEntry.model_validate(
+        {"name": "us-east1", "cursor": "7", "api": "", "failed_nodes": [["us-east1-b", "n1"], "x"], "new": 1}
+    )
+    assert (entry.cursor, entry.api, entry.failed_nodes, entry.continent) == (
+        None,
+        None,
+        [["us-east1-b", "n1"]],
+        None,
+    )
