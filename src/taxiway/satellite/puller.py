@@ -1,6 +1,6 @@
 """The puller: long-polls the region's definitions feed and writes every answer to the local store.
 
-Runs in a thread of its own. Each answer is checked (:mod:`taxiway.satellite.feed`),
+Runs in a thread of its own. Each answer is checked (:mod:`taxiway.wire.feed`),
 written in one transaction (:mod:`taxiway.satellite.localstore`), and only then handed to
 the reconciler (``on_change``), so nothing is acted on that a restart could forget. The
 artifacts the stored definitions need are fetched after each answer.
