@@ -39,10 +39,11 @@ if __package__ in (None, ""):  # run as a script: make `taxiway` importable from
 
 from taxiway.plan.region import instance_spec
 from taxiway.runtime import fake
-from taxiway.satellite import artifacts, feed, localstore, reconcile_loop
+from taxiway.satellite import artifacts, localstore, reconcile_loop
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.sealing.keys import Sealer
 from taxiway.spec import topology
+from taxiway.wire import feed
 
 REGION = "bench-east1"
 ENVIRONMENT = "production"
@@ -122,10 +123,19 @@ def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str,
         loop = reconcile_loop.Reconciler(settings, make_region(total), fake_driver, store, cache)
 
         items = tuple(
-            feed.Item(name, ENVIRONMENT, 1, index + 1, None, definition(name, 1, instances))
+            feed.Item(
+                service=name,
+                environment=ENVIRONMENT,
+                revision=1,
+                seq=index + 1,
+                artifact=None,
+                definition=definition(name, 1, instances),
+            )
             for index, name in enumerate(names)
         )
-        _, figures["store"] = timed(lambda: store.apply(feed.Batch(len(items), items, frozenset())))
+        _, figures["store"] = timed(
+            lambda: store.apply(feed.Batch(cursor=len(items), items=items, failed_nodes=frozenset()))
+        )
         loop.request_reload()
 
         snapshot, figures["first"] = timed(loop.step)
@@ -141,9 +151,15 @@ def run(services: int, instances: int, *, no_change_steps: int = 5) -> dict[str,
         changed = names[services // 2]
         newer = copy.deepcopy(definition(changed, 2, instances))
         newer["spec"]["env"]["GREETING"] = "changed"
-        change = feed.Batch(
-            len(items) + 1, (feed.Item(changed, ENVIRONMENT, 2, len(items) + 1, None, newer),), None
+        item = feed.Item(
+            service=changed,
+            environment=ENVIRONMENT,
+            revision=2,
+            seq=len(items) + 1,
+            artifact=None,
+            definition=newer,
         )
+        change = feed.Batch(cursor=len(items) + 1, items=(item,), failed_nodes=None)
 
         def one_change() -> None:
             applied = store.apply(change)

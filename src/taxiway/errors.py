@@ -21,7 +21,7 @@ Whether an operation may be retried is part of the type, never of the message::
     │   ├── RuntimeApiUnavailable     haproxy.errors: the stats socket did not answer
     │   └── NotUp                     dev.bringup: the dev world did not come up by the deadline
     ├── AccessDenied                  client.http: the token is missing, unknown, revoked or not allowed
-    ├── ProtocolError                 client.http: an answer not in the documented shape
+    ├── ProtocolError                 another process answered a document not in the documented shape
     ├── RolloutFailed                 client.waiting: a region reported the revision failed
     ├── RolloutTimedOut               client.waiting: the deadline passed before every region was ready
     ├── Unauthorized                  server.problems: no valid bearer token (answered 401)
@@ -113,3 +113,10 @@ class QuotaExceeded(InvalidInput):
     """Storing it would put a service over its storage quota; nothing was stored."""
 
     code = "quota-exceeded"
+
+
+class ProtocolError(TaxiwayError):
+    """Another Taxiway process answered a document this one does not understand (a shape
+    of :mod:`taxiway.wire` it does not match); the message names the field."""
+
+    code = "protocol-error"

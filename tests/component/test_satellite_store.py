@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from taxiway.satellite import feed, localstore
+from taxiway.satellite import localstore
 from taxiway.sealing.keys import Sealer
+from taxiway.wire import feed
 
 KEY = ("hello", "production")
 
@@ -26,11 +27,18 @@ def definition(revision: int, secret: str = "s3cr3t-value") -> dict[str, Any]:
 
 
 def item(seq: int, revision: int, *, removed: bool = False, service: str = "hello") -> feed.Item:
-    return feed.Item(service, "production", revision, seq, None, None if removed else definition(revision))
+    return feed.Item(
+        service=service,
+        environment="production",
+        revision=revision,
+        seq=seq,
+        artifact=None,
+        definition=None if removed else definition(revision),
+    )
 
 
 def batch(cursor: int, *items: feed.Item, failed: frozenset[tuple[str, str]] | None = None) -> feed.Batch:
-    return feed.Batch(cursor, tuple(items), failed)
+    return feed.Batch(cursor=cursor, items=tuple(items), failed_nodes=failed)
 
 
 @pytest.fixture

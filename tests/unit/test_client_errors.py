@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from taxiway.client import http, upload
-from taxiway.errors import Conflict, NotFound, TaxiwayError, ValidationFailed
+from taxiway.errors import Conflict, NotFound, ProtocolError, TaxiwayError, ValidationFailed
 from taxiway.spec import service_files
 from tests.conftest import EXAMPLES
 
@@ -49,10 +49,10 @@ def located() -> list[dict[str, Any]]:
         (httpx.Response(502, text="<html>bad gateway</html>"), http.Unreachable, "answered 502"),
         (
             problem(422, "invalid-request", problems=[{"field": "body.files", "message": "required"}]),
-            http.ProtocolError,
+            ProtocolError,
             "body.files: required",
         ),
-        (httpx.Response(418, text="teapot"), http.ProtocolError, "answered 418"),
+        (httpx.Response(418, text="teapot"), ProtocolError, "answered 418"),
     ],
 )
 def test_error_for(response: httpx.Response, kind: type[TaxiwayError], text: str) -> None:
@@ -124,7 +124,7 @@ def test_an_artifact_the_control_plane_stored_differently_is_refused() -> None:
             201, json={"service": "hello", "number": 1, "digest": "d", "artifact": "sha256:0"}
         )
 
-    with client(answer) as cp, pytest.raises(http.ProtocolError, match="stored artifact"):
+    with client(answer) as cp, pytest.raises(ProtocolError, match="stored artifact"):
         upload.create_revision(cp, "hello", payload)
 
 
@@ -133,8 +133,8 @@ def test_an_artifact_the_control_plane_stored_differently_is_refused() -> None:
     [
         (httpx.ReadTimeout("timed out"), http.Unreachable, "did not answer in time"),
         (httpx.ConnectError("connection refused"), http.Unreachable, "cannot reach the control plane at"),
-        (httpx.DecodingError("bad gzip"), http.ProtocolError, "answered something unreadable"),
-        (httpx.TooManyRedirects("loop"), http.ProtocolError, "answered something unreadable"),
+        (httpx.DecodingError("bad gzip"), ProtocolError, "answered something unreadable"),
+        (httpx.TooManyRedirects("loop"), ProtocolError, "answered something unreadable"),
     ],
 )
 def test_every_httpx_error_becomes_a_taxiway_error(
@@ -158,6 +158,6 @@ def test_an_answer_that_is_not_json_is_a_protocol_error() -> None:
 
     with (
         http.ControlPlane("http://cp.test", TOKEN, transport=httpx.MockTransport(garbled)) as cp,
-        pytest.raises(http.ProtocolError, match="GET /v1/regions: the answer is not JSON"),
+        pytest.raises(ProtocolError, match="GET /v1/regions: the answer is not JSON"),
     ):
         cp.get("/v1/regions")

@@ -14,10 +14,9 @@ from rich.console import Console
 from taxiway.agent import agent_flags
 from taxiway.cli import edge_commands
 from taxiway.client import glb
-from taxiway.client.http import ProtocolError
 from taxiway.edge import listeners
 from taxiway.edge import settings as edge_settings
-from taxiway.errors import ConfigurationError
+from taxiway.errors import ConfigurationError, ProtocolError
 from taxiway.spec import platform
 from tests.conftest import EXAMPLES
 

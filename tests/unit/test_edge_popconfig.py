@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from taxiway.client.http import ProtocolError
 from taxiway.edge import cache, popconfig
+from taxiway.errors import ProtocolError
 from taxiway.haproxy import config
 
 

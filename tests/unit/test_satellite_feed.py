@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from taxiway.agent import agent_flags
-from taxiway.client.http import ProtocolError
-from taxiway.errors import ConfigurationError
-from taxiway.satellite import feed, settings
+from taxiway.errors import ConfigurationError, ProtocolError
+from taxiway.satellite import settings
 from taxiway.spec import topology
+from taxiway.wire import feed
 
 DIGEST = "sha256:" + "ab" * 32
 

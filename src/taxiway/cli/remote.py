@@ -27,8 +27,8 @@ from rich.markup import escape
 from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
 from taxiway.client import config, desired, nodes, outcomes, secrets, status, upload, waiting
 from taxiway.client import regions as region_list
-from taxiway.client.http import ControlPlane, ProtocolError, Unreachable
-from taxiway.errors import TaxiwayError, ValidationFailed
+from taxiway.client.http import ControlPlane, Unreachable
+from taxiway.errors import ProtocolError, TaxiwayError, ValidationFailed
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.secret_digest import SecretValue
 from taxiway.spec import service_files, units

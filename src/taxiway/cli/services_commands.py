@@ -21,8 +21,8 @@ from rich.markup import escape
 from ruamel.yaml import YAML
 
 from taxiway.cli import remote, table_view
-from taxiway.client.http import ControlPlane, ProtocolError
-from taxiway.errors import NotFound
+from taxiway.client.http import ControlPlane
+from taxiway.errors import NotFound, ProtocolError
 from taxiway.spec.manifest import ENVIRONMENTS
 
 out = Console(highlight=False, soft_wrap=True)

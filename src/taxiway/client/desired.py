@@ -16,9 +16,9 @@ from typing import Any
 
 import pydantic
 
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
 from taxiway.client.status import Target
-from taxiway.errors import Conflict, InvalidInput, NotFound
+from taxiway.errors import Conflict, InvalidInput, NotFound, ProtocolError
 from taxiway.plan.regional import RegionalDefinition
 from taxiway.plan.state import State
 

@@ -7,7 +7,8 @@
                     "fallback_region": "us-east1", "serving": "us-east1",
                     "pools": [{"region", "healthy", "rtt_ms", "serving", "status"}]}]}]
 
-Fields an edge or control plane may not send are read as unknown rather than refused.
+Each service is read with the edge's own :class:`taxiway.wire.pop_status.ServiceStatus`;
+fields an edge or control plane may not send are read as unknown rather than refused.
 A PoP that has been silent for three report periods is *stale*: what it last said about
 health may no longer hold.
 """
@@ -19,8 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ControlPlane, ProtocolError
+import pydantic
+
+from taxiway.client.http import ControlPlane
 from taxiway.client.regions import parse_time
+from taxiway.errors import ProtocolError
+from taxiway.wire import pop_status
 
 REPORT_SECONDS = 2.0
 """How often an edge reports by default."""
@@ -87,20 +92,25 @@ class PopService:
         }
 
 
-def _pool(item: Mapping[str, Any]) -> Pool:
-    rtt = item.get("rtt_ms")
-    status = item.get("status")
+def _pool(item: pop_status.PoolStatus) -> Pool:
     return Pool(
-        region=str(item.get("region") or "?"),
-        healthy=item.get("healthy") is True,
-        rtt_ms=float(rtt) if isinstance(rtt, int | float) and not isinstance(rtt, bool) else None,
-        serving=item.get("serving") is True,
-        status=status if isinstance(status, str) else None,
+        region=item.region or "?",
+        healthy=item.healthy,
+        rtt_ms=item.rtt_ms,
+        serving=item.serving,
+        status=item.status,
     )
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _service(item: Any) -> pop_status.ServiceStatus | None:
+    """One service of a PoP's report, read with the edge's own model; ``None`` if it is
+    not one (no name), so one odd entry never hides the others."""
+    if not isinstance(item, Mapping) or not item.get("service"):
+        return None
+    try:
+        return pop_status.ServiceStatus.model_validate(dict(item))
+    except pydantic.ValidationError:
+        return None
 
 
 def parse(answer: Any) -> list[PopService]:
@@ -112,17 +122,17 @@ def parse(answer: Any) -> list[PopService]:
         if not isinstance(entry, Mapping) or not entry.get("pop"):
             continue
         reported_at = parse_time(entry.get("reported_at"))
-        for service in entry.get("services") or []:
-            if not isinstance(service, Mapping) or not service.get("service"):
+        for item in entry.get("services") or []:
+            service = _service(item)
+            if service is None:
                 continue
-            pools = service.get("pools") or []
             found.append(
                 PopService(
                     pop=str(entry["pop"]),
-                    service=str(service["service"]),
-                    steering=_text(service.get("steering")),
-                    fallback_region=_text(service.get("fallback_region")),
-                    pools=tuple(_pool(p) for p in pools if isinstance(p, Mapping)),
+                    service=service.service,
+                    steering=service.steering,
+                    fallback_region=service.fallback_region,
+                    pools=tuple(_pool(p) for p in service.pools),
                     reported_at=reported_at,
                 )
             )

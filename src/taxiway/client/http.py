@@ -21,7 +21,15 @@ from typing import Any
 
 import httpx
 
-from taxiway.errors import Conflict, InvalidInput, NotFound, TaxiwayError, TransientError, ValidationFailed
+from taxiway.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ProtocolError,
+    TaxiwayError,
+    TransientError,
+    ValidationFailed,
+)
 from taxiway.spec.problem import Location, Problem
 
 
@@ -35,12 +43,6 @@ class AccessDenied(TaxiwayError):
     """The token is missing, unknown, revoked, or not allowed to do this."""
 
     code = "access-denied"
-
-
-class ProtocolError(TaxiwayError):
-    """The control plane answered something this client does not understand."""
-
-    code = "protocol-error"
 
 
 @contextlib.contextmanager

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
+from taxiway.errors import ProtocolError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The regions as the control plane knows them, and whether each one's satellite is alive.
 
 ``taxiway regions``, ``status`` (stale flags) and ``logs`` (each satellite's own API) read
-``GET /v1/regions`` through :func:`fetch`. Fields a control plane may not send yet are
+``GET /v1/regions`` through :func:`fetch`, each entry with
+:class:`taxiway.wire.regions.RegionEntry`. Fields a control plane may not send yet are
 read as unknown rather than refused.
 """
 
@@ -11,7 +12,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
+from taxiway.errors import ProtocolError
+from taxiway.wire import regions as regions_wire
 
 # How often a satellite reports when the control plane does not say (the satellite's
 # default), and how many missed reports make it stale: one late report is noise, three
@@ -65,12 +68,6 @@ class Region:
         }
 
 
-def _failed_nodes(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple("/".join(str(part) for part in item) for item in value if isinstance(item, list))
-
-
 def fetch(cp: ControlPlane) -> list[Region]:
     answer = cp.get("/v1/regions")
     if not isinstance(answer, list):
@@ -79,19 +76,18 @@ def fetch(cp: ControlPlane) -> list[Region]:
     for item in answer:
         if not isinstance(item, dict) or not item.get("name"):
             continue
-        cursor, api, every = item.get("cursor"), item.get("api"), item.get("report_every_seconds")
+        entry = regions_wire.RegionEntry.model_validate({**item, "name": str(item["name"])})
+        every = entry.report_every_seconds
         regions.append(
             Region(
-                name=str(item["name"]),
-                continent=str(item.get("continent") or ""),
-                driver=str(item.get("driver") or ""),
-                last_seen=parse_time(item.get("last_seen")),
-                cursor=cursor if isinstance(cursor, int) else None,
-                api=api if isinstance(api, str) and api else None,
-                failed_nodes=_failed_nodes(item.get("failed_nodes")),
-                report_seconds=float(every)
-                if isinstance(every, int | float) and every > 0
-                else REPORT_SECONDS,
+                name=entry.name,
+                continent=entry.continent or "",
+                driver=entry.driver or "",
+                last_seen=parse_time(entry.last_seen),
+                cursor=entry.cursor,
+                api=entry.api,
+                failed_nodes=tuple("/".join(node) for node in entry.failed_nodes),
+                report_seconds=every if every is not None and every > 0 else REPORT_SECONDS,
             )
         )
     return regions

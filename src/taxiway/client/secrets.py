@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from taxiway.client import regions
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
+from taxiway.errors import ProtocolError
 from taxiway.plan.secret_digest import SecretValue
 
 

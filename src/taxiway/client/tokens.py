@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 from taxiway.client import regions
-from taxiway.client.http import ControlPlane, ProtocolError
+from taxiway.client.http import ControlPlane
+from taxiway.errors import ProtocolError
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from taxiway.client import artifact as artifacts
-from taxiway.client.http import ControlPlane, ProtocolError
-from taxiway.errors import InvalidInput, ValidationFailed
+from taxiway.client.http import ControlPlane
+from taxiway.errors import InvalidInput, ProtocolError, ValidationFailed
 from taxiway.spec.problem import Location, Problem
 from taxiway.spec.service_files import ServiceFiles
 

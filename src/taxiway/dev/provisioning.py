@@ -18,7 +18,7 @@ from taxiway.client import http
 from taxiway.dev import layout as paths
 from taxiway.dev import private_file
 from taxiway.dev.settings import WorldSettings
-from taxiway.errors import ConfigurationError
+from taxiway.errors import ConfigurationError, ProtocolError
 
 INIT_TIMEOUT_SECONDS = 120.0
 CLIENT_ENV = ("TAXIWAY_URL", "TAXIWAY_TOKEN", "TAXIWAY_TOKEN_FILE")
@@ -88,7 +88,7 @@ def _token(settings: WorldSettings, layout: paths.Layout, request: dict[str, str
         answer = api.post("/v1/tokens", request)
     token = answer.get("token") if isinstance(answer, dict) else None
     if not isinstance(token, str) or not token:
-        raise http.ProtocolError("POST /v1/tokens answered no token")
+        raise ProtocolError("POST /v1/tokens answered no token")
     layout.tokens_dir.mkdir(mode=0o700, exist_ok=True)
     private_file.write_text(path, token + "\n")
 

@@ -11,8 +11,9 @@
        "pools": [{"region": "us-east1", "ingress": "http://127.0.0.1:PORT" | null,
                   "monitor_path": "/health"}]}]}   (monitor_path only where it differs)
 
-:func:`parse` turns that into a :class:`PopConfig`. A malformed answer as a whole is a
-:class:`~taxiway.client.http.ProtocolError`; one malformed service is left out with a
+:func:`parse` checks that shape with :mod:`taxiway.wire.pop_config`, then what HAProxy may
+be given, and turns it into a :class:`PopConfig`. A malformed answer as a whole is a
+:class:`~taxiway.errors.ProtocolError`; one malformed service is left out with a
 problem naming it, so it cannot take the PoP's other services down. The cache stores
 :meth:`PopConfig.to_json`, the same shape, and reads it back through :func:`parse`.
 
@@ -33,18 +34,15 @@ routing its last known config; only an explicit change removes anything):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, cast
+from typing import Any
 
-from taxiway.client.http import ProtocolError
 from taxiway.haproxy import config, tokens
 from taxiway.haproxy.errors import UnsafeValue
+from taxiway.wire import pop_config
 
-Steering = Literal["dynamic_latency", "failover"]
-STEERINGS: tuple[Steering, ...] = ("dynamic_latency", "failover")
-PROTOCOLS = ("tcp", "http", "https")
+Steering = pop_config.Steering
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,8 @@ class Pool:
     """The monitor path of the revision the region serves, where it is not the service's
     (a new revision changed it and does not serve there yet)."""
 
-    def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"region": self.region, "ingress": self.ingress}
-        if self.monitor_path is not None:
-            document["monitor_path"] = self.monitor_path
-        return document
+    def to_wire(self) -> pop_config.Pool:
+        return pop_config.Pool(region=self.region, ingress=self.ingress, monitor_path=self.monitor_path)
 
 
 @dataclass(frozen=True)
@@ -74,26 +69,26 @@ class Service:
     block_health_endpoint: bool
     pools: tuple[Pool, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_wire(self) -> pop_config.Service:
         monitor = self.monitor
-        return {
-            "service": self.service,
-            "environment": self.environment,
-            "steering": self.steering,
-            "failover_order": list(self.failover_order),
-            "fallback_region": self.fallback_region,
-            "monitor": {
-                "protocol": monitor.protocol,
-                "path": monitor.path,
-                "interval": monitor.interval,
-                "timeout": monitor.timeout,
-                "consecutive_up": monitor.consecutive_up,
-                "consecutive_down": monitor.consecutive_down,
-                "expected_codes": monitor.expected_codes,
-            },
-            "block_health_endpoint": self.block_health_endpoint,
-            "pools": [p.to_json() for p in self.pools],
-        }
+        return pop_config.Service(
+            service=self.service,
+            environment=self.environment,
+            steering=self.steering,
+            failover_order=self.failover_order,
+            fallback_region=self.fallback_region,
+            monitor=pop_config.Monitor(
+                protocol=monitor.protocol,
+                path=monitor.path,
+                interval=monitor.interval,
+                timeout=monitor.timeout,
+                consecutive_up=monitor.consecutive_up,
+                consecutive_down=monitor.consecutive_down,
+                expected_codes=monitor.expected_codes,
+            ),
+            block_health_endpoint=self.block_health_endpoint,
+            pools=tuple(p.to_wire() for p in self.pools),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,11 @@ class PopConfig:
         return next((s for s in self.services if s.service == name), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {"pop": self.pop, "version": self.version, "services": [s.to_json() for s in self.services]}
+        """The answer's shape (:class:`taxiway.wire.pop_config.PopConfig`), as the cache keeps it."""
+        document = pop_config.PopConfig(
+            pop=self.pop, version=self.version, services=tuple(s.to_wire() for s in self.services)
+        )
+        return document.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -123,54 +122,11 @@ class _Bad(Exception):
 # ---------------------------------------------------------------------------- parsing
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise _Bad(f"{key}: expected text, got {value!r}")
-    return value
-
-
-def _seconds(data: Mapping[str, Any], key: str) -> float:
-    value = data.get(key)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise _Bad(f"monitor.{key}: expected a positive number of seconds, got {value!r}")
-    return float(value)
-
-
-def _count(data: Mapping[str, Any], key: str) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise _Bad(f"monitor.{key}: expected a whole number from 1 to 100, got {value!r}")
-    return value
-
-
-def _monitor(data: Any) -> config.Monitor:
-    if not isinstance(data, Mapping):
-        raise _Bad(f"monitor: expected an object, got {data!r}")
-    protocol = data.get("protocol", "tcp")
-    if protocol not in PROTOCOLS:
-        raise _Bad(f"monitor.protocol: expected one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    path = data.get("path", "/health")
-    codes = data.get("expected_codes", "2xx")
+def _safe(check: Any, value: Any, what: str) -> None:
     try:
-        tokens.http_path(path, "monitor.path")
-        tokens.expected_codes(codes, "monitor.expected_codes")
+        check(value, what)
     except UnsafeValue as exc:
         raise _Bad(str(exc)) from None
-    return config.Monitor(
-        protocol=cast(Literal["tcp", "http", "https"], protocol),
-        path=str(path),
-        interval=_seconds(data, "interval"),
-        timeout=_seconds(data, "timeout"),
-        consecutive_up=_count(data, "consecutive_up"),
-        consecutive_down=_count(data, "consecutive_down"),
-        expected_codes=str(codes),
-    )
 
 
 def _region(value: Any, what: str) -> str:
@@ -180,72 +136,46 @@ def _region(value: Any, what: str) -> str:
         raise _Bad(str(exc)) from None
 
 
-def _pools(data: Any) -> tuple[Pool, ...]:
-    if not isinstance(data, list):
-        raise _Bad(f"pools: expected a list, got {data!r}")
+def _pools(entries: tuple[pop_config.Pool, ...]) -> tuple[Pool, ...]:
     pools: list[Pool] = []
-    for index, item in enumerate(data):
-        if not isinstance(item, Mapping):
-            raise _Bad(f"pools[{index}]: expected an object, got {item!r}")
-        region = _region(item.get("region"), f"pools[{index}].region")
+    for index, entry in enumerate(entries):
+        region = _region(entry.region, f"pools[{index}].region")
         if any(p.region == region for p in pools):
             raise _Bad(f"pools: region {region} appears twice")
-        ingress = item.get("ingress")
-        if ingress is not None and not isinstance(ingress, str):
-            raise _Bad(f"pools[{index}].ingress: expected a URL or null, got {ingress!r}")
-        monitor_path = item.get("monitor_path")
-        if monitor_path is not None:
-            try:
-                tokens.http_path(monitor_path, f"pools[{index}].monitor_path")
-            except UnsafeValue as exc:
-                raise _Bad(str(exc)) from None
-        pools.append(Pool(region, ingress or None, monitor_path))
+        if entry.monitor_path is not None:
+            _safe(tokens.http_path, entry.monitor_path, f"pools[{index}].monitor_path")
+        pools.append(Pool(region, entry.ingress or None, entry.monitor_path))
     return tuple(pools)
 
 
 def _service(data: Any) -> Service:
-    if not isinstance(data, Mapping):
-        raise _Bad(f"expected an object, got {data!r}")
-    name = _text(data, "service")
+    """One service of the answer: its shape (:mod:`taxiway.wire.pop_config`), then what
+    HAProxy may be given."""
     try:
-        tokens.dns_label(name, "service")
-    except UnsafeValue as exc:
+        entry = pop_config.parse_service(data)
+    except pop_config.BadService as exc:
         raise _Bad(str(exc)) from None
-    steering = data.get("steering", "dynamic_latency")
-    if steering not in STEERINGS:
-        raise _Bad(f"steering: expected dynamic_latency or failover, got {steering!r}")
-    order = data.get("failover_order") or []
-    if not isinstance(order, list):
-        raise _Bad(f"failover_order: expected a list of regions, got {order!r}")
-    fallback = data.get("fallback_region")
-    block = data.get("block_health_endpoint", False)
-    if not isinstance(block, bool):
-        raise _Bad(f"block_health_endpoint: expected true or false, got {block!r}")
+    _safe(tokens.dns_label, entry.service, "service")
+    monitor = entry.monitor
+    _safe(tokens.http_path, monitor.path, "monitor.path")
+    _safe(tokens.expected_codes, monitor.expected_codes, "monitor.expected_codes")
     return Service(
-        service=name,
-        environment=str(data.get("environment") or "production"),
-        steering=cast(Steering, steering),
-        failover_order=tuple(_region(r, "failover_order") for r in order),
-        fallback_region=None if fallback is None else _region(fallback, "fallback_region"),
-        monitor=_monitor(data.get("monitor", {})),
-        block_health_endpoint=block,
-        pools=_pools(data.get("pools", [])),
+        service=entry.service,
+        environment=entry.environment,
+        steering=entry.steering,
+        failover_order=tuple(_region(r, "failover_order") for r in entry.failover_order),
+        fallback_region=None
+        if entry.fallback_region is None
+        else _region(entry.fallback_region, "fallback_region"),
+        monitor=config.Monitor(**monitor.model_dump()),
+        block_health_endpoint=entry.block_health_endpoint,
+        pools=_pools(entry.pools),
     )
 
 
 def parse(answer: Any, pop: str) -> Parsed:
     """Check one answer (or the cache) for ``pop``; see the module docstring."""
-    what = f"the config of PoP {pop}"
-    if not isinstance(answer, Mapping):
-        raise ProtocolError(f"{what}: expected a JSON object")
-    if answer.get("pop", pop) != pop:
-        raise ProtocolError(f"{what}: the answer is for PoP {answer.get('pop')!r}")
-    version = answer.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise ProtocolError(f"{what}: version {version!r} is not a whole number")
-    items = answer.get("services")
-    if not isinstance(items, list):
-        raise ProtocolError(f"{what}: services is not a list")
+    version, items = pop_config.parse_header(answer, pop)
     services: list[Service] = []
     problems: list[str] = []
     for index, item in enumerate(items):

@@ -1,4 +1,5 @@
-"""What a PoP reports about each service: pools in order, health, measured RTT, who serves. Pure.
+"""What a PoP reports about each service (:mod:`taxiway.wire.pop_status`): pools in order,
+health, measured RTT, who serves. Pure.
 
 Built by :mod:`taxiway.edge.controller` after every step from the order in force, the
 estimates and HAProxy's ``show stat`` rows, and sent by :mod:`taxiway.edge.status_sender` as
@@ -26,6 +27,7 @@ from typing import Any
 from taxiway.edge import popconfig
 from taxiway.haproxy import answers
 from taxiway.plan.edge import rtt, steering
+from taxiway.wire import pop_status
 
 NO_INGRESS = "no ingress"
 NOT_RUNNING = "no haproxy"
@@ -47,40 +49,43 @@ def service_report(
     estimates: Mapping[str, rtt.Estimate],
     fallback: str | None,
 ) -> dict[str, Any]:
+    """One service's entry of the status body, as JSON."""
+    return service_status(service, order, rows, estimates, fallback).model_dump()
+
+
+def service_status(
+    service: popconfig.Service,
+    order: Sequence[str],
+    rows: Mapping[str, answers.StatRow],
+    estimates: Mapping[str, rtt.Estimate],
+    fallback: str | None,
+) -> pop_status.ServiceStatus:
     now = serving(order, rows, fallback) if order else None
     pools = []
     for region in order:
         row = rows.get(region)
         estimate = estimates.get(region)
         pools.append(
-            {
-                "region": region,
-                "healthy": row is not None and steering.healthy(row),
-                "rtt_ms": round(estimate.rtt_ms, 1) if estimate is not None else None,
-                "serving": region == now,
-                "status": row.status if row is not None else NOT_RUNNING,
-            }
+            pop_status.PoolStatus(
+                region=region,
+                healthy=row is not None and steering.healthy(row),
+                rtt_ms=round(estimate.rtt_ms, 1) if estimate is not None else None,
+                serving=region == now,
+                status=row.status if row is not None else NOT_RUNNING,
+            )
         )
     for pool in service.pools:
         if pool.region not in order:
-            pools.append(
-                {
-                    "region": pool.region,
-                    "healthy": False,
-                    "rtt_ms": None,
-                    "serving": False,
-                    "status": NO_INGRESS,
-                }
-            )
-    return {
-        "service": service.service,
-        "environment": service.environment,
-        "steering": service.steering,
-        "fallback_region": fallback,
-        "serving": now,
-        "via_fallback": now is not None and not any(p["serving"] and p["healthy"] for p in pools),
-        "pools": pools,
-    }
+            pools.append(pop_status.PoolStatus(region=pool.region, status=NO_INGRESS))
+    return pop_status.ServiceStatus(
+        service=service.service,
+        environment=service.environment,
+        steering=service.steering,
+        fallback_region=fallback,
+        serving=now,
+        via_fallback=now is not None and not any(p.serving and p.healthy for p in pools),
+        pools=pools,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ def snapshot(
     """The whole PoP: every service of the config, rendered or not (a service without any
     usable pool reports its pools as ``no ingress``)."""
     services = [
-        service_report(
+        service_status(
             service,
             orders.get(service.service, ()),
             rows.get(service.service, {}),
@@ -118,4 +123,4 @@ def snapshot(
         )
         for service in (pop_config.services if pop_config is not None else ())
     ]
-    return Snapshot({"services": services, "haproxy": dict(haproxy)})
+    return Snapshot(pop_status.PopStatus(services=services, haproxy=dict(haproxy)).model_dump())

@@ -1,6 +1,7 @@
 """Whether a deploy has arrived: the regions' status reports judged against one revision.
 
-Pure (no I/O): :func:`assess` takes the status rows ``GET /v1/status`` answered and says,
+Pure (no I/O): :func:`assess` takes the status rows ``GET /v1/status`` answered, reads each
+report with :class:`taxiway.wire.region_status.Report` (leniently: see that module), and says,
 region by region, whether it is still waiting for the revision, progressing, ready or
 failed. The waiting loop (:mod:`taxiway.client.waiting`) and ``taxiway status`` use it.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from taxiway.wire import region_status
 
 RegionState = Literal["waiting", "progressing", "ready", "failed"]
 
@@ -32,22 +35,20 @@ class Instance:
     log_tail: tuple[str, ...]
 
     @classmethod
-    def from_report(cls, item: Mapping[str, Any]) -> Instance:
-        tail = item.get("log_tail") or []
-        revision = item.get("revision")
+    def from_report(cls, item: region_status.InstanceReport) -> Instance:
         return cls(
-            id=str(item.get("id", "?")),
-            revision=revision if isinstance(revision, int) else None,
-            datacenter=str(item.get("datacenter") or ""),
-            node=str(item.get("node") or ""),
-            endpoint=item.get("endpoint") if isinstance(item.get("endpoint"), str) else None,
-            pid=item["pid"] if isinstance(item.get("pid"), int) else None,
-            state=str(item.get("state") or "unknown"),
-            ready=item.get("ready") is True,
-            in_rotation=item.get("in_rotation") is True,
-            restarts=int(item.get("restarts") or 0),
-            reason=str(item["reason"]) if item.get("reason") else None,
-            log_tail=tuple(str(line) for line in tail) if isinstance(tail, list) else (),
+            id=item.id,
+            revision=item.revision,
+            datacenter=item.datacenter or "",
+            node=item.node or "",
+            endpoint=item.endpoint,
+            pid=item.pid,
+            state=item.state or "unknown",
+            ready=item.ready,
+            in_rotation=item.in_rotation,
+            restarts=item.restarts,
+            reason=item.reason,
+            log_tail=tuple(item.log_tail),
         )
 
     @property
@@ -98,19 +99,13 @@ class Progress:
         return tuple(r.region for r in self.regions if r.state != "ready")
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def region_progress(region: str, revision: int, report: Mapping[str, Any] | None) -> RegionProgress:
     """One region's progress towards ``revision``, from its latest report (None: no report yet)."""
     if report is None:
         return RegionProgress(region, "waiting", None, None, None, None, "no report yet", ())
-    reported = _int(report.get("revision"))
-    phase = report.get("phase") if isinstance(report.get("phase"), str) else None
-    instances = tuple(
-        Instance.from_report(item) for item in report.get("instances") or [] if isinstance(item, Mapping)
-    )
+    read = region_status.Report.model_validate(dict(report))
+    reported, phase = read.revision, read.phase
+    instances = tuple(Instance.from_report(item) for item in read.instances)
     state: RegionState
     if reported != revision:
         # Still on an older revision (or reporting a newer one someone else deployed).
@@ -126,9 +121,9 @@ def region_progress(region: str, revision: int, report: Mapping[str, Any] | None
         state=state,
         reported_revision=reported,
         phase=phase,
-        desired_instances=_int(report.get("desired_instances")),
-        ready_instances=_int(report.get("ready_instances")),
-        message=str(report.get("message") or ""),
+        desired_instances=read.desired_instances,
+        ready_instances=read.ready_instances,
+        message=read.message,
         instances=instances,
     )
 

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from taxiway.errors import TaxiwayError
 from taxiway.runtime import tenancy
-from taxiway.satellite import feed
+from taxiway.wire import feed
 
 SPARE = 2
 """Artifacts no definition or instance uses that are kept anyway, newest first."""

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.errors import ConfigurationError, TaxiwayError
-from taxiway.satellite import feed
 from taxiway.sealing.definitions import seal_values, strip_values, unseal_values
 from taxiway.sealing.keys import Sealer
 from taxiway.store import sqlite_file
+from taxiway.wire import feed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS definitions (

@@ -1,6 +1,6 @@
 """The puller: long-polls the region's definitions feed and writes every answer to the local store.
 
-Runs in a thread of its own. Each answer is checked (:mod:`taxiway.satellite.feed`),
+Runs in a thread of its own. Each answer is checked (:mod:`taxiway.wire.feed`),
 written in one transaction (:mod:`taxiway.satellite.localstore`), and only then handed to
 the reconciler (``on_change``), so nothing is acted on that a restart could forget. The
 artifacts the stored definitions need are fetched after each answer.
@@ -26,8 +26,9 @@ from taxiway.agent import long_poll
 from taxiway.client import http
 from taxiway.errors import TaxiwayError
 from taxiway.plan.region import supervision
-from taxiway.satellite import artifacts, feed, localstore
+from taxiway.satellite import artifacts, localstore
 from taxiway.satellite.settings import SatelliteSettings
+from taxiway.wire import feed
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Puller:
             self._resync = True
             # Its items were numbered by the old control plane's history: only the failed
             # nodes (always the complete set) are worth keeping from this answer.
-            applied = self._store.apply(feed.Batch(0, (), batch.failed_nodes))
+            applied = self._store.apply(feed.Batch(cursor=0, items=(), failed_nodes=batch.failed_nodes))
             self._on_change(())
             return applied
         applied = self._store.apply(batch)

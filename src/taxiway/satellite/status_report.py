@@ -1,4 +1,4 @@
-"""Status reports in the REPORT shape of docs/protocol.md, built from one reconcile. Pure.
+"""Status reports (:class:`taxiway.wire.region_status.Report`), built from one reconcile. Pure.
 
 The reconciler calls :func:`build` after each tick with the desired state, the plan, what
 the driver lists, the supervisor's restart tracks, the probe verdicts of instances that
@@ -25,6 +25,7 @@ from typing import Any
 
 from taxiway.plan.region import instance_spec, reconcile, supervision
 from taxiway.satellite import rotation
+from taxiway.wire import region_status
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +71,22 @@ def _instance_json(
     log_tail: Sequence[str],
     host: str,
     in_rotation: bool,
-) -> dict[str, Any]:
+) -> region_status.InstanceReport:
     port = instance.port if instance is not None else None
-    return {
-        "id": instance_id,
-        "revision": instance.revision if instance is not None else (spec.revision if spec else None),
-        "datacenter": instance.datacenter if instance is not None else (spec.datacenter if spec else None),
-        "node": instance.node if instance is not None else (spec.node if spec else None),
-        "pid": instance.pid if instance is not None else None,
-        "endpoint": f"http://{host}:{port}" if port else None,
-        "state": _state(instance),
-        "ready": ready,
-        "in_rotation": in_rotation,
-        "restarts": instance.restarts if instance is not None else 0,
-        "reason": reason,
-        "log_tail": list(log_tail),
-    }
+    return region_status.InstanceReport(
+        id=instance_id,
+        revision=instance.revision if instance is not None else (spec.revision if spec else None),
+        datacenter=instance.datacenter if instance is not None else (spec.datacenter if spec else None),
+        node=instance.node if instance is not None else (spec.node if spec else None),
+        pid=instance.pid if instance is not None else None,
+        endpoint=f"http://{host}:{port}" if port else None,
+        state=_state(instance),
+        ready=ready,
+        in_rotation=in_rotation,
+        restarts=instance.restarts if instance is not None else 0,
+        reason=reason,
+        log_tail=list(log_tail),
+    )
 
 
 def _one(
@@ -188,14 +189,15 @@ def _one(
             message += f"; {pending[0]}: {reasons[pending[0]]}"
     if phase == "failed" and key_plan.stale:
         message += f" ({len(key_plan.stale)} instances of an older revision keep running)"
-    return {
-        "revision": item.revision,
-        "desired_instances": desired_count,
-        "ready_instances": ready_count,
-        "phase": phase,
-        "message": message,
-        "instances": instances,
-    }
+    document = region_status.Report(
+        revision=item.revision,
+        desired_instances=desired_count,
+        ready_instances=ready_count,
+        phase=phase,
+        message=message,
+        instances=instances,
+    )
+    return document.model_dump()
 
 
 class ReportBuilder:
@@ -264,14 +266,14 @@ class ReportBuilder:
 
 
 def _unreportable(item: reconcile.Desired, exc: Exception) -> dict[str, Any]:
-    return {
-        "revision": item.revision,
-        "desired_instances": item.instances,
-        "ready_instances": 0,
-        "phase": "failed",
-        "message": f"the satellite cannot report on revision {item.revision}: {type(exc).__name__}: {exc}",
-        "instances": [],
-    }
+    document = region_status.Report(
+        revision=item.revision,
+        desired_instances=item.instances,
+        ready_instances=0,
+        phase="failed",
+        message=f"the satellite cannot report on revision {item.revision}: {type(exc).__name__}: {exc}",
+    )
+    return document.model_dump()
 
 
 def build(

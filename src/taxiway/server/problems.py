@@ -4,8 +4,8 @@ The ``type`` URI and ``code`` are stable per kind of error (never a class name),
 clients and scripts can branch on them. Located validation problems travel in
 ``problems`` with file, line, column, field, found and expected.
 
-What the API document says of them is here too: :class:`ProblemDocument` and
-:class:`InvalidRequest` are the shapes every error answer has (the served document
+What the API document says of them is here too: the shapes every error answer has,
+:class:`~taxiway.wire.problem.ProblemDocument` and ``InvalidRequest`` (the served document
 carries them as components, see :mod:`taxiway.server.openapi`), and :func:`responses`
 declares a route's problem answers, so the document lists every status a route can
 answer with the content type it answers in.
@@ -18,12 +18,12 @@ from typing import Any
 from fastapi import Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from taxiway.errors import Conflict, NotFound, QuotaExceeded, TaxiwayError, TransientError, ValidationFailed
-from taxiway.spec import problem as spec_problem
+from taxiway.wire import problem as problem_document
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -51,41 +51,11 @@ AUTHENTICATE = 'Bearer realm="taxiway"'
 """The ``WWW-Authenticate`` of every 401."""
 
 
-class ProblemItem(BaseModel):
-    """One thing wrong with a request (``field`` and ``message``) or with an uploaded
-    document (also where: ``file``, ``line``, ``column``, and ``found``/``expected``)."""
-
-    field: str = Field(description="The field: `body.cursor`, `query.after`, `spec.regions[1]`.")
-    message: str
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    found: str | None = None
-    expected: str | None = None
-    hint: str | None = None
-
-
-class ProblemDocument(BaseModel):
-    """An error answer (RFC 9457), ``application/problem+json``."""
-
-    type: str = Field(description="A URI naming the kind of problem; stable.")
-    title: str
-    status: int = Field(ge=400, le=599)
-    detail: str
-    code: str = Field(description="The kind of problem, as a short stable name: `not-found`, `conflict`.")
-    retryable: bool = Field(
-        default=False, description="Present (true) when the same request may succeed later."
-    )
-    problems: list[ProblemItem] = Field(default_factory=list, description="What is wrong, where.")
-
-
-class InvalidRequest(ProblemDocument):
-    """A 422: the request, or a document it carries, is invalid; ``problems`` says where."""
-
-    problems: list[ProblemItem] = Field(description="What is wrong, where.")
-
-
-SCHEMAS: tuple[type[BaseModel], ...] = (ProblemItem, ProblemDocument, InvalidRequest)
+SCHEMAS: tuple[type[BaseModel], ...] = (
+    problem_document.ProblemItem,
+    problem_document.ProblemDocument,
+    problem_document.InvalidRequest,
+)
 """The models the API document needs among its components for :func:`responses`."""
 
 _MEANINGS = {
@@ -104,7 +74,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of a route's problem answers, for its decorator."""
     declared: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        schema = InvalidRequest if status == 422 else ProblemDocument
+        schema = problem_document.InvalidRequest if status == 422 else problem_document.ProblemDocument
         declared[status] = {
             "description": _MEANINGS[status],
             "content": {MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}}},
@@ -131,14 +101,7 @@ def quoted(name: str) -> str:
 
 def body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """A problem document (what :func:`problem` sends)."""
-    return {
-        "type": spec_problem.TYPE_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
+    return problem_document.render(status, code, title, detail, **extra)
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
