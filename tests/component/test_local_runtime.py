@@ -354,7 +354,8 @@ def test_logs_rotate_under_the_size_bound_even_with_no_driver_alive(world: World
 SATELLITE = """
 import sys
 from pathlib import Path
-from taxiway.runtime import driver, local
+from taxiway.plan.region import instance_spec
+from taxiway.runtime import local
 from taxiway.spec import manifest
 
 state_dir, marker, hello = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
