@@ -9,6 +9,7 @@ A stub control plane (standard library) plays the faulty one: silent, empty, res
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import time
@@ -627,12 +628,12 @@ def test_what_satellites_report_decides_where_a_rollback_goes(
 
     first = deploy("one")
     for region in ("us-east1", "europe-west1"):
-        wait_for(lambda r=region: phase(r, first, "ready"), within=15, what=f"{region} ready on 1")
+        wait_for(functools.partial(phase, region, first, "ready"), within=15, what=f"{region} ready on 1")
     second = deploy("two")
     wait_for(lambda: phase("us-east1", second, "failed"), within=20, what="revision 2 failing")
     third = deploy("three")
     for region in ("us-east1", "europe-west1"):
-        wait_for(lambda r=region: phase(r, third, "ready"), within=15, what=f"{region} ready on 3")
+        wait_for(functools.partial(phase, region, third, "ready"), within=15, what=f"{region} ready on 3")
 
     target = control_plane.call("GET", "/v1/services/hello/environments/production/rollback-target", "owner")
     assert target.status_code == 200, target.text

@@ -29,8 +29,9 @@ import pytest
 
 from taxiway.runtime import local, logfile, process
 from taxiway.satellite import ingress
-from tests.component.test_satellite import ControlPlane, hello_files, ready, wait_for
+from tests.component.test_satellite import ControlPlane, hello_files, ready
 from tests.conftest import EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 HELLO = EXAMPLES / "hello"
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from taxiway.client import artifact
 from tests.component import test_satellite
-from tests.component.test_satellite import ControlPlane, Satellites, driver_of, hello_files, wait_for
+from tests.component.test_satellite import ControlPlane, Satellites, driver_of, hello_files
 from tests.conftest import EXAMPLES
+from tests.fixtures.waiting import wait_for
 
 # The fixtures: a control plane in-thread on SQLite, satellites in-thread with the recording driver.
 control_plane = test_satellite.control_plane

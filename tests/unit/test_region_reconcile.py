@@ -135,7 +135,7 @@ class World:
             ),
         )
         (found,) = [r["report"] for r in reports if (r["service"], r["environment"]) == key]
-        return found
+        return dict(found)
 
 
 def ids(revision: int, count: int, service: str = "hello") -> set[str]:
@@ -320,7 +320,7 @@ def test_a_failed_node_with_no_room_elsewhere_stops_its_instances() -> None:
         ({"problem": "no --services-root"}, "failed"),
     ],
 )
-def test_a_revision_that_cannot_start_keeps_the_old_one_running(extra: dict[str, str], phase: str) -> None:
+def test_a_revision_that_cannot_start_keeps_the_old_one_running(extra: dict[str, Any], phase: str) -> None:
     world = World()
     world.want(revision=1)
     world.settle()
