@@ -323,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         ("peak resident memory", _mib(peak), peak / AIM_FULL_BYTES, "1.5 GB"),
         ("one changed service", _ms(best.seconds), best.seconds / AIM_ONE_SECONDS, "50 ms"),
     ]
-    for label, figure, ratio, aim in aims:
-        print(f"  {label + ':':<32} {figure:>10} = {ratio:.2f} × {aim}")
+    for label, shown, ratio, aim in aims:
+        print(f"  {label + ':':<32} {shown:>10} = {ratio:.2f} × {aim}")
     return 0
 
 

@@ -39,7 +39,7 @@ class ParkedPoll:
         return self.body
 
 
-ROUTES = [
+ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/v1/whoami", None),
     ("GET", "/v1/regions", None),
     ("PUT", "/v1/regions/us-east1/nodes/us-east1-b/node-1", {"state": "ready"}),

@@ -166,7 +166,7 @@ def test_the_served_document_is_the_one_tested(control_plane: ControlPlane) -> N
 @authenticated.parametrize()
 @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_every_answer_is_one_the_document_declares(
-    case: schemathesis.Case, control_plane: ControlPlane
+    case: schemathesis.Case[Any], control_plane: ControlPlane
 ) -> None:
     for who in ("admin", "owner"):
         headers = {"Authorization": f"Bearer {control_plane.tokens[who]}"}
@@ -176,7 +176,7 @@ def test_every_answer_is_one_the_document_declares(
 @anonymous.parametrize()
 @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_without_a_token_every_operation_answers_401(
-    case: schemathesis.Case, control_plane: ControlPlane
+    case: schemathesis.Case[Any], control_plane: ControlPlane
 ) -> None:
     response = case.call(base_url=control_plane.url)
     assert response.status_code == 401, (case.method, case.formatted_path, response.text[:200])

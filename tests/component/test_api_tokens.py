@@ -209,7 +209,7 @@ def test_a_pop_report_keeps_only_services_of_the_inventory(api: Api) -> None:
         [row] = c.execute(sa.select(pop_statuses)).all()
     assert [s["service"] for s in row.report["services"]] == ["hello"]
     assert row.report["haproxy"] == {"pid": 42}
-    nameless = {"services": [{"pools": []}]}
+    nameless: dict[str, Any] = {"services": [{"pools": []}]}
     assert api.call("PUT", "/v1/pops/iad/status", "iad", json=nameless).status_code == 422
     assert api.call("PUT", "/v1/pops/mars/status", "admin", json=report).status_code == 404
     with api.store.engine.connect() as c:

@@ -20,136 +20,20 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from taxiway.cli import main as cli
-from taxiway.server import app as server_app
 from taxiway.spec import platform
-from taxiway.store.sql import SqlStore, utc_now
+from taxiway.store.sql import utc_now
 from tests.conftest import EXAMPLE_SERVICES, EXAMPLES
+from tests.fixtures import cli_world
 from tests.fixtures.api_server import ThreadedServer
+from tests.fixtures.cli_world import HELLO, REGIONS, World, taxiway
 from tests.fixtures.waiting import wait_for
 
-HELLO = EXAMPLES / "hello"
-REGIONS = ["asia-northeast3", "europe-west1", "us-east1"]
-
-
-@dataclass
-class Recorder:
-    """Wraps the app: counts requests as they start, runs one-shot hooks before a request."""
-
-    app: Any
-    started: Counter[tuple[str, str]] = field(default_factory=Counter)
-    hooks: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            key = (scope["method"], scope["path"])
-            with self.lock:
-                self.started[key] += 1
-                hook = self.hooks.pop(key, None)
-            if hook is not None:
-                hook()
-        await self.app(scope, receive, send)
-
-    def count(self, method: str, path: str) -> int:
-        with self.lock:
-            return self.started[(method, path)]
-
-
-class Clock:
-    """The store's clock: real time, unless a test moves it."""
-
-    def __init__(self) -> None:
-        self.offset = datetime.timedelta()
-
-    def __call__(self) -> datetime.datetime:
-        return utc_now() + self.offset
-
-
-@dataclass
-class World:
-    url: str
-    tokens: dict[str, str]
-    store: SqlStore
-    recorder: Recorder
-    clock: Clock
-
-    def call(self, method: str, path: str, who: str, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        response = httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
-        assert response.is_success, response.text
-        return response
-
-    def report(self, region: str, revision: int, phase: str, *, api: str | None = None, **extra: Any) -> None:
-        """What region's satellite would PUT: one report for hello in production."""
-        body: dict[str, Any] = {
-            "revision": revision,
-            "desired_instances": 2,
-            "ready_instances": 2 if phase == "ready" else 0,
-            "phase": phase,
-            "message": extra.pop("message", f"{phase} in {region}"),
-            "observed_at": utc_now().isoformat(),
-            "instances": extra.pop("instances", []),
-        }
-        batch = {
-            "cursor": 0,
-            "api": api,
-            "reports": [{"service": "hello", "environment": "production", "report": body}],
-        }
-        self.call("PUT", f"/v1/regions/{region}/status", region, json=batch)
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    topology = platform.load_topology(EXAMPLES / "topology.yaml")
-    inventory = platform.load_inventory(EXAMPLES / "inventory.yaml", topology)
-    clock = Clock()
-    store = SqlStore.open(f"sqlite:///{tmp_path / 'taxiway.db'}", clock=clock)
-    server_app.sync_platform(store, topology, inventory, "test")
-    tokens = {
-        "admin": store.create_token("root", "admin", "test"),
-        "owner": store.create_token("hello-ci", "owner", "test", services=["hello"]),
-        "stranger": store.create_token("other-ci", "owner", "test", services=["other"]),
-        **{r: store.create_token(f"sat-{r}", "satellite", "test", region=r) for r in REGIONS},
-    }
-    recorder = Recorder(server_app.create_app(store, topology, inventory))
-    server = ThreadedServer(recorder).start()
-    url = server.url
-    for name in ("TAXIWAY_TOKEN_FILE", "TAXIWAY_TOPOLOGY", "TAXIWAY_INVENTORY", "XDG_STATE_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TAXIWAY_CONFIG", str(tmp_path / "no-config.yaml"))
-    monkeypatch.setenv("TAXIWAY_DEV_DIR", str(tmp_path / "no-dev-world"))
-    monkeypatch.setenv("TAXIWAY_URL", url)
-    monkeypatch.setenv("TAXIWAY_TOKEN", tokens["owner"])
-    yield World(url, tokens, store, recorder, clock)
-    server.stop()
-    store.close()
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def taxiway(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    with pytest.raises(SystemExit) as exited:
-        cli.main(list(args))
-    captured = capsys.readouterr()
-    code = exited.value.code
-    assert isinstance(code, int)
-    assert "Traceback" not in captured.err
-    return Result(code, captured.out, captured.err)
+world = cli_world.world  # the fixture
 
 
 def changed_copy(tmp_path: Path, greeting: str) -> Path:

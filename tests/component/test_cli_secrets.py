@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.component import test_cli_remote
-from tests.component.test_cli_remote import HELLO, World, taxiway
+from tests.fixtures import cli_world
+from tests.fixtures.cli_world import HELLO, World, taxiway
 
-world = test_cli_remote.world  # the fixture: a control plane on a loopback socket, the owner's token
+world = cli_world.world  # the fixture: a control plane on a loopback socket, the owner's token
 
 VALUE = "correct-horse-battery-staple-61"
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from tests.component import test_cli_remote
-from tests.component.test_cli_remote import World, taxiway
+from tests.fixtures import cli_world
+from tests.fixtures.cli_world import World, taxiway
 
-world = test_cli_remote.world  # the fixture: a control plane on a loopback socket
+world = cli_world.world  # the fixture: a control plane on a loopback socket
 
 
 @pytest.fixture

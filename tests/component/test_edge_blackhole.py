@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.component.test_edge_world import (
+from tests.fixtures.edge_world import (
     MONITOR,
     EdgeWorld,
     Load,

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from taxiway.cli import edge_commands
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import answers
-from tests.component.test_edge_world import (
+from tests.fixtures.edge_world import (
     HOST,
     MONITOR,
     REGION_HEADER,

@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from taxiway.cli import edge_commands
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import layout, process
-from tests.component.test_edge_world import (
+from tests.conftest import EXAMPLES
+from tests.fixtures.edge_world import (
     DOMAIN,
     HOST,
     TOKEN,
@@ -30,7 +31,6 @@ from tests.component.test_edge_world import (
     served_by,
     service_config,
 )
-from tests.conftest import EXAMPLES
 from tests.fixtures.haproxy_world import request
 from tests.fixtures.waiting import wait_for
 

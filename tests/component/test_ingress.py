@@ -1,6 +1,6 @@
 """The region ingress run by a real satellite process: routing, drains under load, adoption.
 
-A control plane runs in-thread (see test_satellite.py); ``taxiway satellite`` runs as a
+A control plane runs in-thread (tests/fixtures/satellite_world.py); ``taxiway satellite`` runs as a
 subprocess with the real ``local`` driver, so ``examples/hello`` instances are real
 processes and the ingress is a real HAProxy started by the satellite. Load is a thread of
 sequential GETs, each on a fresh connection through the ingress, bounded in count and in
@@ -31,10 +31,11 @@ from taxiway.errors import ConfigurationError
 from taxiway.haproxy import process as haproxy_process
 from taxiway.haproxy import tokens
 from taxiway.satellite import ingress
-from tests.component.test_satellite import ControlPlane, Satellites, hello_files
-from tests.component.test_satellite_local import Region as SatelliteProcess
-from tests.component.test_satellite_local import hello_artifact, satellite_world
+from tests.fixtures.api_server import hello_files
 from tests.fixtures.haproxy_world import Reply, request, require_haproxy
+from tests.fixtures.satellite_process import Region as SatelliteProcess
+from tests.fixtures.satellite_process import hello_artifact, satellite_world
+from tests.fixtures.satellite_world import ControlPlane, Satellites
 from tests.fixtures.waiting import wait_for
 
 HOST = "hello.taxiway.test"

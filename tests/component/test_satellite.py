@@ -8,14 +8,12 @@ A stub control plane (standard library) plays the faulty one: silent, empty, res
 
 from __future__ import annotations
 
-import base64
+import functools
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,211 +21,32 @@ import httpx
 import pytest
 
 from taxiway.plan.region import instance_spec
-from taxiway.runtime import driver, fake
 from taxiway.satellite import app, runtimes
-from taxiway.satellite.settings import SatelliteSettings
-from taxiway.sealing.keys import Sealer
-from taxiway.server import app as server_app
-from taxiway.spec import platform, topology
-from taxiway.store.sql import SqlStore
+from taxiway.spec import topology
 from tests.conftest import EXAMPLES
-from tests.fixtures.api_server import ThreadedServer
+from tests.fixtures import satellite_world as satellite_fixtures
+from tests.fixtures.api_server import hello_files
+from tests.fixtures.satellite_world import (
+    INVENTORY,
+    TOPOLOGY,
+    ControlPlane,
+    RecordingDriver,
+    Satellites,
+    driver_of,
+    ready,
+)
 from tests.fixtures.waiting import wait_for
 
-TOPOLOGY = platform.load_topology(EXAMPLES / "topology.yaml")
-INVENTORY = platform.load_inventory(EXAMPLES / "inventory.yaml", TOPOLOGY)
-
-
-def hello_files() -> dict[str, str]:
-    root = EXAMPLES / "hello" / ".taxiway"
-    return {p.name: p.read_text() for p in root.iterdir() if p.suffix == ".yaml"}
-
-
 # -- a control plane that can stop and start again on the same port --------------------------
-
-
-@dataclass
-class ControlPlane:
-    store_url: str
-    sealer: Sealer = field(default_factory=Sealer.generate)
-    port: int = 0
-    tokens: dict[str, str] = field(default_factory=dict)
-    _server: ThreadedServer | None = None
-    _store: SqlStore | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        store = SqlStore.open(self.store_url)
-        if not self.tokens:
-            server_app.sync_platform(store, TOPOLOGY, INVENTORY, "test")
-            self.tokens = {
-                "admin": store.create_token("root", "admin", "test"),
-                "owner": store.create_token("hello-ci", "owner", "test", services=["hello"]),
-                "stranger": store.create_token("other-ci", "owner", "test", services=["other"]),
-                "us-east1": store.create_token("sat-us", "satellite", "test", region="us-east1"),
-                "europe-west1": store.create_token("sat-eu", "satellite", "test", region="europe-west1"),
-            }
-        application = server_app.create_app(store, TOPOLOGY, INVENTORY, sealer=self.sealer)
-        self._server = ThreadedServer(application, self.port).start()
-        self.port = self._server.port
-        self._store = store
-
-    def stop(self) -> None:
-        assert self._server is not None
-        assert self._store is not None
-        self._server.stop()
-        self._store.close()
-        self._server = None
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def call(self, method: str, path: str, who: str, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, trust_env=False, **kw)
-
-    def deploy(
-        self, files: dict[str, str] | None = None, environment: str = "production", artifact: bytes = b""
-    ) -> int:
-        body: dict[str, Any] = {"files": files or hello_files()}
-        if artifact:
-            body["artifact"] = {"format": "tar.gz", "data": base64.b64encode(artifact).decode()}
-        created = self.call("POST", "/v1/services/hello/revisions", "owner", json=body)
-        assert created.status_code == 201, created.text
-        number: int = created.json()["number"]
-        current = self.call("GET", f"/v1/services/hello/environments/{environment}", "owner")
-        version = current.json()["version"] if current.status_code == 200 else 0
-        changed = self.call(
-            "PUT",
-            f"/v1/services/hello/environments/{environment}",
-            "owner",
-            json={"revision": number, "expected_version": version},
-        )
-        assert changed.status_code == 200, changed.text
-        return number
-
-    def report(self, region: str, environment: str = "production") -> dict[str, Any] | None:
-        for item in self.call("GET", "/v1/status?service=hello", "owner").json():
-            if (item["region"], item["environment"]) == (region, environment):
-                found: dict[str, Any] = item["report"]
-                return found
-        return None
-
-    def region(self, name: str) -> dict[str, Any]:
-        (found,) = [r for r in self.call("GET", "/v1/regions", "admin").json() if r["name"] == name]
-        return dict(found)
-
-
-@pytest.fixture
-def control_plane(tmp_path: Path) -> Iterator[ControlPlane]:
-    plane = ControlPlane(f"sqlite:///{tmp_path / 'control-plane.db'}")
-    plane.start()
-    yield plane
-    if plane.running:
-        plane.stop()
 
 
 # -- satellites in-thread ------------------------------------------------------------------------
 
 
-class RecordingDriver(fake.FakeDriver):
-    """The in-memory driver, remembering the spec each instance was last started with."""
-
-    def __init__(self) -> None:
-        super().__init__(time.monotonic)
-        self.specs: dict[str, instance_spec.InstanceSpec] = {}
-        self._guard = threading.Lock()
-
-    def start(self, spec: instance_spec.InstanceSpec) -> instance_spec.Instance:
-        with self._guard:
-            self.specs[spec.instance_id] = spec
-            return super().start(spec)
-
-    def stop(self, instance_id: str, *, grace_seconds: float | None = None, forget: bool = True) -> None:
-        with self._guard:
-            super().stop(instance_id, grace_seconds=grace_seconds, forget=forget)
-
-    def list(self) -> list[instance_spec.Instance]:
-        with self._guard:
-            return super().list()
-
-    def running(self) -> dict[str, instance_spec.Instance]:
-        return {i.instance_id: i for i in self.list() if i.state is instance_spec.InstanceState.RUNNING}
-
-
-FAST = {
-    "tick_seconds": 0.05,
-    "report_every_seconds": 0.2,
-    "backoff_initial_seconds": 0.1,
-    "poll_wait_seconds": 1.0,
-    "retry_initial_seconds": 0.05,
-    "retry_max_seconds": 0.3,
-    "services_root": EXAMPLES,
-    "ingress": False,  # the in-memory driver's instances serve nothing; test_ingress.py has HAProxy
-}
-
-
-@dataclass
-class Satellites:
-    tmp_path: Path
-    started: list[app.Satellite] = field(default_factory=list)
-
-    def start(
-        self,
-        region: str,
-        url: str,
-        token: str,
-        runtime_driver: driver.RuntimeDriver | None = None,
-        **extra: Any,
-    ) -> app.Satellite:
-        settings = SatelliteSettings(
-            region=region,
-            control_plane=url,
-            token=token,
-            state_dir=self.tmp_path / f"satellite-{region}",
-            **{**FAST, **extra},
-        )
-        satellite = app.Satellite(
-            settings, TOPOLOGY.regions[region], runtimes.Runtime(runtime_driver or RecordingDriver())
-        )
-        satellite.start()
-        self.started.append(satellite)
-        return satellite
-
-    def stop(self, satellite: app.Satellite) -> None:
-        satellite.stop()
-        self.started.remove(satellite)
-
-
-@pytest.fixture
-def satellites(tmp_path: Path) -> Iterator[Satellites]:
-    running = Satellites(tmp_path)
-    yield running
-    for satellite in list(running.started):
-        running.stop(satellite)
-
-
-def ready(report: dict[str, Any] | None, revision: int, instances: int) -> bool:
-    return (
-        report is not None
-        and report["phase"] == "ready"
-        and report["revision"] == revision
-        and report["ready_instances"] == instances
-        and len(report["instances"]) == instances
-    )
-
-
-def driver_of(satellite: app.Satellite) -> RecordingDriver:
-    found = satellite.runtime.driver
-    assert isinstance(found, RecordingDriver)
-    return found
-
-
 # -- the tests -------------------------------------------------------------------------------------
+
+control_plane = satellite_fixtures.control_plane  # the fixtures
+satellites = satellite_fixtures.satellites
 
 
 def test_a_deploy_runs_in_every_region_and_each_reports_ready(
@@ -627,12 +446,12 @@ def test_what_satellites_report_decides_where_a_rollback_goes(
 
     first = deploy("one")
     for region in ("us-east1", "europe-west1"):
-        wait_for(lambda r=region: phase(r, first, "ready"), within=15, what=f"{region} ready on 1")
+        wait_for(functools.partial(phase, region, first, "ready"), within=15, what=f"{region} ready on 1")
     second = deploy("two")
     wait_for(lambda: phase("us-east1", second, "failed"), within=20, what="revision 2 failing")
     third = deploy("three")
     for region in ("us-east1", "europe-west1"):
-        wait_for(lambda r=region: phase(r, third, "ready"), within=15, what=f"{region} ready on 3")
+        wait_for(functools.partial(phase, region, third, "ready"), within=15, what=f"{region} ready on 3")
 
     target = control_plane.call("GET", "/v1/services/hello/environments/production/rollback-target", "owner")
     assert target.status_code == 200, target.text

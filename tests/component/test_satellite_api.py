@@ -241,7 +241,7 @@ def test_bad_names_and_tokens_are_4xx_problems(
 ) -> None:
     answer = httpx.get(
         satellite.api.url + path,
-        headers={"Authorization": f"Bearer {token}".encode("latin-1")},
+        headers=[(b"Authorization", f"Bearer {token}".encode("latin-1"))],
         timeout=5,
         trust_env=False,
     )

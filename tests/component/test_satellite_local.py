@@ -1,6 +1,6 @@
 """The satellite as a real process with the real ``local`` driver: deploy, kill -9, re-adopt.
 
-A control plane runs in-thread (see test_satellite.py); ``taxiway satellite`` runs as a
+A control plane runs in-thread (tests/fixtures/satellite_world.py); ``taxiway satellite`` runs as a
 subprocess with its own state directory. The test deploys ``examples/hello`` as an
 artifact, talks to the instances over HTTP, follows their log through the satellite,
 kills the satellite with SIGKILL and checks that the instances never noticed, then starts
@@ -10,129 +10,24 @@ instance through the local driver and fails if any process of the test is left.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import io
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from taxiway.runtime import local, logfile, process
-from taxiway.satellite import ingress
-from tests.component.test_satellite import ControlPlane, hello_files, ready, wait_for
+from taxiway.runtime import logfile
 from tests.conftest import EXAMPLES
-
-HELLO = EXAMPLES / "hello"
-
-
-def hello_artifact() -> str:
-    """examples/hello as a deterministic tar.gz, base64 (what `taxiway deploy` uploads)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path in sorted(HELLO.rglob("*")):
-            if "__pycache__" in path.parts or not path.is_file():
-                continue
-            info = tarfile.TarInfo(str(path.relative_to(HELLO)))
-            data = path.read_bytes()
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-@dataclass
-class Region:
-    """One satellite process for us-east1 and everything it left on disk."""
-
-    control_plane: ControlPlane
-    root: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    timings: tuple[str, ...] = ("--report-every", "0.5")
-    """Flags on top of the common short timings (subclasses add their own)."""
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "satellite.log"
-
-    def start(self) -> subprocess.Popen[bytes]:
-        token_file = self.root / "token"
-        token_file.write_text(self.control_plane.tokens["us-east1"])
-        token_file.chmod(0o600)
-        argv = [
-            sys.executable, "-m", "taxiway.cli.main", "satellite",
-            "--region", "us-east1",
-            "--control-plane", self.control_plane.url,
-            "--token-file", str(token_file),
-            "--state-dir", str(self.state_dir),
-            "--topology", str(EXAMPLES / "topology.yaml"),
-            "--tick", "0.2", "--backoff-initial", "0.2", "--poll-wait", "2",
-            *self.timings,
-        ]  # fmt: skip
-        with open(self.log, "ab") as log:
-            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        self.processes.append(child)
-        return child
-
-    def driver(self) -> local.LocalDriver:
-        return local.LocalDriver(local.LocalSettings(state_dir=self.state_dir / "runtime"))
-
-    def leftovers(self) -> list[process.ProcessId]:
-        """Live processes of this test: instances (cwd in the state dir) and shims (argv)."""
-        found = []
-        marker = str(self.state_dir)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                cwd = os.readlink(entry / "cwd")
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if cwd.startswith(marker) or marker in cmdline:
-                pid = process.identify(int(entry.name))
-                if pid is not None and process.alive(pid):
-                    found.append(pid)
-        return found
-
-
-R = TypeVar("R", bound=Region)
-
-
-@contextlib.contextmanager
-def satellite_world(kind: type[R], tmp_path: Path) -> Iterator[R]:
-    """A control plane in-thread and room for satellite processes; on the way out, every
-    satellite killed, the ingress and every instance stopped, and none of them left."""
-    plane = ControlPlane(f"sqlite:///{tmp_path / 'control-plane.db'}")
-    plane.start()
-    world = kind(plane, tmp_path)
-    yield world
-    for child in world.processes:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
-    if world.state_dir.exists():
-        ingress.stop(world.state_dir, graceful=False)
-        cleanup = world.driver()
-        for instance in cleanup.list():
-            cleanup.stop(instance.instance_id, grace_seconds=1.0)
-    left = world.leftovers()
-    for leftover in left:
-        process.signal_group(leftover, signal.SIGKILL)
-    plane.stop()
-    assert not left, f"processes left behind: {left}"
+from tests.fixtures.api_server import hello_files
+from tests.fixtures.satellite_process import Region, hello_artifact, satellite_world
+from tests.fixtures.satellite_world import ready
+from tests.fixtures.waiting import wait_for
 
 
 @pytest.fixture

@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.client import artifact
-from tests.component import test_satellite
-from tests.component.test_satellite import ControlPlane, Satellites, driver_of, hello_files, wait_for
 from tests.conftest import EXAMPLES
+from tests.fixtures import satellite_world as satellite_fixtures
+from tests.fixtures.api_server import hello_files
+from tests.fixtures.satellite_world import ControlPlane, Satellites, driver_of
+from tests.fixtures.waiting import wait_for
 
 # The fixtures: a control plane in-thread on SQLite, satellites in-thread with the recording driver.
-control_plane = test_satellite.control_plane
-satellites = test_satellite.satellites
+control_plane = satellite_fixtures.control_plane
+satellites = satellite_fixtures.satellites
 
 VALUE = "pa55-9f3e1c7b-secret"
 PATH = "/v1/services/hello/environments/production/secrets/DB_PASSWORD"

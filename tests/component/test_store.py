@@ -183,7 +183,9 @@ def test_a_region_removed_from_a_service_is_sql_null_and_leaves_the_published_se
     store.set_desired("hello", "production", one.number, expected_version=0, actor="alice")
     two = _revision(store, "b", "us-east1")
     store.set_desired("hello", "production", two.number, expected_version=1, actor="alice")
-    assert [(p.region, p.definition["tag"]) for p in store.published("production")] == [("us-east1", "b")]
+    assert [(p.region, (p.definition or {})["tag"]) for p in store.published("production")] == [
+        ("us-east1", "b")
+    ]
     with store.engine.connect() as c:
         raw = c.execute(
             sa.text("SELECT definition IS NULL FROM definitions WHERE region = 'europe-west1'")

@@ -21,6 +21,7 @@ Python. Loopback only; every wait is a condition polled against a deadline.
 
 from __future__ import annotations
 
+import functools
 import json
 import select
 import shutil
@@ -246,17 +247,13 @@ def test_a_hostile_tenant_leaves_a_well_behaved_one_deploying_reporting_and_serv
             "fra": dev["pops"]["fra"],
             "europe-west1 ingress": dev["regions"]["europe-west1"]["ingress"],
         }
+
+        def serves(url: str) -> bool:
+            answer = httpx.get(url + "/", headers={"Host": f"hello.{DOMAIN}"}, timeout=10, trust_env=False)
+            return answer.status_code == 200
+
         for name, url in targets.items():
-            wait_for(
-                lambda url=url: (
-                    httpx.get(
-                        url + "/", headers={"Host": f"hello.{DOMAIN}"}, timeout=10, trust_env=False
-                    ).status_code
-                    == 200
-                ),
-                within=30,
-                what=f"hello through {name}",
-            )
+            wait_for(functools.partial(serves, url), within=30, what=f"hello through {name}")
         done("hello deployed")
         load = Load(targets)
         runner = threading.Thread(target=load.run, name="load-hello", daemon=True)
@@ -266,8 +263,8 @@ def test_a_hostile_tenant_leaves_a_well_behaved_one_deploying_reporting_and_serv
 
             # 4. An upload over the bound, its bytes really sent: 413, nothing stored.
             before = len(hostile_revisions())
-            status, content_type, payload = huge_upload(cp, tokens[HOSTILE])
-            assert status == 413, payload[:300]
+            status, content_type, answered = huge_upload(cp, tokens[HOSTILE])
+            assert status == 413, answered[:300]
             assert content_type == "application/problem+json"
             assert len(hostile_revisions()) == before
 

@@ -18,6 +18,7 @@ Loopback only; every wait is a condition polled against a deadline.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import shutil
@@ -203,16 +204,20 @@ def test_uvicorn_and_gunicorn_apps_serve_through_the_pops_and_a_failed_health_pa
             )
             assert failed.returncode == 1, failed.stdout + failed.stderr
             assert "/ready-v2" in failed.stdout + failed.stderr
+
             # Every PoP keeps checking each pool on the path its serving revision answers.
+            def checked_on_health(pop: str) -> list[dict[str, Any]]:
+                return [
+                    p
+                    for s in pop_config(world, env, pop)["services"]
+                    if s["service"] == "hello"
+                    for p in s["pools"]
+                    if p.get("monitor_path") == "/health"
+                ]
+
             for pop in pops:
                 pools = wait_for(
-                    lambda pop=pop: [
-                        p
-                        for s in pop_config(world, env, pop)["services"]
-                        if s["service"] == "hello"
-                        for p in s["pools"]
-                        if p.get("monitor_path") == "/health"
-                    ],
+                    functools.partial(checked_on_health, pop),
                     within=30,
                     what=f"{pop} checking hello's pools on /health",
                 )

@@ -68,7 +68,7 @@ def every_instance_has(world: World, value: str) -> dict[str, set[int]] | None:
 
 
 def files_holding(root: Path, needles: list[bytes]) -> list[str]:
-    hits = []
+    hits: list[str] = []
     for path in root.rglob("*"):
         if path.is_symlink() or not path.is_file():
             continue

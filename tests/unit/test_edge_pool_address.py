@@ -10,7 +10,7 @@ from taxiway.edge import popconfig, translate
 from taxiway.edge import settings as edge_settings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import config
-from tests.unit.test_edge_translate import FRAME, servers, service
+from tests.fixtures.edge_frames import FRAME, servers, service
 
 
 def test_a_pool_address_is_a_region_and_an_ip_and_port() -> None:

@@ -2,58 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from taxiway.edge import popconfig, translate
 from taxiway.haproxy import config
-
-FRAME = translate.Frame(
-    pop="iad",
-    domain="taxiway.test",
-    bind=config.Endpoint("127.0.0.1", 8000),
-    control=config.Control(stats_socket=Path("/tmp/t/admin.sock"), server_state_file=Path("/tmp/t/state")),
-)
-
-
-def service(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "service": "hello",
-        "environment": "production",
-        "steering": "dynamic_latency",
-        "failover_order": ["us-east1", "europe-west1", "asia-northeast3"],
-        "fallback_region": "us-east1",
-        "monitor": {
-            "protocol": "http",
-            "path": "/health",
-            "interval": 2.0,
-            "timeout": 1.0,
-            "consecutive_up": 2,
-            "consecutive_down": 3,
-            "expected_codes": "2xx,301",
-        },
-        "block_health_endpoint": False,
-        "pools": [
-            {"region": "us-east1", "ingress": "http://127.0.0.1:8081"},
-            {"region": "europe-west1", "ingress": "http://127.0.0.1:8082"},
-            {"region": "asia-northeast3", "ingress": "http://127.0.0.1:8083"},
-        ],
-    }
-    return {**base, **overrides}
-
-
-def build(*services: dict[str, Any], orders: dict[str, list[str]] | None = None) -> translate.Translation:
-    parsed = popconfig.parse({"pop": "iad", "version": 7, "services": list(services)}, "iad")
-    assert parsed.problems == ()
-    return translate.build(parsed.config, orders or {}, FRAME)
-
-
-def servers(translation: translate.Translation, name: str = "hello") -> list[list[str]]:
-    text = config.render(translation.edge)
-    backend = text.split(f"backend {name}\n", 1)[1].split("\n\n", 1)[0]
-    return [line.split()[1:] for line in backend.splitlines() if line.startswith("    server ")]
+from tests.fixtures.edge_frames import FRAME, build, servers, service
 
 
 def test_the_monitor_maps_onto_haproxy_checks() -> None:

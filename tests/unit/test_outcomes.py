@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from taxiway.errors import InvalidInput
 from taxiway.plan import outcomes
-
-T0 = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
-REGIONS = ("us-east1", "europe-west1")
-
-
-def at(minutes: int) -> datetime.datetime:
-    return T0 + datetime.timedelta(minutes=minutes)
-
-
-def verdict(region: str, state: str, minutes: int, *, was_ready: bool = False) -> outcomes.RegionVerdict:
-    ready_at = at(minutes) if state == "ready" or was_ready else None
-    return outcomes.RegionVerdict(region, state, f"{state} in {region}", ready_at, at(minutes))
-
-
-def outcome(
-    revision: int,
-    verdicts: list[outcomes.RegionVerdict],
-    current: int,
-    *,
-    left_for: int | None = None,
-    environment: str = "production",
-) -> outcomes.Outcome:
-    deployment = outcomes.Deployment(
-        "hello",
-        environment,
-        revision,
-        at(revision * 10),
-        "owner:ci",
-        left_at=at(revision * 10 + 5) if left_for is not None else None,
-        left_for=left_for,
-        rolled_back=left_for is not None and left_for < revision,
-    )
-    return outcomes.summarise(deployment, REGIONS, verdicts, current)
-
-
-def ready_everywhere(minutes: int) -> list[outcomes.RegionVerdict]:
-    return [verdict(r, "ready", minutes) for r in REGIONS]
+from tests.fixtures.outcome_cases import at, outcome, ready_everywhere, verdict
 
 
 def test_the_current_revision_is_in_progress_ready_or_failed() -> None:

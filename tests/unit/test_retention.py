@@ -7,7 +7,7 @@ import pytest
 from taxiway.errors import InvalidInput, QuotaExceeded
 from taxiway.plan import retention
 from taxiway.plan.sizes import shown_bytes
-from tests.unit.test_outcomes import outcome, ready_everywhere, verdict
+from tests.fixtures.outcome_cases import outcome, ready_everywhere, verdict
 
 MIB = 1024 * 1024
 

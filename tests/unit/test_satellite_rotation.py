@@ -20,7 +20,7 @@ from taxiway.haproxy.errors import ReloadRejected, RuntimeApiUnavailable
 from taxiway.plan.region import instance_spec, reconcile, supervision
 from taxiway.satellite import executor, rotation, status_report
 from taxiway.spec import topology
-from tests.unit.test_region_reconcile import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
+from tests.fixtures.region_world import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
 
 GRACE = 10.0
 HOLD_LIMIT = 20.0

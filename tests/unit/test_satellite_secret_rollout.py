@@ -11,7 +11,7 @@ from typing import Any
 
 from taxiway.plan import regional
 from taxiway.plan.region import reconcile
-from tests.unit.test_region_reconcile import KEY, SERVICE_DIR, World, definition, stops
+from tests.fixtures.region_world import KEY, SERVICE_DIR, World, definition, stops
 
 
 def with_secret(value: str | None, revision: int = 1) -> regional.RegionalDefinition:
