@@ -19,7 +19,7 @@ serving region's *instance* killed, its ingress left up. Each kind runs
 ``--failover-rounds`` times, one row each. The time to the next pool is bimodal: a GET cut
 mid-request is replayed on the next pool at once, while one that finds the ingress
 refusing waits HAProxy 2.6's retry turn-around, min(``timeout connect``, 1 s) (see
-:func:`taxiway.haproxy.config._edge_backend`). With the instance alone dead, the live
+:func:`taxiway.plan.haproxy.config._edge_backend`). With the instance alone dead, the live
 ingress answers 503 (no server left), which the PoP does not retry, until the PoP's
 monitor sees the region down (``consecutive_down`` checks): those 503s are the "failed at
 kill" of that row.
@@ -41,7 +41,7 @@ says which client it used). Every process — proxies, origins, client — share
 machine's CPUs; HAProxy runs its default one thread per CPU.
 
 Proxies are the project's own: the ingress and the edge configs come from
-:func:`taxiway.haproxy.config.render` and run under :class:`taxiway.haproxy.process.Haproxy`,
+:func:`taxiway.plan.haproxy.config.render` and run under :class:`taxiway.haproxy.process.Haproxy`,
 with the edge monitor of ``tests/component/test_haproxy_edge.py``. This is a script,
 not a test: it prints figures and exits 0 whatever they are. Every process it starts is
 stopped on the way out, also on Ctrl-C, SIGTERM or an error.
@@ -73,7 +73,8 @@ from types import FrameType
 if __package__ in (None, ""):  # run as a script: make `taxiway` importable from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from taxiway.haproxy import config, layout, process
+from taxiway.haproxy import layout, process
+from taxiway.plan.haproxy import config
 
 LOCAL = "127.0.0.1"
 DOMAIN = "example.test"

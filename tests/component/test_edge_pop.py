@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway.cli import edge_commands
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import answers
+from taxiway.plan.haproxy import answers
 from tests.fixtures.edge_world import (
     HOST,
     MONITOR,

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.haproxy import config, layout, process
+from taxiway.haproxy import layout, process
 from taxiway.haproxy.errors import ConfigRejected
+from taxiway.plan.haproxy import config
 from tests.fixtures.haproxy_world import world
 
 LOCAL = "127.0.0.1"

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taxiway.haproxy import config, process
+from taxiway.haproxy import process
 from taxiway.plan.edge import rtt
+from taxiway.plan.haproxy import config
 from tests.fixtures.haproxy_world import Reply, World, request, world
 from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taxiway.haproxy import config, membership, process
+from taxiway.haproxy import membership, process
 from taxiway.haproxy.errors import ServerBusy
 from taxiway.plan.edge import rtt
+from taxiway.plan.haproxy import config
 from tests.fixtures.haproxy_world import Origin, Reply, World, request, world
 from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from taxiway.haproxy import config, layout, process
+from taxiway.haproxy import layout, process
 from taxiway.haproxy.errors import ConfigRejected, ProcessFailed, ReloadRejected
+from taxiway.plan.haproxy import config
 from tests.fixtures.haproxy_world import World, request, world
 from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for

@@ -29,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import process as haproxy_process
-from taxiway.haproxy import tokens
+from taxiway.plan.haproxy import tokens
 from taxiway.satellite import ingress
 from tests.fixtures.api_server import hello_files
 from tests.fixtures.haproxy_world import Reply, request, require_haproxy

@@ -9,7 +9,7 @@ import pytest
 from taxiway.edge import popconfig, translate
 from taxiway.edge import settings as edge_settings
 from taxiway.errors import ConfigurationError
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 from tests.fixtures.edge_frames import FRAME, servers, service
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from taxiway.edge import cache, popconfig
 from taxiway.errors import ProtocolError
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 
 
 def service(name: str = "hello", **overrides: Any) -> dict[str, Any]:

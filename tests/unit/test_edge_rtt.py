@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taxiway.haproxy import answers
 from taxiway.plan.edge import rtt
+from taxiway.plan.haproxy import answers
 
 FAILOVER = ("us-east1", "europe-west1", "asia-northeast3")
 # One-way delays as a PoP in Frankfurt might see them, in ms of check duration.

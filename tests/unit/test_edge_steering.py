@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 from taxiway.edge import popconfig, status_report
-from taxiway.haproxy import answers, config
 from taxiway.plan.edge import rtt, steering
+from taxiway.plan.haproxy import answers, config
 
 FAILOVER = ("us-east1", "europe-west1", "asia-northeast3")
 # What a PoP in Frankfurt might measure through its checks, in ms.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from taxiway.edge import popconfig, translate
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 from tests.fixtures.edge_frames import FRAME, build, servers, service
 
 

@@ -1,7 +1,7 @@
 """Parsing HAProxy's answers: ``show stat``, ``show servers state``, ``show info``, ``show proc``.
 
 The answers below were captured from HAProxy 2.6.12 running an edge config from
-:mod:`taxiway.haproxy.config` (pool ``europe-west1`` drained and refused, the fallback
+:mod:`taxiway.plan.haproxy.config` (pool ``europe-west1`` drained and refused, the fallback
 unchecked), so the parser is held to what HAProxy really prints.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from taxiway.haproxy import answers
+from taxiway.plan.haproxy import answers
 
 # fmt: off
 STAT_ANSWER = "\n".join(

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from taxiway.haproxy import config, tokens
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway.plan.haproxy import config, tokens
+from taxiway.plan.haproxy.tokens import UnsafeValue
 from taxiway.spec import manifest
 
 CONTROL = config.Control(

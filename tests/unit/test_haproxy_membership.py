@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from taxiway.haproxy import answers, config, membership
+from taxiway.haproxy import membership
 from taxiway.haproxy.errors import ServerBusy
 from taxiway.haproxy.runtime_api import RuntimeApi, ScriptedTransport
+from taxiway.plan.haproxy import answers, config
 
 READY = answers.AdminState(0)
 DRAIN = answers.AdminState.FORCED_DRAIN

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from taxiway import errors
-from taxiway.haproxy import config
-from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable, ServerBusy, UnsafeValue
+from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable, ServerBusy
 from taxiway.haproxy.runtime_api import RuntimeApi, ScriptedTransport, UnixSocketTransport
+from taxiway.plan.haproxy import config
+from taxiway.plan.haproxy.tokens import UnsafeValue
 
 
 def api(answers: dict[str, str], default: str = "\n") -> tuple[RuntimeApi, ScriptedTransport]:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from taxiway.haproxy import answers, config, membership
+from taxiway.haproxy import membership
 from taxiway.haproxy.errors import ReloadRejected, RuntimeApiUnavailable
+from taxiway.plan.haproxy import answers, config
 from taxiway.plan.region import instance_spec, reconcile, supervision
 from taxiway.satellite import executor, rotation, status_report
 from taxiway.spec import topology

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.edge import popconfig, translate
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 from taxiway.server import glb
 from taxiway.store import records
 

@@ -35,9 +35,10 @@ from typing import Any
 from taxiway.edge import listeners, popconfig, status_report, translate
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
-from taxiway.haproxy import answers, config, process
+from taxiway.haproxy import process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
 from taxiway.plan.edge import rtt, steering
+from taxiway.plan.haproxy import answers, config
 from taxiway.system import atomic_file
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.errors import ConfigurationError
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 from taxiway.system import atomic_file, json_file, ports
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from taxiway.haproxy import config, tokens
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway.plan.haproxy import config, tokens
+from taxiway.plan.haproxy.tokens import UnsafeValue
 from taxiway.wire import pop_config
 
 Steering = pop_config.Steering

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from taxiway.agent import settings as agent_settings
 from taxiway.errors import ConfigurationError
-from taxiway.haproxy import config
 from taxiway.plan.edge import rtt
+from taxiway.plan.haproxy import config
 from taxiway.spec import topology
 
 DEFAULT_DOMAIN = agent_settings.DEFAULT_DOMAIN

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from taxiway.edge import popconfig
-from taxiway.haproxy import answers
 from taxiway.plan.edge import rtt, steering
+from taxiway.plan.haproxy import answers
 from taxiway.wire import pop_status
 
 NO_INGRESS = "no ingress"

@@ -1,7 +1,7 @@
 """A PoP config plus the pool orders steering chose, as the HAProxy model to render. Pure.
 
 Called by :mod:`taxiway.edge.controller` on every step; what comes out goes to
-:func:`taxiway.haproxy.config.render` and, through ``haproxy -c``, to the PoP's HAProxy.
+:func:`taxiway.plan.haproxy.config.render` and, through ``haproxy -c``, to the PoP's HAProxy.
 
 * A pool is **usable** when its ingress address is an ``http://IP:PORT`` URL; a region
   in the frame's ``pool_addresses`` (``taxiway edge --pool-address``) is reached at that
@@ -40,8 +40,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from taxiway.edge import popconfig
-from taxiway.haproxy import config
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway.plan.haproxy import config
+from taxiway.plan.haproxy.tokens import UnsafeValue
 
 DEFAULT_FALLBACK_REGION = "us-east1"
 """As the manifest's default (``taxiway.plan.derive``), for a config that names none."""

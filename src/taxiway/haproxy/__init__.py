@@ -6,10 +6,10 @@ describes, starts, changes and reads them. An I/O adapter layer beside ``runtime
 ``store``: it imports only :mod:`taxiway.errors`, :mod:`taxiway.spec` and the standard
 library.
 
-* :mod:`~taxiway.haproxy.config` — what to serve (ingress or edge) as data, rendered to
-  config text; pure. :mod:`~taxiway.haproxy.tokens` keeps every value inert in it.
+* :mod:`~taxiway.plan.haproxy.config` — what to serve (ingress or edge) as data, rendered to
+  config text; pure. :mod:`~taxiway.plan.haproxy.tokens` keeps every value inert in it.
 * :mod:`~taxiway.haproxy.runtime_api` — the runtime API over the stats socket, typed;
-  :mod:`~taxiway.haproxy.answers` parses what it returns (pure).
+  :mod:`~taxiway.plan.haproxy.answers` parses what it returns (pure).
 * :mod:`~taxiway.haproxy.membership` — instances in and out of an ingress backend with
   drain, planned purely and applied through the runtime API.
 * :mod:`~taxiway.haproxy.process` — check, start, hitless reload (keeping server state)

@@ -4,7 +4,7 @@ Each says what HAProxy said (its own message, verbatim) and whether trying again
 
     TaxiwayError
     ├── InvalidInput
-    │   └── UnsafeValue           a name or value that could not be placed safely in a config
+    │   └── UnsafeValue           (taxiway.plan.haproxy.tokens) a value unsafe in a config
     ├── ConfigurationError
     │   ├── HaproxyMissing        no ``haproxy`` binary on PATH (names the apt-get command)
     │   └── ConfigRejected        ``haproxy -c`` refused a config; carries its alerts
@@ -19,17 +19,6 @@ Each says what HAProxy said (its own message, verbatim) and whether trying again
 from __future__ import annotations
 
 from taxiway import errors
-
-
-class UnsafeValue(errors.InvalidInput):
-    """A value would not be a single, inert token in HAProxy's configuration language.
-
-    Service, region and server names, paths and addresses end up as bare words in the
-    config and on the runtime API, where a space, quote, ``#``, ``;`` or newline would
-    start a new argument, comment, command or line. They are validated, never escaped.
-    """
-
-    code = "haproxy-unsafe-value"
 
 
 class HaproxyMissing(errors.ConfigurationError):

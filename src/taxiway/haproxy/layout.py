@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxiway.haproxy import config
+from taxiway.plan.haproxy import config
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Layout:
         log_to_stderr: bool = False,
         hard_stop_after: float = 30.0,
     ) -> config.Control:
-        """The :class:`~taxiway.haproxy.config.Control` that points HAProxy at these files."""
+        """The :class:`~taxiway.plan.haproxy.config.Control` that points HAProxy at these files."""
         return config.Control(
             stats_socket=self.stats_socket,
             server_state_file=self.server_state,

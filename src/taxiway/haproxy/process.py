@@ -34,7 +34,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from taxiway.haproxy import answers, tokens
 from taxiway.haproxy.errors import (
     ConfigRejected,
     HaproxyMissing,
@@ -45,6 +44,7 @@ from taxiway.haproxy.errors import (
 )
 from taxiway.haproxy.layout import Layout
 from taxiway.haproxy.runtime_api import RuntimeApi
+from taxiway.plan.haproxy import answers, tokens
 from taxiway.system import atomic_file
 
 T = TypeVar("T")

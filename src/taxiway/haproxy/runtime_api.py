@@ -9,7 +9,7 @@ timeout, and it is how HAProxy's non-interactive mode is meant to be used.
 HAProxy 2.6 answers most changes with silence on success and a sentence on failure,
 and a few with a sentence either way; each helper knows which, and any other answer
 raises :class:`~taxiway.haproxy.errors.RuntimeApiError` carrying HAProxy's message.
-Names pass through :mod:`taxiway.haproxy.tokens`: the API splits commands on ``;`` and
+Names pass through :mod:`taxiway.plan.haproxy.tokens`: the API splits commands on ``;`` and
 newlines, so an unchecked name could smuggle in a second command.
 
 The socket sits behind :class:`Transport`, so tests of answer handling can use
@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
-from taxiway.haproxy import answers, tokens
-from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable, ServerBusy, UnsafeValue
+from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable, ServerBusy
+from taxiway.plan.haproxy import answers, tokens
+from taxiway.plan.haproxy.tokens import UnsafeValue
 
 ServerAdminState = Literal["ready", "drain", "maint"]
 ServerHealth = Literal["up", "stopping", "down"]
@@ -203,7 +204,7 @@ class RuntimeApi:
         HAProxy creates a dynamic server in maintenance with its checks off; this turns
         both on. The backend must use a dynamic algorithm (``roundrobin``, ``leastconn``)
         and the server inherits nothing from ``default-server``, so ``options`` must say
-        everything (see :func:`taxiway.haproxy.config.instance_options`). A server added
+        everything (see :func:`taxiway.plan.haproxy.config.instance_options`). A server added
         here is gone after a reload unless the new config declares it too.
         """
         for option in options:

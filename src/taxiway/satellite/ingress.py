@@ -46,8 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.errors import ConfigurationError, TaxiwayError
-from taxiway.haproxy import answers, config, layout, membership, process, tokens
+from taxiway.haproxy import layout, membership, process
 from taxiway.haproxy.errors import HaproxyMissing
+from taxiway.plan.haproxy import answers, config, tokens
 from taxiway.satellite import rotation
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.system import atomic_file, environment, json_file, ports
@@ -113,7 +114,7 @@ def stop(state_dir: Path, *, graceful: bool = True) -> None:
 
 
 def _read_map(path: Path) -> dict[str, str]:
-    """A map file written by :func:`taxiway.haproxy.config.check_map_text` (missing: empty)."""
+    """A map file written by :func:`taxiway.plan.haproxy.config.check_map_text` (missing: empty)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:

@@ -28,8 +28,8 @@ from typing import Literal
 from taxiway.agent import settings as agent_settings
 from taxiway.agent.agent_flags import parse_listen
 from taxiway.errors import ConfigurationError
-from taxiway.haproxy import tokens
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway.plan.haproxy import tokens
+from taxiway.plan.haproxy.tokens import UnsafeValue
 from taxiway.runtime import tenancy
 from taxiway.satellite import bounded_server
 from taxiway.spec import topology

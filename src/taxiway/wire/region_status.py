@@ -1,9 +1,9 @@
 """A satellite's status PUT: one report per (service, environment), as sent and as read. Pure.
 
 The satellite builds :class:`Report` and :class:`InstanceReport` after each reconcile
-(:mod:`taxiway.satellite.report`) and PUTs a :class:`RegionStatus`; the control plane
+(:mod:`taxiway.satellite.status_report`) and PUTs a :class:`RegionStatus`; the control plane
 keeps each report as sent and ``GET /v1/status`` answers it back, where the CLI reads it
-with the same models (:mod:`taxiway.client.readiness`). Reading is lenient (see
+with the same models (:mod:`taxiway.plan.readiness`). Reading is lenient (see
 :mod:`taxiway.wire.lenient`): an unknown field is ignored and a field of the wrong type
 is unknown, so satellites of another version never stop ``taxiway status``.
 """

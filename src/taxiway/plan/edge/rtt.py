@@ -28,7 +28,7 @@ DEFAULT_ALPHA = 0.5
 
 class CheckRow(Protocol):
     """What steering reads of one pool server's ``show stat`` row (the PoP passes
-    :class:`taxiway.haproxy.answers.StatRow`): the decisions need no HAProxy to test."""
+    :class:`taxiway.plan.haproxy.answers.StatRow`): the decisions need no HAProxy to test."""
 
     @property
     def status(self) -> str: ...

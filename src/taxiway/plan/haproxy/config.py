@@ -16,7 +16,7 @@ Two shapes, both pure (no I/O, no clock):
 Both carry :class:`Control`: master-worker mode, an admin stats socket (with
 ``expose-fd listeners`` for seamless reloads), a server-state file that reloads restore,
 and optionally a Prometheus exporter on a loopback port. Every name and value passes
-through :mod:`taxiway.haproxy.tokens` first, so no input can add a line or an argument.
+through :mod:`taxiway.plan.haproxy.tokens` first, so no input can add a line or an argument.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from taxiway.haproxy import tokens
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway.plan.haproxy import tokens
+from taxiway.plan.haproxy.tokens import UnsafeValue
 from taxiway.spec import manifest
 
 FRONTEND = "fe_main"

@@ -5,7 +5,7 @@ HAProxy's configuration language splits on whitespace, honours quotes, backslash
 escape in header values; its runtime API also splits commands on ``;`` and newlines.
 Rather than escape user strings for every one of those contexts, each value is checked
 against a strict shape before it is rendered, and anything outside it raises
-:class:`~taxiway.haproxy.errors.UnsafeValue`. Called by :mod:`taxiway.haproxy.config` and
+:class:`~taxiway.haproxy.errors.UnsafeValue`. Called by :mod:`taxiway.plan.haproxy.config` and
 :mod:`taxiway.haproxy.runtime_api`; pure.
 """
 
@@ -15,7 +15,7 @@ import ipaddress
 import math
 import re
 
-from taxiway.haproxy.errors import UnsafeValue
+from taxiway import errors
 
 _DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _REGION = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -36,6 +36,17 @@ Linux, and HAProxy keeps room for the ``.<pid>.tmp`` name it binds first (10 mor
 
 MAX_TIMER_MS = 2**31 - 1
 """HAProxy keeps timers as signed 32-bit milliseconds."""
+
+
+class UnsafeValue(errors.InvalidInput):
+    """A value would not be a single, inert token in HAProxy's configuration language.
+
+    Service, region and server names, paths and addresses end up as bare words in the
+    config and on the runtime API, where a space, quote, ``#``, ``;`` or newline would
+    start a new argument, comment, command or line. They are validated, never escaped.
+    """
+
+    code = "haproxy-unsafe-value"
 
 
 def _match(pattern: re.Pattern[str], value: object, what: str, shape: str) -> str:
