@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from taxiway.edge import popconfig, translate
 from taxiway.edge import settings as edge_settings
+from taxiway.edge import translate
 from taxiway.errors import ConfigurationError
+from taxiway.plan.edge import popconfig
 from taxiway.plan.haproxy import config
 from tests.fixtures.edge_frames import FRAME, servers, service
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from taxiway.edge import cache, popconfig
+from taxiway.edge import cache
 from taxiway.errors import ProtocolError
+from taxiway.plan.edge import popconfig
 from taxiway.plan.haproxy import config
 
 

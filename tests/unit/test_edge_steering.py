@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from taxiway.edge import popconfig, status_report
-from taxiway.plan.edge import rtt, steering
+from taxiway.plan.edge import popconfig, rtt, status_report, steering
 from taxiway.plan.haproxy import answers, config
 
 FAILOVER = ("us-east1", "europe-west1", "asia-northeast3")

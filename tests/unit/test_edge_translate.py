@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from taxiway.edge import popconfig, translate
+from taxiway.edge import translate
+from taxiway.plan.edge import popconfig
 from taxiway.plan.haproxy import config
 from tests.fixtures.edge_frames import FRAME, build, servers, service
 

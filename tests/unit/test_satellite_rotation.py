@@ -18,8 +18,8 @@ import pytest
 from taxiway.haproxy import membership
 from taxiway.haproxy.errors import ReloadRejected, RuntimeApiUnavailable
 from taxiway.plan.haproxy import answers, config
-from taxiway.plan.region import instance_spec, reconcile, supervision
-from taxiway.satellite import executor, rotation, status_report
+from taxiway.plan.region import instance_spec, reconcile, status_report, supervision
+from taxiway.satellite import executor, rotation
 from taxiway.spec import topology
 from tests.fixtures.region_world import KEY, SERVICE_DIR, TWO_BY_TWO, World, definition, ids, stops
 

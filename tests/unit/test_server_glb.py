@@ -11,7 +11,8 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from taxiway.edge import popconfig, translate
+from taxiway.edge import translate
+from taxiway.plan.edge import popconfig
 from taxiway.plan.haproxy import config
 from taxiway.server import glb
 from taxiway.store import records

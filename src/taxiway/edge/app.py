@@ -24,10 +24,11 @@ import logging
 
 from taxiway.agent import latest, state_lock, thread_group
 from taxiway.client import http
-from taxiway.edge import cache, controller, listeners, puller, status_report, status_sender
+from taxiway.edge import cache, controller, listeners, puller, status_sender
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import layout, process
+from taxiway.plan.edge import status_report
 from taxiway.system import environment
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import logging
 import os
 from pathlib import Path
 
-from taxiway.edge import popconfig
 from taxiway.errors import ConfigurationError, TaxiwayError
+from taxiway.plan.edge import popconfig
 from taxiway.system import atomic_file
 
 log = logging.getLogger(__name__)

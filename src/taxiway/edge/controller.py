@@ -11,7 +11,7 @@ config — :meth:`Controller.step`:
 3. renders the HAProxy config (:mod:`taxiway.edge.translate`) and, if the text differs from
    what runs or HAProxy is not running, applies it: ``haproxy -c``, then start or hitless
    reload (:meth:`taxiway.haproxy.process.Haproxy.apply`);
-4. builds the status (:mod:`taxiway.edge.status_report`) and publishes it to the reporter.
+4. builds the status (:mod:`taxiway.plan.edge.status_report`) and publishes it to the reporter.
 
 A config HAProxy refuses is logged (once per distinct text) and not tried again until the
 text changes; the running HAProxy keeps serving what it had. If HAProxy is found not
@@ -32,12 +32,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from taxiway.edge import listeners, popconfig, status_report, translate
+from taxiway.edge import listeners, translate
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
-from taxiway.plan.edge import rtt, steering
+from taxiway.plan.edge import popconfig, rtt, status_report, steering
 from taxiway.plan.haproxy import answers, config
 from taxiway.system import atomic_file
 

@@ -3,8 +3,8 @@
 Runs in a thread of its own. ``GET /v1/pops/{pop}/config?after=VERSION&wait=SECONDS``
 answers at once when the config's version differs from ``after`` (the one this PoP holds),
 else when it changes or the wait ends. Each answer is checked
-(:func:`taxiway.edge.popconfig.parse`), merged with what the PoP routes
-(:func:`taxiway.edge.popconfig.merge`), written to the cache, and only then given to the
+(:func:`taxiway.plan.edge.popconfig.parse`), merged with what the PoP routes
+(:func:`taxiway.plan.edge.popconfig.merge`), written to the cache, and only then given to the
 controller (``on_config``), so nothing is acted on that a restart could forget.
 
 When the control plane is down, unreachable, refusing the token or failing, the puller
@@ -23,8 +23,9 @@ from urllib.parse import quote
 
 from taxiway.agent import long_poll
 from taxiway.client import http
-from taxiway.edge import cache, popconfig
+from taxiway.edge import cache
 from taxiway.edge.settings import EdgeSettings
+from taxiway.plan.edge import popconfig
 from taxiway.plan.region import supervision
 
 log = logging.getLogger(__name__)

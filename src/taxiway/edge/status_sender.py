@@ -2,7 +2,7 @@
 
 Every ``report_every_seconds`` (a heartbeat, even with no services) and as soon as who
 serves or which pools are healthy changes, it PUTs the latest snapshot
-(:mod:`taxiway.edge.status_report`) to ``/v1/pops/{pop}/status``; before the controller's first
+(:mod:`taxiway.plan.edge.status_report`) to ``/v1/pops/{pop}/status``; before the controller's first
 step there is nothing to send. The loop, its thread and its handling of failed PUTs are
 the satellite's too: :class:`taxiway.agent.status_reporter.StatusReporter`.
 """
@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from taxiway.agent import status_reporter
 from taxiway.client import http
-from taxiway.edge import status_report
 from taxiway.edge.settings import EdgeSettings
+from taxiway.plan.edge import status_report
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from taxiway.edge import popconfig
+from taxiway.plan.edge import popconfig
 from taxiway.plan.haproxy import config
 from taxiway.plan.haproxy.tokens import UnsafeValue
 

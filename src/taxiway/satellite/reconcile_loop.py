@@ -4,7 +4,7 @@ It runs in a thread of its own, every ``tick_seconds`` and at once when the pull
 something new, whatever the control plane does: it reads the desired state from the
 local store (only the entries that changed), has the :mod:`~taxiway.satellite.executor`
 run one tick of the region (plan, rotation, holds, supervisor: the order is written
-there), and builds the status reports (:mod:`taxiway.satellite.status_report`) that the
+there), and builds the status reports (:mod:`taxiway.plan.region.status_report`) that the
 status sender PUTs.
 
 A step that fails (a driver error, a bug) is logged and tried again on the next tick;
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from taxiway.plan import regional
-from taxiway.plan.region import instance_spec, reconcile, supervision
+from taxiway.plan.region import instance_spec, reconcile, status_report, supervision
 from taxiway.runtime import driver
-from taxiway.satellite import artifacts, desired, executor, localstore, log_excerpt, rotation, status_report
+from taxiway.satellite import artifacts, desired, executor, localstore, log_excerpt, rotation
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
 
@@ -41,7 +41,7 @@ class Snapshot:
 
     cursor: int
     reports: list[dict[str, Any]]
-    """Without ``observed_at``: :func:`taxiway.satellite.status_report.stamped` adds it when sent."""
+    """Without ``observed_at``: :func:`taxiway.plan.region.status_report.stamped` adds it when sent."""
     fingerprint: tuple[str, ...]
     """What the reports say; equal fingerprints need no early status PUT."""
     instances: tuple[instance_spec.Instance, ...]

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from taxiway.agent import status_reporter
 from taxiway.client import http
-from taxiway.satellite import status_report
+from taxiway.plan.region import status_report
 from taxiway.satellite.reconcile_loop import Snapshot
 from taxiway.satellite.settings import SatelliteSettings
 

@@ -2,7 +2,7 @@
 
 ``GET /v1/pops/{pop}/config`` answers a :class:`PopConfig`; the edge caches the same
 shape. This module checks the shape only: what HAProxy may safely be given (DNS labels,
-region names, paths) is the edge's check on top (:mod:`taxiway.edge.popconfig`), and so
+region names, paths) is the edge's check on top (:mod:`taxiway.plan.edge.popconfig`), and so
 is leaving one malformed service out rather than the whole answer, which is why
 :func:`parse_header` and :func:`parse_service` are apart. Fields an edge does not know
 are ignored; fields a control plane may leave out take the defaults below.

@@ -1,7 +1,7 @@
 """A satellite's status PUT: one report per (service, environment), as sent and as read. Pure.
 
 The satellite builds :class:`Report` and :class:`InstanceReport` after each reconcile
-(:mod:`taxiway.satellite.status_report`) and PUTs a :class:`RegionStatus`; the control plane
+(:mod:`taxiway.plan.region.status_report`) and PUTs a :class:`RegionStatus`; the control plane
 keeps each report as sent and ``GET /v1/status`` answers it back, where the CLI reads it
 with the same models (:mod:`taxiway.plan.readiness`). Reading is lenient (see
 :mod:`taxiway.wire.lenient`): an unknown field is ignored and a field of the wrong type

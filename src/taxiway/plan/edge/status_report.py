@@ -24,8 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taxiway.edge import popconfig
-from taxiway.plan.edge import rtt, steering
+from taxiway.plan.edge import popconfig, rtt, steering
 from taxiway.plan.haproxy import answers
 from taxiway.wire import pop_status
 

@@ -23,8 +23,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from taxiway.plan.region import instance_spec, reconcile, supervision
-from taxiway.satellite import rotation
+from taxiway.plan.region import instance_spec, reconcile, rotation, supervision
 from taxiway.wire import region_status
 
 log = logging.getLogger(__name__)
