@@ -28,6 +28,14 @@ DECLARED = [
     ("put", "/v1/services/{service}/environments/{environment}/secrets/{name}", "SecretInfo", False),
     ("delete", "/v1/services/{service}/environments/{environment}/secrets/{name}", "SecretInfo", False),
     ("post", "/v1/services/{service}/environments/{environment}/secret-digests", "Digests", False),
+    ("get", "/v1/services/{service}", "ServiceDetail", False),
+    ("get", "/v1/services/{service}/revisions", "RevisionSummary", True),
+    ("post", "/v1/services/{service}/revisions", "NewRevision", False),
+    ("get", "/v1/services/{service}/revisions/{number}", "RevisionDetail", False),
+    ("get", "/v1/services/{service}/storage", "Storage", False),
+    ("get", "/v1/services/{service}/environments/{environment}", "DesiredState", False),
+    ("put", "/v1/services/{service}/environments/{environment}", "DesiredState", False),
+    ("delete", "/v1/services/{service}/environments/{environment}", "Undeployed", False),
 ]
 
 
