@@ -36,6 +36,8 @@ DECLARED = [
     ("get", "/v1/services/{service}/environments/{environment}", "DesiredState", False),
     ("put", "/v1/services/{service}/environments/{environment}", "DesiredState", False),
     ("delete", "/v1/services/{service}/environments/{environment}", "Undeployed", False),
+    ("get", "/v1/services/{service}/outcomes", "Outcome", True),
+    ("get", "/v1/services/{service}/environments/{environment}/rollback-target", "RollbackTarget", False),
 ]
 
 
