@@ -61,6 +61,14 @@ def _checked(name: str, entry: dict[str, Any], files: platform_files.LivePlatfor
     return document
 
 
+class Undeployed(BaseModel):
+    """What an undeploy removed: the regions whose definitions it tombstoned."""
+
+    service: str
+    environment: str
+    removed_from: list[str]
+
+
 def _service_json(service: records.Service) -> dict[str, Any]:
     return {"name": service.name, "version": service.version, "origin": service.origin, **service.entry}
 
@@ -111,14 +119,14 @@ def router(
     @routes.delete(
         "/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404, 409)
     )
-    async def undeploy(service: str, environment: str, token: auth.Principal) -> dict[str, Any]:
+    async def undeploy(service: str, environment: str, token: auth.Principal) -> Undeployed:
         """Remove every regional definition of ``service`` in ``environment``."""
         auth.require_admin(token)
         if environment not in ENVIRONMENTS:
             raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")
         regions = await run_in_threadpool(store.undeploy, service, environment, auth.actor(token))
         await notify()
-        return {"service": service, "environment": environment, "removed_from": regions}
+        return Undeployed(service=service, environment=environment, removed_from=regions)
 
     @routes.post("/v1/platform/reload", responses=problems.responses(403, *problems.BODY))
     async def reload(token: auth.Principal) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from taxiway.errors import NotFound
 from taxiway.server import auth, glb, guard, long_poll, platform_files, problems, report_filter
 from taxiway.server.body import Body
 from taxiway.store import protocol
+from taxiway.wire import pop_config as pop_config_wire
+from taxiway.wire import pop_status
 
 
 class PopReport(Body):
@@ -53,7 +55,7 @@ def router(
         token: auth.Principal,
         after: Annotated[int | None, Query(ge=0, le=guard.MAX_INTEGER)] = None,
         wait: Annotated[float, Query(ge=0, le=long_poll.MAX_WAIT_SECONDS)] = 0.0,
-    ) -> dict[str, Any]:
+    ) -> pop_config_wire.PopConfig:
         """The PoP's load-balancing config; with ``after`` and ``wait``, a long poll."""
         auth.require_pop(token, pop)
         if pop not in pops():
@@ -66,14 +68,15 @@ def router(
                 return None
             return found if isinstance(found, dict) else None
 
-        def build() -> dict[str, Any]:
-            return glb.pop_config(
+        def build() -> pop_config_wire.PopConfig:
+            config = glb.pop_config(
                 pop, store.published(glb.ENVIRONMENT), store.heartbeats(), store.statuses(), definition_of
             )
+            return pop_config_wire.PopConfig.model_validate(config)
 
         # Ingress addresses arrive with status reports, which do not notify: the poll re-reads.
         return await long_poll.poll(
-            build, lambda config: after is None or config["version"] != after, wait, changes
+            build, lambda config: after is None or config.version != after, wait, changes
         )
 
     @routes.put(
@@ -89,7 +92,7 @@ def router(
         store.report_pop(pop, {**report.model_dump(), "services": kept})
 
     @routes.get("/v1/glb", responses=problems.responses(403))
-    def glb_status(token: auth.Principal, service: str | None = None) -> list[dict[str, Any]]:
+    def glb_status(token: auth.Principal, service: str | None = None) -> list[pop_status.PopEntry]:
         """Every PoP's latest report, filtered to the services the token may read."""
         if service is not None:
             auth.require_service(token, service)
@@ -103,12 +106,14 @@ def router(
                 and auth.can_read_service(token, str(s.get("service")))
             ]
             answer.append(
-                {
-                    "pop": status.pop,
-                    "reported_at": status.reported_at.isoformat(),
-                    "haproxy": status.report.get("haproxy"),
-                    "services": services,
-                }
+                pop_status.PopEntry.model_validate(
+                    {
+                        "pop": status.pop,
+                        "reported_at": status.reported_at.isoformat(),
+                        "haproxy": status.report.get("haproxy"),
+                        "services": services,
+                    }
+                )
             )
         return answer
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from taxiway.errors import NotFound
 from taxiway.sealing.definitions import shown, unseal_values
@@ -22,10 +22,21 @@ from taxiway.server import auth, guard, long_poll, platform_files, problems, rep
 from taxiway.server.body import Body
 from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.store import protocol, records
+from taxiway.wire import feed, region_status, regions
 
 
 class NodeChange(Body):
     state: Literal["failed", "ready"]
+
+
+class NodeState(BaseModel):
+    """A node's state as changed, and the seq its region's satellites see the change at."""
+
+    region: str
+    datacenter: str
+    node: str
+    state: Literal["failed", "ready"]
+    seq: int
 
 
 class StatusReport(Body):
@@ -66,22 +77,22 @@ def router(
     routes = APIRouter()
 
     @routes.get("/v1/regions")
-    def list_regions(token: auth.Principal) -> list[dict[str, Any]]:
+    def list_regions(token: auth.Principal) -> list[regions.RegionEntry]:
         seen = store.heartbeats()
         answer = []
         for r in store.regions():
             beat = seen.get(r.name)
             answer.append(
-                {
-                    "name": r.name,
-                    "continent": r.continent,
-                    "driver": r.driver,
-                    "last_seen": beat.seen_at.isoformat() if beat else None,
-                    "cursor": beat.cursor if beat else None,
-                    "api": beat.api if beat else None,
-                    "ingress": beat.ingress if beat else None,
-                    "failed_nodes": [list(n) for n in store.definitions_since(r.name, 0).failed_nodes],
-                }
+                regions.RegionEntry(
+                    name=r.name,
+                    continent=r.continent,
+                    driver=r.driver,
+                    last_seen=beat.seen_at.isoformat() if beat else None,
+                    cursor=beat.cursor if beat else None,
+                    api=beat.api if beat else None,
+                    ingress=beat.ingress if beat else None,
+                    failed_nodes=[list(n) for n in store.definitions_since(r.name, 0).failed_nodes],
+                )
             )
         return answer
 
@@ -91,7 +102,7 @@ def router(
     )
     async def set_node(
         region: str, datacenter: str, node: str, change: NodeChange, token: auth.Principal
-    ) -> dict[str, Any]:
+    ) -> NodeState:
         auth.require_admin(token)
         found = files.topology.regions.get(region)
         if found is None:
@@ -104,7 +115,7 @@ def router(
             store.set_node_state, region, datacenter, node, change.state, auth.actor(token)
         )
         await changes.notify()
-        return {"region": region, "datacenter": datacenter, "node": node, "state": change.state, "seq": seq}
+        return NodeState(region=region, datacenter=datacenter, node=node, state=change.state, seq=seq)
 
     @routes.get("/v1/regions/{region}/definitions", responses=problems.responses(403, 404))
     async def region_definitions(
@@ -112,7 +123,7 @@ def router(
         token: auth.Principal,
         after: Annotated[int, Query(ge=0, le=guard.MAX_INTEGER)] = 0,
         wait: Annotated[float, Query(ge=0, le=long_poll.MAX_WAIT_SECONDS)] = 0.0,
-    ) -> dict[str, Any]:
+    ) -> feed.Batch:
         """Definitions changed after cursor ``after``; with ``wait``, a long poll."""
         auth.require_region(token, region)
         if region not in files.topology.regions:
@@ -131,22 +142,22 @@ def router(
             wait,
             changes,
         )
-        return {
-            "region": region,
-            "cursor": found.cursor,
-            "failed_nodes": [list(n) for n in found.failed_nodes],
-            "items": [
-                {
-                    "service": p.service,
-                    "environment": p.environment,
-                    "revision": p.revision,
-                    "artifact": p.artifact,
-                    "definition": None if p.definition is None else reveal(p.definition),
-                    "seq": p.seq,
-                }
+        return feed.Batch(
+            region=region,
+            cursor=found.cursor,
+            failed_nodes=frozenset(found.failed_nodes),
+            items=tuple(
+                feed.Item(
+                    service=p.service,
+                    environment=p.environment,
+                    revision=p.revision,
+                    artifact=p.artifact,
+                    definition=None if p.definition is None else reveal(p.definition),
+                    seq=p.seq,
+                )
                 for p in found.items
-            ],
-        }
+            ),
+        )
 
     @routes.put(
         "/v1/regions/{region}/status",
@@ -171,17 +182,17 @@ def router(
         )
 
     @routes.get("/v1/status", responses=problems.responses(403))
-    def get_status(token: auth.Principal, service: str | None = None) -> list[dict[str, Any]]:
+    def get_status(token: auth.Principal, service: str | None = None) -> list[region_status.StatusEntry]:
         if service is not None:
             auth.require_service(token, service)
         return [
-            {
-                "service": s.service,
-                "environment": s.environment,
-                "region": s.region,
-                "report": s.report,
-                "reported_at": s.reported_at.isoformat() if s.reported_at else None,
-            }
+            region_status.StatusEntry(
+                service=s.service,
+                environment=s.environment,
+                region=s.region,
+                report=region_status.Report.model_validate(s.report),
+                reported_at=s.reported_at.isoformat() if s.reported_at else None,
+            )
             for s in store.statuses(service)
             if auth.can_read_service(token, s.service)
         ]

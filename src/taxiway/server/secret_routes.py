@@ -62,6 +62,27 @@ def _environment(environment: str) -> None:
         raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")
 
 
+class SecretInfo(BaseModel):
+    """What an answer says of a secret: never its value, sealed or not."""
+
+    service: str
+    environment: str
+    name: str
+    version: int
+    digest: str | None
+    """The keyed digest of the value; ``null`` once unset."""
+    set_by: str
+    set_at: str
+    regions: list[str] | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The regions the change reaches; in the answer to a change only."""
+
+
+class Digests(BaseModel):
+    """The keyed digests of the values asked for, in their order."""
+
+    digests: list[str]
+
+
 def secret_json(secret: records.Secret, regions: list[str] | None = None) -> dict[str, Any]:
     """What an answer says of a secret: never its value, sealed or not."""
     answer: dict[str, Any] = {
@@ -85,11 +106,11 @@ def router(store: protocol.Store, sealer: Sealer, notify: Callable[[], Awaitable
     @routes.get("/v1/services/{service}/secrets", responses=problems.responses(403, 404))
     def list_secrets(
         service: str, token: auth.Principal, environment: Annotated[str | None, Query()] = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[SecretInfo]:
         auth.require_service(token, service)
         if environment is not None:
             _environment(environment)
-        return [secret_json(s) for s in store.secrets(service, environment)]
+        return [SecretInfo(**secret_json(s)) for s in store.secrets(service, environment)]
 
     @routes.put(
         "/v1/services/{service}/environments/{environment}/secrets/{name}",
@@ -97,7 +118,7 @@ def router(store: protocol.Store, sealer: Sealer, notify: Callable[[], Awaitable
     )
     async def set_secret(
         service: str, environment: str, name: Name, body: NewValue, token: auth.Principal
-    ) -> dict[str, Any]:
+    ) -> SecretInfo:
         auth.require_service(token, service)
         _environment(environment)
         allowed = store.service(service).entry.get("environments")
@@ -112,30 +133,26 @@ def router(store: protocol.Store, sealer: Sealer, notify: Callable[[], Awaitable
             store.set_secret, service, environment, name, sealed, digest, auth.actor(token)
         )
         await notify()
-        return secret_json(secret, regions)
+        return SecretInfo(**secret_json(secret, regions))
 
     @routes.delete(
         "/v1/services/{service}/environments/{environment}/secrets/{name}",
         responses=problems.responses(403, 404, 409),
     )
-    async def unset_secret(
-        service: str, environment: str, name: Name, token: auth.Principal
-    ) -> dict[str, Any]:
+    async def unset_secret(service: str, environment: str, name: Name, token: auth.Principal) -> SecretInfo:
         auth.require_service(token, service)
         _environment(environment)
         secret, regions = await run_in_threadpool(
             store.unset_secret, service, environment, name, auth.actor(token)
         )
         await notify()
-        return secret_json(secret, regions)
+        return SecretInfo(**secret_json(secret, regions))
 
     @routes.post(
         "/v1/services/{service}/environments/{environment}/secret-digests",
         responses=problems.responses(403, 404, *problems.BODY),
     )
-    def secret_digests(
-        service: str, environment: str, body: DigestRequest, token: auth.Principal
-    ) -> dict[str, list[str]]:
+    def secret_digests(service: str, environment: str, body: DigestRequest, token: auth.Principal) -> Digests:
         """The keyed digests of ``values`` as this service's definitions in ``environment``
         would carry them; nothing is stored."""
         auth.require_service(token, service)
@@ -145,6 +162,6 @@ def router(store: protocol.Store, sealer: Sealer, notify: Callable[[], Awaitable
             sealer.keyed_digest(SecretValue(service, environment, item.name, item.value))
             for item in body.values
         ]
-        return {"digests": digests}
+        return Digests(digests=digests)
 
     return routes

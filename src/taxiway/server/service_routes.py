@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from taxiway.errors import InvalidInput, NotFound
 from taxiway.plan import retention
@@ -49,15 +49,83 @@ class DesiredChange(Body):
     )
 
 
-def _desired_json(d: records.Desired) -> dict[str, Any]:
-    return {
-        "service": d.service,
-        "environment": d.environment,
-        "revision": d.revision,
-        "version": d.version,
-        "updated_by": d.updated_by,
-        "updated_at": d.updated_at.isoformat(),
-    }
+class DesiredState(BaseModel):
+    """The revision an environment of a service should run; ``version`` guards its changes."""
+
+    service: str
+    environment: str
+    revision: int
+    version: int
+    updated_by: str
+    updated_at: str
+
+
+class ServiceDetail(BaseModel):
+    """A service: its inventory entry and what each environment should run (``null``: never deployed)."""
+
+    name: str
+    version: int
+    entry: dict[str, Any]
+    environments: dict[str, DesiredState | None]
+
+
+class RevisionSummary(BaseModel):
+    """A revision as listed: the environments it defines, not the definitions."""
+
+    number: int
+    digest: str
+    created_by: str
+    created_at: str
+    environments: list[str]
+    artifact: str | None
+    pruned_at: str | None
+
+
+class RevisionDetail(BaseModel):
+    """A revision with its definitions by environment, then region (secret values shown as digests)."""
+
+    number: int
+    digest: str
+    artifact: str | None
+    created_by: str
+    created_at: str
+    pruned_at: str | None
+    definitions: dict[str, dict[str, Any]]
+
+
+class NewRevision(BaseModel):
+    """The revision an upload made."""
+
+    service: str
+    number: int
+    digest: str
+    artifact: str | None
+
+
+class KeptRevision(BaseModel):
+    revision: int
+    why: str
+
+
+class Storage(BaseModel):
+    """What a service keeps of its revisions and artifacts, why, and its bounds."""
+
+    service: str
+    artifact_bytes: int
+    quota_bytes: int
+    keep_newest: int
+    kept: list[KeptRevision]
+
+
+def _desired_json(d: records.Desired) -> DesiredState:
+    return DesiredState(
+        service=d.service,
+        environment=d.environment,
+        revision=d.revision,
+        version=d.version,
+        updated_by=d.updated_by,
+        updated_at=d.updated_at.isoformat(),
+    )
 
 
 def _artifact_bytes(upload: ArtifactUpload) -> bytes:
@@ -91,49 +159,46 @@ def router(
         ]
 
     @routes.get("/v1/services/{service}", responses=problems.responses(403, 404))
-    def get_service(service: str, token: auth.Principal) -> dict[str, Any]:
+    def get_service(service: str, token: auth.Principal) -> ServiceDetail:
         auth.require_service(token, service)
         found = store.service(service)
         environments = {}
         for environment in ENVIRONMENTS:
             current = store.desired(service, environment)
             environments[environment] = _desired_json(current) if current else None
-        return {
-            "name": found.name,
-            "version": found.version,
-            "entry": found.entry,
-            "environments": environments,
-        }
+        return ServiceDetail(
+            name=found.name, version=found.version, entry=found.entry, environments=environments
+        )
 
     @routes.get("/v1/services/{service}/revisions", responses=problems.responses(403, 404))
-    def list_revisions(service: str, token: auth.Principal) -> list[dict[str, Any]]:
+    def list_revisions(service: str, token: auth.Principal) -> list[RevisionSummary]:
         auth.require_service(token, service)
         store.service(service)
         return [
-            {
-                "number": r.number,
-                "digest": r.digest,
-                "created_by": r.created_by,
-                "created_at": r.created_at.isoformat(),
-                "environments": sorted(r.definitions),
-                "artifact": r.artifact,
-                "pruned_at": r.pruned_at.isoformat() if r.pruned_at else None,
-            }
+            RevisionSummary(
+                number=r.number,
+                digest=r.digest,
+                created_by=r.created_by,
+                created_at=r.created_at.isoformat(),
+                environments=sorted(r.definitions),
+                artifact=r.artifact,
+                pruned_at=r.pruned_at.isoformat() if r.pruned_at else None,
+            )
             for r in store.revisions(service)
         ]
 
     @routes.get("/v1/services/{service}/storage", responses=problems.responses(403, 404))
-    def service_storage(service: str, token: auth.Principal) -> dict[str, Any]:
+    def service_storage(service: str, token: auth.Principal) -> Storage:
         """What the service keeps of its revisions and artifacts, why, and its bounds."""
         auth.require_service(token, service)
         decision = store.storage(service, policy)
-        return {
-            "service": service,
-            "artifact_bytes": decision.stored_bytes,
-            "quota_bytes": policy.quota_bytes,
-            "keep_newest": policy.keep_newest,
-            "kept": [{"revision": n, "why": why} for n, why in sorted(decision.kept.items())],
-        }
+        return Storage(
+            service=service,
+            artifact_bytes=decision.stored_bytes,
+            quota_bytes=policy.quota_bytes,
+            keep_newest=policy.keep_newest,
+            kept=[KeptRevision(revision=n, why=why) for n, why in sorted(decision.kept.items())],
+        )
 
     @routes.post(
         "/v1/services/{service}/revisions",
@@ -147,7 +212,7 @@ def router(
         environment: Annotated[
             str | None, Query(description="Refuse (store nothing) if a secret is missing here.")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> NewRevision:
         auth.require_service(token, service)
         store.service(service)
         data = _artifact_bytes(upload.artifact) if upload.artifact else None
@@ -164,35 +229,32 @@ def router(
         revision = store.create_revision(
             service, sealed, derived.digest, auth.actor(token), artifact_data=data, policy=policy
         )
-        return {
-            "service": service,
-            "number": revision.number,
-            "digest": revision.digest,
-            "artifact": revision.artifact,
-        }
+        return NewRevision(
+            service=service, number=revision.number, digest=revision.digest, artifact=revision.artifact
+        )
 
     @routes.get("/v1/services/{service}/revisions/{number}", responses=problems.responses(403, 404))
     def get_revision(
         service: str, number: Annotated[int, Path(ge=1, le=guard.MAX_INTEGER)], token: auth.Principal
-    ) -> dict[str, Any]:
+    ) -> RevisionDetail:
         auth.require_service(token, service)
         r = store.revision(service, number)
         definitions = {
             environment: {region: shown(d, sealer) for region, d in by_region.items()}
             for environment, by_region in r.definitions.items()
         }
-        return {
-            "number": r.number,
-            "digest": r.digest,
-            "artifact": r.artifact,
-            "created_by": r.created_by,
-            "created_at": r.created_at.isoformat(),
-            "pruned_at": r.pruned_at.isoformat() if r.pruned_at else None,
-            "definitions": definitions,
-        }
+        return RevisionDetail(
+            number=r.number,
+            digest=r.digest,
+            artifact=r.artifact,
+            created_by=r.created_by,
+            created_at=r.created_at.isoformat(),
+            pruned_at=r.pruned_at.isoformat() if r.pruned_at else None,
+            definitions=definitions,
+        )
 
     @routes.get("/v1/services/{service}/environments/{environment}", responses=problems.responses(403, 404))
-    def get_desired(service: str, environment: str, token: auth.Principal) -> dict[str, Any]:
+    def get_desired(service: str, environment: str, token: auth.Principal) -> DesiredState:
         auth.require_service(token, service)
         current = store.desired(service, environment)
         if current is None:
@@ -205,7 +267,7 @@ def router(
     )
     async def set_desired(
         service: str, environment: str, change: DesiredChange, token: auth.Principal
-    ) -> dict[str, Any]:
+    ) -> DesiredState:
         auth.require_service(token, service)
         if environment not in ENVIRONMENTS:
             raise NotFound(f"no environment {environment!r}; environments: {', '.join(ENVIRONMENTS)}")

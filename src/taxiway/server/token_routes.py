@@ -112,6 +112,37 @@ def problems_of(
     return found
 
 
+class TokenInfo(BaseModel):
+    """What an answer says of a token: never its secret nor the secret's hash."""
+
+    id: str
+    name: str
+    scope: str
+    services: list[str]
+    region: str | None
+    """The region of a satellite token."""
+    pop: str | None
+    """The PoP of an edge token."""
+    created_at: str
+    created_by: str | None
+    revoked_at: str | None
+
+
+class NewToken(TokenInfo):
+    """A token just issued, with its bearer string: in this answer only."""
+
+    token: str
+
+
+class Whoami(BaseModel):
+    """Who the bearer of the request's token is."""
+
+    name: str
+    scope: str
+    services: list[str]
+    region: str | None
+
+
 def token_json(issued: records.IssuedToken) -> dict[str, Any]:
     """What an answer says of a token: never its secret nor the secret's hash."""
     return {
@@ -131,16 +162,11 @@ def router(store: protocol.Store, files: platform_files.LivePlatform) -> APIRout
     routes = APIRouter()
 
     @routes.get("/v1/whoami")
-    def whoami(token: auth.Principal) -> dict[str, Any]:
-        return {
-            "name": token.name,
-            "scope": token.scope,
-            "services": list(token.services),
-            "region": token.region,
-        }
+    def whoami(token: auth.Principal) -> Whoami:
+        return Whoami(name=token.name, scope=token.scope, services=list(token.services), region=token.region)
 
     @routes.post("/v1/tokens", status_code=201, responses=responses(403, 409, *BODY), tags=TAGS)
-    async def create_token(request: TokenRequest, token: auth.Principal) -> dict[str, Any]:
+    async def create_token(request: TokenRequest, token: auth.Principal) -> NewToken:
         """A new token; its bearer string (``token``) is in this answer only."""
         auth.require_admin(token)
         services = {s.name for s in await run_in_threadpool(store.services)}
@@ -152,18 +178,18 @@ def router(store: protocol.Store, files: platform_files.LivePlatform) -> APIRout
         issued, bearer = await run_in_threadpool(
             store.issue_token, request.name, request.scope, auth.actor(token), request.services, bound
         )
-        return {**token_json(issued), "token": bearer}
+        return NewToken(**token_json(issued), token=bearer)
 
     @routes.get("/v1/tokens", responses=responses(403), tags=TAGS)
-    def list_tokens(token: auth.Principal) -> list[dict[str, Any]]:
+    def list_tokens(token: auth.Principal) -> list[TokenInfo]:
         """Every token, revoked ones included, oldest first."""
         auth.require_admin(token)
-        return [token_json(t) for t in store.tokens()]
+        return [TokenInfo(**token_json(t)) for t in store.tokens()]
 
     @routes.delete("/v1/tokens/{token_id}", responses=responses(403, 404, 409), tags=TAGS)
-    def revoke_token(token_id: TokenId, token: auth.Principal) -> dict[str, Any]:
+    def revoke_token(token_id: TokenId, token: auth.Principal) -> TokenInfo:
         """Revoke a token: the next request with it is refused (401)."""
         auth.require_admin(token)
-        return token_json(store.revoke_token(token_id, auth.actor(token)))
+        return TokenInfo(**token_json(store.revoke_token(token_id, auth.actor(token))))
 
     return routes

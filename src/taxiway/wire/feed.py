@@ -18,7 +18,7 @@ import re
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, PlainValidator
 
 from taxiway.errors import ProtocolError
 from taxiway.wire import located
@@ -73,6 +73,10 @@ def _items(value: Any) -> Any:
     return tuple(value)
 
 
+def _sorted_nodes(nodes: frozenset[NodeRef] | None) -> list[list[str]] | None:
+    return None if nodes is None else [list(node) for node in sorted(nodes)]
+
+
 def _failed_nodes(value: Any) -> frozenset[NodeRef] | None:
     if value is None:
         return None
@@ -120,7 +124,11 @@ class Batch(BaseModel):
     """The region the answer is for; checked by :func:`parse`, absent from older control planes."""
     cursor: Whole
     items: Annotated[tuple[Item, ...], BeforeValidator(_items)]
-    failed_nodes: Annotated[frozenset[NodeRef] | None, PlainValidator(_failed_nodes)] = None
+    failed_nodes: Annotated[
+        frozenset[NodeRef] | None,
+        PlainValidator(_failed_nodes),
+        PlainSerializer(_sorted_nodes, return_type=list[list[str]] | None),
+    ] = None
     """The region's complete set of failed nodes; ``None`` when the answer does not say."""
 
 

@@ -2,7 +2,8 @@
 
 The edge builds :class:`PopStatus` after every step (:mod:`taxiway.edge.report`) and PUTs
 it to ``/v1/pops/{pop}/status``; the control plane keeps each PoP's latest as sent and
-``GET /v1/glb`` answers them back with ``pop`` and ``reported_at``, where the CLI reads
+``GET /v1/glb`` answers them back with ``pop`` and ``reported_at`` (a :class:`PopEntry`
+each), where the CLI reads
 each service with :class:`ServiceStatus` (:mod:`taxiway.client.glb`). Reading is lenient
 (see :mod:`taxiway.wire.lenient`), as for the satellites' reports.
 """
@@ -55,3 +56,14 @@ class PopStatus(BaseModel):
     services: list[ServiceStatus] = Field(default_factory=list)
     haproxy: dict[str, Any] = Field(default_factory=dict)
     """The PoP's HAProxy: ``pid``, ``config_version``, ``listen``."""
+
+
+class PopEntry(BaseModel):
+    """One entry of ``GET /v1/glb``: a PoP's latest report, services filtered to the reader's."""
+
+    model_config = _MODEL
+
+    pop: str
+    reported_at: str
+    haproxy: dict[str, Any] | None = None
+    services: list[ServiceStatus] = Field(default_factory=list)

@@ -2,10 +2,11 @@
 
 The satellite builds :class:`Report` and :class:`InstanceReport` after each reconcile
 (:mod:`taxiway.plan.region.status_report`) and PUTs a :class:`RegionStatus`; the control plane
-keeps each report as sent and ``GET /v1/status`` answers it back, where the CLI reads it
-with the same models (:mod:`taxiway.plan.readiness`). Reading is lenient (see
-:mod:`taxiway.wire.lenient`): an unknown field is ignored and a field of the wrong type
-is unknown, so satellites of another version never stop ``taxiway status``.
+keeps each report as sent and ``GET /v1/status`` answers it back through the same models
+(a :class:`StatusEntry` per report), where the CLI reads it (:mod:`taxiway.plan.readiness`).
+Reading is lenient (see :mod:`taxiway.wire.lenient`): an unknown field is ignored and a
+field of the wrong type is unknown, so satellites of another version never stop
+``taxiway status``.
 """
 
 from __future__ import annotations
@@ -82,3 +83,16 @@ class RegionStatus(BaseModel):
     ingress: str | None = None
     """The region ingress's URL, which the edges route to; ``null`` when it runs none."""
     reports: list[ServiceReport] = Field(default_factory=list)
+
+
+class StatusEntry(BaseModel):
+    """One entry of ``GET /v1/status``: a region's latest report on one (service, environment)."""
+
+    model_config = _MODEL
+
+    service: str
+    environment: str
+    region: str
+    report: Report
+    reported_at: lenient.Text = None
+    """When the control plane received it (ISO 8601); ``null`` when unknown."""
