@@ -501,3 +501,26 @@ def test_deleting_a_service_needs_its_definitions_removed(api: Api) -> None:
     gone = api.call("GET", "/v1/services/httpbin", "admin")
     assert gone.status_code == 404
     assert "taxiway services create httpbin" in gone.json()["detail"]
+
+
+def test_an_owner_that_differs_from_a_registered_service_names_the_command_that_changes_it(api: Api) -> None:
+    entry = {
+        "name": "httpbin",
+        "owners": ["team-web"],
+        "regions": ["us-east1"],
+        "global_load_balancing": True,
+    }
+    assert api.call("POST", "/v1/inventory/services", "admin", json=entry).status_code == 201
+    files = {
+        name: text.replace("name: hello", "name: httpbin").replace("owner: team-hello", "owner: team-other")
+        for name, text in hello_files().items()
+    }
+    refused = api.call("POST", "/v1/services/httpbin/revisions", "admin", json={"files": files})
+    assert refused.status_code == 422, refused.text
+    (owner,) = [p for p in refused.json()["problems"] if p["field"] == "metadata.owner"]
+    assert "['team-web']" in owner["expected"]
+    assert (
+        "the control plane's inventory (`taxiway services update httpbin --owner TEAM` changes them)"
+        in (owner["expected"])
+    )
+    assert "inventory.yaml" not in owner["expected"], "httpbin is not in the inventory file"

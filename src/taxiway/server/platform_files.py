@@ -105,14 +105,20 @@ class LivePlatform:
     def inventory(self, store: protocol.Store) -> Inventory:
         """The inventory uploads are checked against: the file's services and the API's."""
         services = []
+        registered: dict[str, str] = {}
         for row in store.services():
+            if row.origin == "api":
+                change = f"taxiway services update {row.name} --owner TEAM"
+                registered[row.name] = f"the control plane's inventory (`{change}` changes them)"
             try:
                 services.append(InventoryService.model_validate({"name": row.name, **row.entry}))
             except pydantic.ValidationError as exc:
                 log.warning("inventory entry of %s is unusable, skipped: %s", row.name, exc)
         layered = Inventory.model_validate({"apiVersion": API_VERSION, "kind": "Inventory", "services": []})
         layered = layered.model_copy(update={"services": services})
-        return layered.from_source(f"{self.inventory_file} (the control plane reloads it on change)")
+        return layered.from_source(
+            f"{self.inventory_file} (the control plane reloads it on change)", owners_at=registered
+        )
 
     def changed_on_disk(self) -> bool:
         return (_stamp(self.topology_path), _stamp(self.inventory_path)) != self._stamps

@@ -9,7 +9,7 @@ came from, so "not in the inventory" can name the file or command that fixes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Literal
 
@@ -51,7 +51,7 @@ class Inventory(Model):
     kind: Literal["Inventory"] = Field(description="Always `Inventory`.")
     services: list[InventoryService] = Field(default_factory=list, description="Known services.")
     _source: str = PrivateAttr(default="the inventory")
-    _owners_at: dict[str, Location] = PrivateAttr(default_factory=dict)
+    _owners_at: dict[str, Location | str] = PrivateAttr(default_factory=dict)
 
     @cached_property
     def by_name(self) -> dict[str, InventoryService]:
@@ -62,16 +62,23 @@ class Inventory(Model):
         """Where this inventory came from: a file, or the control plane's file and API."""
         return self._source
 
-    def from_source(self, source: str, document: Document | None = None) -> Inventory:
+    def from_source(
+        self, source: str, document: Document | None = None, owners_at: Mapping[str, str] | None = None
+    ) -> Inventory:
         """This inventory, saying it came from ``source`` (a path, or a description);
-        ``document``, the file it was read from, says where each service's owners are."""
+        ``document``, the file it was read from, says where each service's owners are, and
+        ``owners_at`` where they are for services that are not in a file (by name)."""
         copy = self.model_copy()
         copy._source = source
+        located: dict[str, Location | str] = dict(owners_at or {})
         if document is not None:
-            copy._owners_at = {
-                service.name: document.locate(("services", index, "owners"))
-                for index, service in enumerate(self.services)
-            }
+            located.update(
+                {
+                    service.name: document.locate(("services", index, "owners"))
+                    for index, service in enumerate(self.services)
+                }
+            )
+        copy._owners_at = located
         return copy
 
     def owners_location(self, name: str) -> str:
