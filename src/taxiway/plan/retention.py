@@ -20,7 +20,7 @@ uses it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from taxiway.errors import InvalidInput, QuotaExceeded
 from taxiway.plan import outcomes
@@ -64,7 +64,6 @@ class Decision:
     pruned: tuple[int, ...] = ()
     stored_bytes: int = 0
     """Bytes of artifacts of the kept revisions."""
-    needed: Mapping[int, str] = field(default_factory=dict)
 
 
 def needed(
@@ -123,7 +122,6 @@ def decide(
         kept=reasons,
         pruned=tuple(r.number for r in every if r.number not in kept_numbers),
         stored_bytes=total,
-        needed=dict(must_keep),
     )
 
 

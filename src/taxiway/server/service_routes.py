@@ -227,7 +227,7 @@ def router(
             for environment, by_region in derived.definitions.items()
         }
         revision = store.create_revision(
-            service, sealed, derived.digest, auth.actor(token), artifact_data=data, policy=policy
+            service, sealed, derived.digest, auth.actor(token), artifact, artifact_data=data, policy=policy
         )
         return NewRevision(
             service=service, number=revision.number, digest=revision.digest, artifact=revision.artifact

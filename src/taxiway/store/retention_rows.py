@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
 from taxiway.plan import retention
 from taxiway.store import outcome_rows
 from taxiway.store.tables import artifacts, desired, revisions, statuses
+from taxiway.wire import region_status
 
 
 def kept(c: sa.Connection, service: str) -> list[retention.Stored]:
@@ -36,15 +36,9 @@ def _running(c: sa.Connection, service: str) -> dict[int, str]:
     for row in c.execute(
         sa.select(statuses.c.region, statuses.c.report).where(statuses.c.service == service)
     ):
-        report: Any = row.report
-        if not isinstance(report, dict):
-            continue
-        numbers = {report.get("revision")}
-        for instance in report.get("instances") or ():
-            if isinstance(instance, dict):
-                numbers.add(instance.get("revision"))
-        for number in numbers:
-            if isinstance(number, int) and not isinstance(number, bool):
+        report = region_status.Report.model_validate(row.report if isinstance(row.report, dict) else {})
+        for number in {report.revision, *(i.revision for i in report.instances)}:
+            if number is not None:
                 where.setdefault(number, set()).add(row.region)
     return {number: ", ".join(sorted(regions)) for number, regions in where.items()}
 

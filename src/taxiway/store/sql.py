@@ -255,13 +255,6 @@ class SqlStore:
 
     # -- revisions and desired state --------------------------------------------------
 
-    def put_artifact(self, data: bytes) -> str:
-        """Store a revision's files (content-addressed; storing twice keeps one copy)."""
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        with self._tx() as c:
-            self._insert_artifact(c, digest, data)
-        return digest
-
     def artifact(self, digest: str) -> bytes:
         with self.engine.connect() as c:
             data = c.execute(sa.select(artifacts.c.data).where(artifacts.c.digest == digest)).scalar()
@@ -289,13 +282,16 @@ class SqlStore:
         """Store an immutable revision; identical content returns the existing one.
 
         ``digest`` identifies the content (manifests and artifact). The artifact's bytes
-        come as ``artifact_data`` (stored in the same transaction), or were stored with
-        :meth:`put_artifact` first. The service's retention (``policy``) is applied in the
+        come as ``artifact_data``, stored in the same transaction (content-addressed: storing
+        twice keeps one copy); ``artifact`` is their digest when the caller has it already.
+        The service's retention (``policy``) is applied in the
         same transaction: older revisions it no longer keeps are pruned, and a revision
         that cannot fit raises :class:`~taxiway.errors.QuotaExceeded` with nothing stored.
         """
         self.service(service)
-        if artifact_data is not None:
+        if artifact_data is None:
+            artifact = None
+        elif artifact is None:
             artifact = "sha256:" + hashlib.sha256(artifact_data).hexdigest()
         with self._tx() as c:
             same = c.execute(
@@ -311,7 +307,7 @@ class SqlStore:
                 sa.select(sa.func.max(revisions.c.number)).where(revisions.c.service == service)
             ).scalar()
             number = int(latest or 0) + 1
-            size = len(artifact_data) if artifact_data is not None else self._artifact_size(c, artifact)
+            size = len(artifact_data) if artifact_data is not None else 0
             decision = retention_rows.decide(c, service, retention.Stored(number, artifact, size), policy)
             if artifact_data is not None and artifact is not None:
                 self._insert_artifact(c, artifact, artifact_data)
@@ -339,13 +335,6 @@ class SqlStore:
         self.service(service)
         with self.engine.connect() as c:
             return retention_rows.decide(c, service, None, policy)
-
-    @staticmethod
-    def _artifact_size(c: sa.Connection, digest: str | None) -> int:
-        if digest is None:
-            return 0
-        size = c.execute(sa.select(artifacts.c.size).where(artifacts.c.digest == digest)).scalar()
-        return int(size or 0)
 
     def _insert_artifact(self, c: sa.Connection, digest: str, data: bytes) -> None:
         if c.execute(sa.select(artifacts.c.digest).where(artifacts.c.digest == digest)).first() is None:
