@@ -88,3 +88,13 @@ ensure_venv() {
   fi
   export PATH="$VENV/bin:$PATH"
 }
+
+ensure_observability() {
+  # Each region's Prometheus, the global one and promtool (Debian's prometheus), and
+  # Alertmanager (prometheus-alertmanager, whose binary Debian names so).
+  local missing=()
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 ||
+    missing+=(prometheus-alertmanager)
+  [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+}
