@@ -67,3 +67,27 @@ def poll_wait(help_text: str) -> Callable[[F], F]:
         metavar="SECONDS",
         help=help_text,
     )
+
+
+def prometheus(whose: str) -> Callable[[F], F]:
+    """``--prometheus-dir DIR`` and ``--prometheus-url URL``: the Prometheus whose targets
+    and rules this process keeps (``whose``: "the region's", "the global")."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--prometheus-url",
+            envvar="TAXIWAY_PROMETHEUS_URL",
+            metavar="URL",
+            help=f"{whose.capitalize()} Prometheus, asked to reload when the rules change "
+            "(it runs with --web.enable-lifecycle) [env TAXIWAY_PROMETHEUS_URL].",
+        )(function)
+        return click.option(
+            "--prometheus-dir",
+            envvar="TAXIWAY_PROMETHEUS_DIR",
+            type=click.Path(file_okay=False, path_type=Path),
+            help=f"Keep the targets/ and rules/ of {whose} Prometheus here "
+            "(`taxiway observability config` writes the prometheus.yml that reads them) "
+            "[env TAXIWAY_PROMETHEUS_DIR].",
+        )(function)
+
+    return decorate

@@ -82,6 +82,12 @@ def dev() -> None:
     show_default=True,
     help="Scale of the topology's PoP-to-region delays on the emulated WAN (0: no delay).",
 )
+@click.option(
+    "--observability/--no-observability",
+    default=True,
+    show_default=True,
+    help="Run a Prometheus per region, a global Prometheus and an Alertmanager.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print dev.json (without the token) as JSON.")
 @click.option("--tick", type=click.FloatRange(min=0.01), hidden=True)
 @click.option("--report-every", type=click.FloatRange(min=0.01), hidden=True)
@@ -93,6 +99,7 @@ def up(
     database: str | None,
     timeout: float,
     wan_scale: float,
+    observability: bool,
     as_json: bool,
     tick: float | None,
     report_every: float | None,
@@ -110,6 +117,7 @@ def up(
         database=database,
         timeout_seconds=timeout,
         wan_scale=wan_scale,
+        observability=observability,
         timing=world_settings.SatelliteTiming(
             tick=tick, report_every=report_every, backoff_initial=backoff_initial
         ),
@@ -138,6 +146,12 @@ def _print_summary(dev_doc: dict[str, Any], already_up: bool, explicit_dir: bool
     domain = dev_doc.get("domain")
     for name, url in (dev_doc.get("pops") or {}).items():
         out.print(f"  PoP {name:<11} {url}  (Host: <service>.{domain}; WAN scale {dev_doc.get('wan_scale')})")
+    for name, region in (dev_doc.get("regions") or {}).items():
+        if region.get("prometheus"):
+            out.print(f"  Prometheus {name:<4} {region['prometheus']}")
+    if dev_doc.get("prometheus"):
+        out.print(f"  Prometheus global {dev_doc['prometheus'].get('global')}")
+        out.print(f"  Alertmanager    {dev_doc.get('alertmanager')}")
     out.print(f"  logs            {dev_doc.get('logs')}")
     out.print("\nThe CLI finds this world by itself (its URL and admin token are in dev.json). Try:")
     if explicit_dir:
@@ -209,6 +223,9 @@ def status(directory: Path | None, as_json: bool) -> None:
             f"  PoP {name:<11} {_up(child)}  pid {child.get('pid')}  {pop['url'] or '-'} "
             f"(metrics {pop.get('metrics') or '-'})  {pop['haproxy_processes']} HAProxy processes"
         )
+    for name, unit in (document.get("observability") or {}).items():
+        child = document["children"].get(name, {})
+        out.print(f"  {name:<15} {_up(child)}  pid {child.get('pid')}  {unit['url']} ({unit['state']})")
     if paths.WAN in document["children"]:
         wan_child = document["children"][paths.WAN]
         out.print(

@@ -109,6 +109,7 @@ from taxiway.satellite import settings as satellite_settings
     help="Registry of dynamic users, shared by every satellite on this machine "
     "[default: users.json beside the tenant directory].",
 )
+@agent_options.prometheus("the region's")
 def satellite(
     region: str,
     control_plane: str,
@@ -129,6 +130,8 @@ def satellite(
     isolation: str,
     tenant_dir: Path | None,
     users_file: Path | None,
+    prometheus_dir: Path | None,
+    prometheus_url: str | None,
 ) -> None:
     """Run one region's satellite: pull its definitions, keep them running, report status.
 
@@ -162,6 +165,8 @@ def satellite(
         isolation=driver != "fake" and tenancy.effective_isolation(isolation),
         tenant_dir=tenant_dir.absolute() if tenant_dir else None,
         users_file=users_file.absolute() if users_file else None,
+        prometheus_dir=prometheus_dir.absolute() if prometheus_dir else None,
+        prometheus_url=prometheus_url,
     )
     if not settings.isolation and driver != "fake":
         logging.getLogger(__name__).warning(

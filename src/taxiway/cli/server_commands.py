@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
-from taxiway.cli import consoles
+from taxiway.cli import agent_options, consoles
 from taxiway.plan import retention
 from taxiway.server import serve, settings
 
@@ -111,6 +112,7 @@ def _common(function: click.decorators.FC) -> click.decorators.FC:
     help="MiB of artifacts each service may keep; a revision that cannot fit is refused "
     "[env TAXIWAY_ARTIFACT_QUOTA_MIB].",
 )
+@agent_options.prometheus("the global")
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -123,6 +125,8 @@ def server(
     max_connections: int,
     keep_revisions: int,
     artifact_quota_mib: int,
+    prometheus_dir: Path | None,
+    prometheus_url: str | None,
 ) -> None:
     """Run the control plane: the API that stores revisions and feeds the satellites.
 
@@ -132,7 +136,14 @@ def server(
         return
     limits = settings.ConnectionLimits(head_timeout_seconds=head_timeout, max_connections=max_connections)
     policy = retention.Policy(keep_newest=keep_revisions, quota_bytes=artifact_quota_mib * MIB)
-    serve.run(_settings(database, topology, inventory, key_file, listen, limits, policy))
+    chosen = _settings(database, topology, inventory, key_file, listen, limits, policy)
+    serve.run(
+        dataclasses.replace(
+            chosen,
+            prometheus_dir=prometheus_dir.absolute() if prometheus_dir else None,
+            prometheus_url=prometheus_url,
+        )
+    )
 
 
 @server.command()

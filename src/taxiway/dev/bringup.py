@@ -33,6 +33,7 @@ import httpx
 from taxiway.client import http
 from taxiway.dev import edges, launch, pidlock, platform_refresh, private_file, provisioning, readiness
 from taxiway.dev import layout as paths
+from taxiway.dev import observability_units as units
 from taxiway.dev import settings as world_settings
 from taxiway.dev import supervisor as world_supervisor
 from taxiway.errors import ConfigurationError, TaxiwayError, TransientError
@@ -60,6 +61,8 @@ class UpOptions:
     timing: world_settings.SatelliteTiming = field(default_factory=world_settings.SatelliteTiming)
     wan_scale: float = 1.0
     """Multiplies the topology's PoP -> region delays on the WAN emulator's links."""
+    observability: bool = True
+    """Run a Prometheus per region, a global one and an Alertmanager."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ def up(options: UpOptions, progress: Progress) -> UpResult:
         else:
             layout.dev_file.unlink(missing_ok=True)
             world_settings.save(layout.world_file, settings)
+            units.write_configs(settings, layout)
             # A second of slack: the control plane's clock is this machine's, but its
             # timestamps may be truncated.
             since = datetime.now(UTC) - timedelta(seconds=1)
@@ -125,8 +129,14 @@ def _settings(options: UpOptions, layout: paths.Layout) -> world_settings.WorldS
         return previous
     pops = tuple(pop.name for pop in topology.pops)
     wan_ports, edge_ports = _pop_ports(layout, previous, pops, tuple(topology.regions))
+    observability = (
+        _observability_ports(previous, tuple(topology.regions), avoid=_pop_ports_taken(edge_ports, wan_ports))
+        if options.observability
+        else None
+    )
     return world_settings.WorldSettings(
         pops=pops,
+        observability=observability,
         wan_scale=options.wan_scale,
         wan_ports=wan_ports,
         edge_ports=edge_ports,
@@ -171,6 +181,38 @@ def _pop_ports(
     wan_ports = {pop: {region: next(chosen) for region in regions} for pop in pops}
     edge_ports = {pop: (next(chosen), next(chosen)) for pop in pops}
     return wan_ports, edge_ports
+
+
+def _pop_ports_taken(
+    edge_ports: dict[str, tuple[int, int]], wan_ports: dict[str, dict[str, int]]
+) -> list[int]:
+    """The ports chosen for the PoPs and the WAN links, which nothing else may take."""
+    return [
+        *(p for pair in edge_ports.values() for p in pair),
+        *(p for m in wan_ports.values() for p in m.values()),
+    ]
+
+
+def _observability_ports(
+    previous: world_settings.WorldSettings | None, regions: tuple[str, ...], avoid: list[int]
+) -> world_settings.ObservabilityPorts:
+    """The previous ports while every one is free (the units stopped with the world),
+    else all chosen anew."""
+    kept = previous.observability if previous is not None else None
+    if (
+        kept is not None
+        and set(kept.regions) == set(regions)
+        and all(ports.bindable(world_settings.HOST, port) and port not in avoid for port in kept.all())
+    ):
+        return kept
+    chosen = [
+        p for p in ports.free_many([world_settings.HOST] * (len(regions) + 2 + len(avoid))) if p not in avoid
+    ]
+    return world_settings.ObservabilityPorts(
+        regions=dict(zip(regions, chosen, strict=False)),
+        global_port=chosen[len(regions)],
+        alertmanager=chosen[len(regions) + 1],
+    )
 
 
 def _edge_address(layout: paths.Layout, pop: str, key: str) -> str | None:
@@ -233,10 +275,15 @@ def _wait(
             if paths.edge_name(pop) not in announced and _pop_answers(layout, pop):
                 announced.add(paths.edge_name(pop))
                 progress(f"edge {pop} answers at {pop_url(layout, pop)}")
+        for name, url in units.endpoints(settings):
+            if name not in announced and units.ready(url):
+                announced.add(name)
+                progress(f"{name} ready at {url}")
         if (
             probe.all_reported(settings.regions, since)
             and all(_ingress(probe, region) for region in settings.regions)
             and all(paths.edge_name(pop) in announced for pop in settings.pops)
+            and all(name in announced for name, _ in units.endpoints(settings))
         ):
             return probe
         if time.monotonic() >= deadline:
@@ -263,6 +310,7 @@ def _not_up_message(
         if not probe.reported(r, since) or not _ingress(probe, r)
     ]
     waiting += [paths.edge_name(pop) for pop in settings.pops if not _pop_answers(layout, pop)]
+    waiting += [name for name, url in units.endpoints(settings) if not units.ready(url)]
     lines = [f"the dev world did not come up within {timeout:.0f}s; still waiting for: {', '.join(waiting)}"]
     for name in waiting:
         tail = launch.log_tail(layout.log_file(name), 5)
@@ -286,6 +334,7 @@ def _dev_document(
             "satellite_api": seen.api if seen else None,
             "ingress": seen.ingress if seen else None,
             "ingress_metrics": ingress_metrics_url(layout, region),
+            "prometheus": settings.observability.prometheus_url(region) if settings.observability else None,
             "state_dir": str(layout.region_dir(region)),
             "pid": record.get("pid"),
             "log": str(layout.log_file(paths.satellite_name(region))),
@@ -302,6 +351,7 @@ def _dev_document(
         "domain": settings.domain,
         "pops": {pop: pop_url(layout, pop) for pop in settings.pops},
         "pop_metrics": {pop: pop_metrics_url(layout, pop) for pop in settings.pops},
+        **units.urls(settings),
         "wan_scale": settings.wan_scale,
         "control_plane_pid": (records.get(paths.CONTROL_PLANE) or {}).get("pid"),
         "supervisor_pid": (supervised.get("supervisor") or {}).get("pid"),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taxiway.dev import layout as paths
+from taxiway.dev import observability_units as units
 from taxiway.dev.settings import HOST, WorldSettings
 
 
@@ -51,7 +52,20 @@ def control_plane(settings: WorldSettings, layout: paths.Layout) -> ChildSpec:
             str(settings.inventory),
             "--key-file",
             str(layout.key_file),
+            *_prometheus_flags(settings, layout, None),
         ),
+    )
+
+
+def _prometheus_flags(settings: WorldSettings, layout: paths.Layout, region: str | None) -> tuple[str, ...]:
+    """Where the satellite (or, for ``None``, the control plane) keeps its Prometheus's files."""
+    if settings.observability is None:
+        return ()
+    return (
+        "--prometheus-dir",
+        str(layout.prometheus_dir(region)),
+        "--prometheus-url",
+        settings.observability.prometheus_url(region),
     )
 
 
@@ -74,6 +88,7 @@ def satellite(settings: WorldSettings, layout: paths.Layout, region: str) -> Chi
         str(layout.tenant_dir(region)),
         "--users-file",
         str(layout.users_file),
+        *_prometheus_flags(settings, layout, region),
     ]
     timing = settings.timing
     for flag, value in (
@@ -123,10 +138,33 @@ def edge(settings: WorldSettings, layout: paths.Layout, pop: str) -> ChildSpec:
     )
 
 
+def observability(settings: WorldSettings, layout: paths.Layout) -> list[ChildSpec]:
+    """A Prometheus per region, the global one (it needs the ``metrics`` token) and the
+    Alertmanager (the ``alerts`` token), when the world runs them."""
+    if settings.observability is None:
+        return []
+    return [
+        *(
+            ChildSpec(name=paths.prometheus_name(r), argv=units.prometheus_argv(settings, layout, r))
+            for r in settings.regions
+        ),
+        ChildSpec(
+            name=paths.GLOBAL_PROMETHEUS,
+            argv=units.prometheus_argv(settings, layout, None),
+            needs=layout.metrics_token_file,
+        ),
+        ChildSpec(
+            name=paths.ALERTMANAGER,
+            argv=units.alertmanager_argv(settings, layout),
+            needs=layout.alerts_token_file,
+        ),
+    ]
+
+
 def all_children(settings: WorldSettings, layout: paths.Layout) -> Sequence[ChildSpec]:
     """The control plane, one satellite per region, then (with PoPs) the WAN emulator and
-    one edge per PoP, in topology order."""
+    one edge per PoP, in topology order, then the observability units."""
     specs = [control_plane(settings, layout), *(satellite(settings, layout, r) for r in settings.regions)]
     if settings.pops:
         specs += [wan(settings, layout), *(edge(settings, layout, pop) for pop in settings.pops)]
-    return specs
+    return [*specs, *observability(settings, layout)]

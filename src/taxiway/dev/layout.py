@@ -9,6 +9,12 @@ Used by ``taxiway dev up|down|status``, by the supervisor, and by tests that nee
     DIR/taxiway.db            the default SQLite database
     DIR/tokens/<region>.token each satellite's own token, 0600
     DIR/tokens/edge-<pop>.token each edge PoP's own token, 0600
+    DIR/tokens/metrics.token  the global Prometheus's token for the control plane's /metrics, 0600
+    DIR/tokens/alerts.token   Alertmanager's token for the control plane's /v1/alerts, 0600
+    DIR/observability/<region>/ each region's Prometheus: prometheus.yml, data/, and the
+                              targets/ and rules/ its satellite keeps
+    DIR/observability/global/ the global Prometheus (targets/ and rules/ kept by the control plane)
+    DIR/observability/alertmanager/ Alertmanager: alertmanager.yml, data/
     DIR/regions/<region>/     each satellite's state directory (its cache and instances)
     DIR/users.json            the dynamic users isolated instances run as (satellites as root)
     $TMPDIR/taxiway-tenants/<id>/<region>/  isolated instances' homes and artifacts
@@ -38,6 +44,15 @@ WAN = "wan"
 def satellite_name(region: str) -> str:
     """The supervisor's name for a region's satellite (also its log file's stem)."""
     return f"{SATELLITE_PREFIX}{region}"
+
+
+GLOBAL_PROMETHEUS = "prometheus-global"
+ALERTMANAGER = "alertmanager"
+
+
+def prometheus_name(region: str) -> str:
+    """The supervisor's name for a region's Prometheus (also its log file's stem)."""
+    return f"prometheus-{region}"
 
 
 def edge_name(pop: str) -> str:
@@ -78,6 +93,26 @@ class Layout:
 
     def edge_token_file(self, pop: str) -> Path:
         return self.tokens_dir / f"{edge_name(pop)}.token"
+
+    @property
+    def metrics_token_file(self) -> Path:
+        return self.tokens_dir / "metrics.token"
+
+    @property
+    def alerts_token_file(self) -> Path:
+        return self.tokens_dir / "alerts.token"
+
+    @property
+    def observability_dir(self) -> Path:
+        return self.root / "observability"
+
+    def prometheus_dir(self, region: str | None) -> Path:
+        """A region's Prometheus directory, or the global one's (``None``)."""
+        return self.observability_dir / (region if region is not None else "global")
+
+    @property
+    def alertmanager_dir(self) -> Path:
+        return self.observability_dir / ALERTMANAGER
 
     @property
     def pops_dir(self) -> Path:

@@ -106,3 +106,10 @@ def edge_token(settings: WorldSettings, layout: paths.Layout, pop: str) -> None:
     """Create the PoP's edge token (scope ``edge``) and write its token file; as above."""
     request = {"name": paths.edge_name(pop), "scope": "edge", "pop": pop}
     _token(settings, layout, request, layout.edge_token_file(pop))
+
+
+def scoped_token(settings: WorldSettings, layout: paths.Layout, scope: str, path: Path) -> None:
+    """Create the world's token of ``scope`` (``metrics`` for the global Prometheus,
+    ``alerts`` for Alertmanager) and write its token file; as above."""
+    request = {"name": f"dev-{scope}", "scope": scope}
+    _token(settings, layout, request, path)

@@ -31,6 +31,28 @@ class SatelliteTiming(BaseModel):
     backoff_initial: float | None = Field(default=None, gt=0)
 
 
+class ObservabilityPorts(BaseModel):
+    """The loopback ports of the world's observability units, chosen once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    regions: dict[str, int]
+    """Each region's Prometheus."""
+    global_port: int = Field(ge=1, le=65535)
+    alertmanager: int = Field(ge=1, le=65535)
+
+    def prometheus_url(self, region: str | None) -> str:
+        port = self.regions[region] if region is not None else self.global_port
+        return f"http://{HOST}:{port}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://{HOST}:{self.alertmanager}"
+
+    def all(self) -> list[int]:
+        return [*self.regions.values(), self.global_port, self.alertmanager]
+
+
 class WorldSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,6 +74,10 @@ class WorldSettings(BaseModel):
     edge_ports: dict[str, tuple[int, int]] = Field(default_factory=dict)
     """Each PoP's public and metrics ports, chosen once (edges started together would
     otherwise pick the same free port: HAProxy binds with SO_REUSEPORT)."""
+    observability: ObservabilityPorts | None = None
+    """A Prometheus per region, a global one and an Alertmanager; ``None``: none run."""
+    observability_interval: float = Field(default=2.0, gt=0)
+    """Their scrape and rule evaluation interval, in seconds (short: a dev world is watched live)."""
 
     @property
     def control_plane_url(self) -> str:

@@ -25,6 +25,7 @@ from taxiway.dev import (
     wan,
 )
 from taxiway.dev import layout as paths
+from taxiway.dev import observability_units as units
 from taxiway.dev import settings as world_settings
 from taxiway.errors import ConfigurationError
 from taxiway.runtime import process
@@ -77,6 +78,7 @@ def report(directory: Path) -> dict[str, Any]:
             "ingress": seen.ingress if seen else None,
             "ingress_metrics": bringup.ingress_metrics_url(layout, region),
             "ingress_processes": len(ingresses.running(layout.region_dir(region))),
+            "prometheus": settings.observability.prometheus_url(region) if settings.observability else None,
         }
     pops = {
         pop: {
@@ -87,8 +89,14 @@ def report(directory: Path) -> dict[str, Any]:
         }
         for pop in settings.pops
     }
+    observability = {
+        name: {"url": url, "state": "ready" if units.ready(url) else "not ready"}
+        for name, url in units.endpoints(settings)
+    }
     everything = [supervisor_running, probe.control_plane, *(c["running"] for c in children.values())]
-    expected = 1 + len(settings.regions) + (1 + len(settings.pops) if settings.pops else 0)
+    expected = (
+        1 + len(settings.regions) + (1 + len(settings.pops) if settings.pops else 0) + len(observability)
+    )
     if all(everything) and len(children) == expected:
         state = "up"
     elif not any(everything):
@@ -114,4 +122,6 @@ def report(directory: Path) -> dict[str, Any]:
         "pops": pops,
         "wan_scale": settings.wan_scale,
         "wan_links": len(wan.parse(private_file.read_json(layout.wan_file))),
+        "observability": observability,
+        **units.urls(settings),
     }

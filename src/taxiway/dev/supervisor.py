@@ -206,13 +206,7 @@ class Supervisor:
     def _provision(self) -> None:
         """Create the satellites' and edges' missing tokens once the control plane answers."""
         now = self._clock()
-        missing = [
-            c.spec
-            for c in self._children
-            if (c.spec.region or c.spec.pop) is not None
-            and c.spec.needs is not None
-            and not c.spec.needs.is_file()
-        ]
+        missing = [c.spec for c in self._children if c.spec.needs is not None and not c.spec.needs.is_file()]
         if not missing or self._provision_one is None:
             return
         if now < self._next_provision or not self._children[0].running:
@@ -305,6 +299,10 @@ def _provision(settings: WorldSettings, layout: paths.Layout, spec: children.Chi
         provisioning.edge_token(settings, layout, spec.pop)
     elif spec.region is not None:
         provisioning.satellite_token(settings, layout, spec.region)
+    elif spec.name == paths.GLOBAL_PROMETHEUS:
+        provisioning.scoped_token(settings, layout, "metrics", layout.metrics_token_file)
+    elif spec.name == paths.ALERTMANAGER:
+        provisioning.scoped_token(settings, layout, "alerts", layout.alerts_token_file)
 
 
 def serve(settings: WorldSettings, layout: paths.Layout) -> None:

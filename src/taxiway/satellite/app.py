@@ -31,12 +31,15 @@ from typing import Any
 from taxiway.agent import latest, state_lock, thread_group
 from taxiway.client import http
 from taxiway.errors import ConfigurationError
+from taxiway.observability import prometheus_files, publish_loop
+from taxiway.plan.observability import service_rules
 from taxiway.satellite import (
     access,
     api,
     artifacts,
     ingress,
     localstore,
+    prometheus_offer,
     puller,
     reconcile_loop,
     rotation,
@@ -69,6 +72,7 @@ class Satellite:
         self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
         self.ingress: ingress.Ingress | None = None
+        self.prometheus: publish_loop.PublishLoop | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -126,6 +130,9 @@ class Satellite:
                 self.api.url,
                 self.ingress.url if self.ingress is not None else None,
             )
+            if settings.prometheus_dir is not None:
+                files = prometheus_files.PrometheusFiles(settings.prometheus_dir, settings.prometheus_url)
+                self.prometheus = publish_loop.PublishLoop(files)
         except BaseException:
             self._lock.release()
             raise
@@ -133,6 +140,8 @@ class Satellite:
         self._threads.spawn("satellite-reconciler", self.reconciler.run, self._publish)
         self._threads.spawn("satellite-puller", self.puller.run, long_poll=True)
         self._threads.spawn("satellite-reporter", self.reporter.run)
+        if self.prometheus is not None:
+            self._threads.spawn("satellite-prometheus", self.prometheus.run)
         self._started = True
         log.info(
             "satellite for %s up: api %s, ingress %s, control plane %s, cursor %d, state in %s",
@@ -149,7 +158,10 @@ class Satellite:
         if not self._started:
             return
         self._started = False
-        self._threads.stop(self.reconciler.wake, self.reporter.wake, self.api.close)
+        wake = [self.reconciler.wake, self.reporter.wake, self.api.close]
+        if self.prometheus is not None:
+            wake.append(self.prometheus.wake)
+        self._threads.stop(*wake)
         self.control_plane.close()
         self.access.close()
         if self.ingress is not None:
@@ -167,6 +179,21 @@ class Satellite:
     def _publish(self, snapshot: reconcile_loop.Snapshot) -> None:
         if self._snapshot.publish(snapshot):
             self.reporter.wake()
+        if self.prometheus is not None:
+            self.prometheus.offer(self._prometheus_offer(snapshot))
+
+    def _prometheus_offer(self, snapshot: reconcile_loop.Snapshot) -> publish_loop.Offer:
+        """On the reconciler's thread, which alone changes the definitions it reads."""
+        return prometheus_offer.offer(
+            self.settings.region,
+            instance_host=self.settings.instance_host,
+            satellite_api=self.api.url,
+            ingress_metrics=self.ingress.metrics_url if self.ingress is not None else None,
+            request_log_metrics=None,
+            instances=snapshot.instances,
+            definitions=self.reconciler.definitions(),
+            rule_files=service_rules.regional,
+        )
 
     def snapshot(self) -> reconcile_loop.Snapshot | None:
         return self._snapshot.get()

@@ -134,6 +134,11 @@ class Reconciler:
                     updated[key] = found
             self._desired = updated
 
+    def definitions(self) -> list[regional.RegionalDefinition]:
+        """The definitions the region runs now. Call it from the reconciler's thread (the
+        ``publish`` callback of :meth:`run`), which is the only one that changes them."""
+        return [d for d in self._parsed.values() if isinstance(d, regional.RegionalDefinition)]
+
     # -- one step ------------------------------------------------------------------------
 
     def step(self) -> Snapshot:

@@ -73,6 +73,11 @@ class SatelliteSettings(agent_settings.AgentSettings):
     users_file: Path | None = None
     """The dynamic users' registry, shared by every satellite of the machine; unset:
     ``users.json`` beside the tenant directories."""
+    prometheus_dir: Path | None = None
+    """Where the region's Prometheus reads its targets and rules (``--prometheus-dir``);
+    ``None``: the satellite publishes none."""
+    prometheus_url: str | None = None
+    """That Prometheus, asked to reload when the rules change."""
 
     @property
     def database(self) -> Path:

@@ -17,9 +17,10 @@ from pathlib import Path
 import uvicorn
 
 from taxiway.errors import ConfigurationError
+from taxiway.observability import prometheus_files
 from taxiway.sealing.keys import Sealer
 from taxiway.server import app as api
-from taxiway.server import connection_bounds, platform_files
+from taxiway.server import connection_bounds, platform_files, prometheus_publisher
 from taxiway.server.settings import ServerSettings
 from taxiway.spec import platform
 from taxiway.store.sql import SqlStore
@@ -110,10 +111,19 @@ def run(settings: ServerSettings) -> None:
         timeout_graceful_shutdown=2,
     )
     previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: watcher.poke())
+    publisher = None
+    if settings.prometheus_dir is not None:
+        files_of_prometheus = prometheus_files.PrometheusFiles(
+            settings.prometheus_dir, settings.prometheus_url
+        )
+        publisher = prometheus_publisher.GlobalPublisher(store, files_of_prometheus)
+        publisher.start()
     watcher.start()
     try:
         uvicorn.Server(config).run()
     finally:
+        if publisher is not None:
+            publisher.stop()
         watcher.stop()
         signal.signal(signal.SIGHUP, previous)
         store.close()

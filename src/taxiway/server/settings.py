@@ -102,6 +102,10 @@ class ServerSettings:
     limits: ConnectionLimits = ConnectionLimits()
     retention: Policy = DEFAULT_POLICY
     """What each service keeps of its revisions and artifacts (:mod:`taxiway.plan.retention`)."""
+    prometheus_dir: Path | None = None
+    """Where the global Prometheus reads the targets and rules the control plane keeps."""
+    prometheus_url: str | None = None
+    """That Prometheus, asked to reload when the rules change."""
 
     def check_files(self) -> None:
         for what, path in (("topology", self.topology), ("inventory", self.inventory)):
