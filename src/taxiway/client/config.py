@@ -57,6 +57,19 @@ class DevWorld:
     token: str | None = field(repr=False)
     topology: Path | None
     inventory: Path | None
+    prometheus: Mapping[str, str] = field(default_factory=dict)
+    """Each region's Prometheus URL, and the global one's under ``global``."""
+
+
+def _prometheus(data: Mapping[str, Any]) -> dict[str, str]:
+    found = {}
+    for region, entry in (data.get("regions") or {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("prometheus"), str):
+            found[str(region)] = entry["prometheus"]
+    central = data.get("prometheus")
+    if isinstance(central, dict) and isinstance(central.get("global"), str):
+        found["global"] = central["global"]
+    return found
 
 
 def _relative_path(base: Path, value: Any, key: str, source: Path) -> Path | None:
@@ -92,6 +105,7 @@ def dev_world(directory: Path | None = None) -> DevWorld | None:
         token=_text(data.get("token"), "token", path),
         topology=_relative_path(path.parent, data.get("topology"), "topology", path),
         inventory=_relative_path(path.parent, data.get("inventory"), "inventory", path),
+        prometheus=_prometheus(data),
     )
 
 
