@@ -1,7 +1,8 @@
 """hello: the example service Taxiway deploys. Standard library only.
 
-Serves ``/`` with a greeting naming the region and revision it runs in, and ``/health``
-for probes and edge monitors; any other path is 404, and an HTTP/1.1 request without a
+Serves ``/`` with a greeting naming the region and revision it runs in, ``/health``
+for probes and edge monitors, and ``/status/<code>`` answering with that status code (how
+the demo injects errors into one region's traffic); any other path is 404, and an HTTP/1.1 request without a
 ``Host`` header is 400, as RFC 9112 requires (and as uvicorn and gunicorn answer).
 Listens on 127.0.0.1:$PORT, as the local runtime expects.
 """
@@ -23,8 +24,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/1.1" and "Host" not in self.headers:
             self.send_error(400, "HTTP/1.1 requests must carry a Host header")
             return
+        status = 200
         if path == "/health":
             body = b"ok\n"
+            content_type = "text/plain"
+        elif path.startswith("/status/") and path[8:].isdigit() and 200 <= int(path[8:]) <= 599:
+            status = int(path[8:])
+            body = f"status {status}\n".encode()
             content_type = "text/plain"
         elif path != "/":
             self.send_error(404)
@@ -38,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
             }
             body = (json.dumps(payload) + "\n").encode()
             content_type = "application/json"
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Taxiway-Region", region)

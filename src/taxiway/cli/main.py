@@ -25,6 +25,7 @@ from taxiway.cli import (
     edge_commands,
     local_digest,
     logs_command,
+    observability_commands,
     plan_view,
     platform_files,
     problems_view,
@@ -348,6 +349,7 @@ for _command in (
     *remote.COMMANDS,
     secrets_commands.secrets_group,
     logs_command.logs_command,
+    observability_commands.observability,
     *services_commands.COMMANDS,
     *tokens_commands.COMMANDS,
 ):
