@@ -332,9 +332,10 @@ class World:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def dev_up(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def dev_up(self, env: dict[str, str], *, observability: bool = False) -> subprocess.CompletedProcess[str]:
         """``taxiway dev up`` with short timings and the WAN emulator at half the topology's
-        delays (so each PoP's own checks measure which region is near)."""
+        delays (so each PoP's own checks measure which region is near); the observability
+        units (a Prometheus per region, the global one, Alertmanager) only when asked for."""
         return self.taxiway(
             "dev",
             "up",
@@ -342,6 +343,7 @@ class World:
             "90",
             "--wan-scale",
             "0.5",
+            "--observability" if observability else "--no-observability",
             *SATELLITE_TIMING,
             admin=False,
             timeout=120,
