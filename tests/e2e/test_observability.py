@@ -141,8 +141,8 @@ def test_regional_prometheus_counts_every_request_and_alerts_alone(bare_world: W
         sent = dict(traffic.answered)
         for region, api in regional.items():
             wait_for(
-                lambda api=api, region=region: (
-                    value(api, f"taxiway_ingress_requests_total{{{SELECT}}}") == sent.get(region, 0)
+                functools.partial(
+                    counts, api, f"taxiway_ingress_requests_total{{{SELECT}}}", sent.get(region, 0)
                 ),
                 within=30,
                 what=f"{region}'s Prometheus counting {sent.get(region)} requests",
