@@ -33,6 +33,7 @@ from taxiway.cli import (
     secrets_commands,
     server_commands,
     services_commands,
+    slo_commands,
     tokens_commands,
 )
 from taxiway.client import upload
@@ -349,6 +350,7 @@ for _command in (
     secrets_commands.secrets_group,
     logs_command.logs_command,
     *services_commands.COMMANDS,
+    *slo_commands.COMMANDS,
     *tokens_commands.COMMANDS,
 ):
     cli.add_command(_command)

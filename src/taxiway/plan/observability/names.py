@@ -23,6 +23,8 @@ CODE_CLASS = "code_class"
 """``1xx`` … ``5xx``: the class of the status code the client got."""
 OWNER = "owner"
 SEVERITY = "severity"
+SLO = "slo"
+"""The manifest's name of an SLO, on its alerts (``availability``)."""
 
 PLATFORM_LABELS = (SERVICE, ENVIRONMENT, REGION, REVISION, INSTANCE, POP)
 """Set by the platform on every target; a service's own metrics cannot override them
