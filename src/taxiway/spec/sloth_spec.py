@@ -64,12 +64,9 @@ class Sli(_Model):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Sli:
-        if self.plugin is not None:
-            raise ValueError(
-                "SLI plugins are not supported: write the plugin's query as sli.raw or sli.events"
-            )
-        if (self.events is None) == (self.raw is None):
-            raise ValueError("expected exactly one of events or raw")
+        # A plugin is refused by name in the checks, with what to write instead.
+        if self.plugin is None and (self.events is None) == (self.raw is None):
+            raise ValueError("exactly one of events or raw")
         return self
 
 
@@ -122,13 +119,22 @@ def _rules(spec: SlothSpec, doc: Document) -> Iterator[Problem]:
             )
         seen.add(slo.name)
         alerts_on = not (slo.alerting.page_alert.disable and slo.alerting.ticket_alert.disable)
+        path: Path
         if alerts_on and not slo.alerting.name:
-            path: Path = (*where, "alerting", "name")
+            path = (*where, "alerting", "name")
             yield Problem(
                 doc.locate(path),
                 path,
                 "alert name is missing",
                 expected="alerting.name, or pageAlert and ticketAlert both disable: true",
+            )
+        if slo.sli.plugin is not None:
+            path = (*where, "sli", "plugin")
+            yield Problem(
+                doc.locate(path),
+                path,
+                "SLI plugins are not supported",
+                expected="the plugin's query written as sli.raw.errorRatioQuery or sli.events",
             )
         for field, query in _queries(slo):
             actions = [a for a in _ANY_ACTION.findall(query) if not WINDOW_ACTION.fullmatch(a)]

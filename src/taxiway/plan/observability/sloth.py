@@ -94,7 +94,7 @@ class Generator:
     mode: str = "cli-gen-prom"
     spec: str = "prometheus/v1"
     labelled_period: bool = False
-    """Whether the period's SLI rule carries the SLO's id labels as well as the window.
+    """Whether the period's SLI rule carries the SLO's labels as well as the window.
     Sloth's carries only ``sloth_window`` (the rest comes with the series it reads), which
     makes ``promtool check rules`` report two SLOs' period rules in one file as
     duplicates; Taxiway's own rules name them (the same values: the series do not change)."""
@@ -181,7 +181,9 @@ def _period_sli_rule(slo: Slo, short: int, labelled: bool) -> dict[str, Any]:
         f"/ ignoring ({WINDOW_LABEL})\n"
         f"count_over_time({source}[{window}])\n"
     )
-    labels = _merged(slo.id_labels, {WINDOW_LABEL: window}) if labelled else {WINDOW_LABEL: window}
+    labels = (
+        _merged(slo.id_labels, {WINDOW_LABEL: window}, slo.labels) if labelled else {WINDOW_LABEL: window}
+    )
     return {"record": sli_metric(slo.period), "expr": expr, "labels": labels}
 
 
