@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from taxiway.spec import validation
+from taxiway.spec import manifest, validation
 from taxiway.spec.document import Document
 from taxiway.spec.problem import Path, Problem
 
@@ -29,17 +29,9 @@ WINDOW_ACTION = re.compile(r"\{\{-?\s*\.window\s*-?\}\}")
 _ANY_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
-def _scalar_text(value: Any) -> Any:
-    """A label value as Sloth's YAML decoder takes it: ``tier: 2`` is the text ``"2"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
 LabelName = Annotated[str, Field(pattern=LABEL_NAME)]
-LabelValue = Annotated[str, BeforeValidator(_scalar_text)]
+LabelValue = manifest.EnvText
+"""Text, as Sloth's YAML decoder takes a label value: ``tier: 2`` is ``"2"``."""
 Labels = dict[LabelName, LabelValue]
 Query = Annotated[str, Field(min_length=1)]
 
@@ -108,41 +100,39 @@ def _queries(slo: SlothSlo) -> Iterator[tuple[Path, str]]:
         yield ("sli", "raw", "errorRatioQuery"), slo.sli.raw.error_ratio_query
 
 
+def _problem(doc: Document, path: Path, message: str, **details: str) -> Problem:
+    return Problem(doc.locate(path), path, message, **details)
+
+
 def _rules(spec: SlothSpec, doc: Document) -> Iterator[Problem]:
     """What the schema cannot say: Sloth's own checks."""
     seen: set[str] = set()
     for index, slo in enumerate(spec.slos):
         where: Path = ("slos", index)
         if slo.name in seen:
-            yield Problem(
-                doc.locate((*where, "name")), (*where, "name"), "duplicate SLO name", found=slo.name
-            )
+            yield _problem(doc, (*where, "name"), "duplicate SLO name", found=slo.name)
         seen.add(slo.name)
         alerts_on = not (slo.alerting.page_alert.disable and slo.alerting.ticket_alert.disable)
-        path: Path
         if alerts_on and not slo.alerting.name:
-            path = (*where, "alerting", "name")
-            yield Problem(
-                doc.locate(path),
-                path,
+            yield _problem(
+                doc,
+                (*where, "alerting", "name"),
                 "alert name is missing",
                 expected="alerting.name, or pageAlert and ticketAlert both disable: true",
             )
         if slo.sli.plugin is not None:
-            path = (*where, "sli", "plugin")
-            yield Problem(
-                doc.locate(path),
-                path,
+            yield _problem(
+                doc,
+                (*where, "sli", "plugin"),
                 "SLI plugins are not supported",
                 expected="the plugin's query written as sli.raw.errorRatioQuery or sli.events",
             )
         for field, query in _queries(slo):
             actions = [a for a in _ANY_ACTION.findall(query) if not WINDOW_ACTION.fullmatch(a)]
             if actions:
-                path = (*where, *field)
-                yield Problem(
-                    doc.locate(path),
-                    path,
+                yield _problem(
+                    doc,
+                    (*where, *field),
                     "unknown template value",
                     found=actions[0],
                     expected="only {{.window}}",
