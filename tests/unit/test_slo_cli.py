@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
+from taxiway.cli import main
 from tests.conftest import EXAMPLES
 
 CASES = Path(__file__).parent / "sloth_cases"
 
 
-def taxiway(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "taxiway.cli.main", "slo", "rules", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-    )
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_prints_a_services_rules() -> None:
+@pytest.fixture
+def taxiway(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """``taxiway slo rules ARGS`` run as the command runs (its error handling included)."""
+
+    def run(*args: str) -> Result:
+        with pytest.raises(SystemExit) as exited:
+            main.main(["slo", "rules", *args])
+        captured = capsys.readouterr()
+        code = exited.value.code
+        return Result(code if isinstance(code, int) else 0, captured.out, captured.err)
+
+    return run
+
+
+def test_prints_a_services_rules(taxiway: Callable[..., Result]) -> None:
     result = taxiway(
         str(EXAMPLES / "hello"), "--env", "production", "--inventory", str(EXAMPLES / "inventory.yaml")
     )
@@ -38,14 +50,14 @@ def test_prints_a_services_rules() -> None:
     assert groups[0]["rules"][0]["labels"]["owner"] == "team-hello"
 
 
-def test_prints_what_sloth_generates_for_a_sloth_spec() -> None:
+def test_prints_what_sloth_generates_for_a_sloth_spec(taxiway: Callable[..., Result]) -> None:
     result = taxiway("--sloth", str(CASES / "ledger.yml"), "--period", "28d")
     assert result.returncode == 0, result.stderr
     yaml = YAML(typ="safe", pure=True)
     assert yaml.load(result.stdout) == yaml.load((CASES / "ledger.rules.yml").read_text())
 
 
-def test_usage_errors_exit_2() -> None:
+def test_usage_errors_exit_2(taxiway: Callable[..., Result]) -> None:
     assert taxiway(str(EXAMPLES / "hello")).returncode == 2  # no --env
     assert taxiway().returncode == 2  # nothing to read
     both = taxiway(str(EXAMPLES / "hello"), "--sloth", str(CASES / "ledger.yml"))
@@ -54,7 +66,9 @@ def test_usage_errors_exit_2() -> None:
     assert taxiway("--sloth", str(CASES / "ledger.yml"), "--period", "soon").returncode == 2
 
 
-def test_a_bad_sloth_spec_is_located_and_changes_nothing(tmp_path: Path) -> None:
+def test_a_bad_sloth_spec_is_located_and_changes_nothing(
+    taxiway: Callable[..., Result], tmp_path: Path
+) -> None:
     spec = tmp_path / "slos.yml"
     spec.write_text(
         "version: prometheus/v1\n"
@@ -82,7 +96,9 @@ def test_a_bad_sloth_spec_is_located_and_changes_nothing(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_alert_name_and_an_unknown_template_value(tmp_path: Path) -> None:
+def test_a_missing_alert_name_and_an_unknown_template_value(
+    taxiway: Callable[..., Result], tmp_path: Path
+) -> None:
     spec = tmp_path / "slos.yml"
     spec.write_text(
         "version: prometheus/v1\n"
