@@ -178,3 +178,35 @@ def test_a_1x_burn_pages_nobody(tmp_path: Path) -> None:
         ],
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_latency_counts_the_requests_slower_than_the_threshold(tmp_path: Path) -> None:
+    histogram = (
+        "taxiway_ingress_request_duration_seconds_{part}"
+        '{{service="hello",environment="production",revision="r1",region="eu-west"{le}}}'
+    )
+    labels = (
+        '{environment="production",owner="team-hello",region="eu-west",service="hello",'
+        'sloth_id="hello-latency",sloth_service="hello",sloth_slo="latency",sloth_window="5m"}'
+    )
+    result = _run_tests(
+        tmp_path,
+        [
+            {
+                "interval": "1m",
+                "input_series": [
+                    # 1000 requests a minute, 990 of them within 300ms: 1% too slow.
+                    {"series": histogram.format(part="count", le=""), "values": "0+1000x20"},
+                    {"series": histogram.format(part="bucket", le=',le="0.3"'), "values": "0+990x20"},
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": 'round(slo:sli_error:ratio_rate5m{sloth_slo="latency"} * 1000)',
+                        "eval_time": "10m",
+                        "exp_samples": [{"labels": labels, "value": 10}],
+                    }
+                ],
+            }
+        ],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
