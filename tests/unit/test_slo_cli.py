@@ -64,6 +64,8 @@ def test_usage_errors_exit_2(taxiway: Callable[..., Result]) -> None:
     assert both.returncode == 2
     assert "--sloth takes no PATH" in both.stderr
     assert taxiway("--sloth", str(CASES / "ledger.yml"), "--period", "soon").returncode == 2
+    assert taxiway("--sloth", str(CASES / "ledger.yml"), "--scope", "global").returncode == 2
+    assert taxiway(str(EXAMPLES / "hello"), "--env", "production", "--period", "7d").returncode == 2
 
 
 def test_a_bad_sloth_spec_is_located_and_changes_nothing(

@@ -85,15 +85,20 @@ def rules(
     PATH is a manifest file or a service directory holding .taxiway/. Check the output
     with `promtool check rules`.
     """
+    given = click.get_current_context().get_parameter_source
     if spec_path is not None:
         if path is not None or environment is not None:
             raise click.UsageError("--sloth takes no PATH or --env: it reads the SLOs from the Sloth spec")
+        if given("scope") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--scope is for a service's SLOs: a Sloth spec's queries are its own")
         spec = sloth_spec.parse(service_files.read(spec_path))
         document = {"groups": sloth.rule_groups(sloth.slos_from_spec(spec, period), slo_rules.GENERATOR)}
         sys.stdout.write(rule_text.render(document, SLOTH_HEADER))
         return
     if path is None:
         raise click.UsageError("give a service's PATH (with --env), or --sloth SPEC.yml")
+    if given("period") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--period is for --sloth: a service's SLO has its own window in the manifest")
     if environment is None:
         raise click.UsageError("missing option '--env': the SLOs of which environment?")
     manifest = service_files.load(service_files.find(path), environment).manifest

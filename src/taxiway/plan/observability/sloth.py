@@ -313,6 +313,14 @@ def _alert_of(slo: sloth_spec.SlothSlo, switch: sloth_spec.AlertSwitch) -> Alert
     )
 
 
+def _sli_of(sli: sloth_spec.Sli) -> Sli:
+    if sli.events is not None:
+        return EventsSli(sli.events.error_query, sli.events.total_query)
+    if sli.raw is not None:
+        return RawSli(sli.raw.error_ratio_query)
+    raise ValueError("an SLI without a query (a plugin): sloth_spec.parse refuses those")
+
+
 def slos_from_spec(spec: sloth_spec.SlothSpec, period: int) -> list[Slo]:
     """A Sloth spec's SLOs as Sloth maps them (``period`` as ``--default-slo-period``):
     id ``<service>-<slo>``, the spec's labels under the SLO's."""
@@ -323,11 +331,7 @@ def slos_from_spec(spec: sloth_spec.SlothSpec, period: int) -> list[Slo]:
             service=spec.service,
             objective=slo.objective,
             period=period,
-            sli=(
-                EventsSli(slo.sli.events.error_query, slo.sli.events.total_query)
-                if slo.sli.events is not None
-                else RawSli(slo.sli.raw.error_ratio_query if slo.sli.raw is not None else "")
-            ),
+            sli=_sli_of(slo.sli),
             labels=_merged(spec.labels, slo.labels),
             page=_alert_of(slo, slo.alerting.page_alert),
             ticket=_alert_of(slo, slo.alerting.ticket_alert),
