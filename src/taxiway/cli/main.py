@@ -34,6 +34,7 @@ from taxiway.cli import (
     secrets_commands,
     server_commands,
     services_commands,
+    slo_commands,
     tokens_commands,
 )
 from taxiway.client import upload
@@ -351,6 +352,7 @@ for _command in (
     logs_command.logs_command,
     observability_commands.observability,
     *services_commands.COMMANDS,
+    *slo_commands.COMMANDS,
     *tokens_commands.COMMANDS,
 ):
     cli.add_command(_command)
