@@ -13,6 +13,8 @@ from taxiway.cli import main
 from tests.conftest import EXAMPLES
 
 CASES = Path(__file__).parent / "sloth_cases"
+CHECKOUT_AVAILABILITY = "version: prometheus/v1\nservice: checkout\nslos:\n  - name: availability\n"
+"""The start of a Sloth spec with one SLO, whose fields each test writes."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,7 @@ def test_a_bad_sloth_spec_is_located_and_changes_nothing(
 ) -> None:
     spec = tmp_path / "slos.yml"
     spec.write_text(
-        "version: prometheus/v1\n"
-        "service: checkout\n"
-        "slos:\n"
-        "  - name: availability\n"
-        "    objective: 100.5\n"
+        CHECKOUT_AVAILABILITY + "    objective: 100.5\n"
         "    sli:\n"
         "      events:\n"
         "        erorQuery: sum(rate(errors[{{.window}}]))\n"
@@ -103,11 +101,7 @@ def test_a_missing_alert_name_and_an_unknown_template_value(
 ) -> None:
     spec = tmp_path / "slos.yml"
     spec.write_text(
-        "version: prometheus/v1\n"
-        "service: checkout\n"
-        "slos:\n"
-        "  - name: availability\n"
-        "    objective: 99.9\n"
+        CHECKOUT_AVAILABILITY + "    objective: 99.9\n"
         "    sli:\n"
         "      raw: {errorRatioQuery: 'rate(errors[{{.range}}])'}\n"
     )
