@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 
 from taxiway import __version__
 from taxiway.cli import (
+    alerts_command,
     consoles,
     dev_commands,
     edge_commands,
@@ -350,6 +351,7 @@ for _command in (
     logs_command.logs_command,
     *services_commands.COMMANDS,
     *tokens_commands.COMMANDS,
+    *alerts_command.COMMANDS,
 ):
     cli.add_command(_command)
 

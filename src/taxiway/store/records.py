@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Scope = Literal["admin", "owner", "satellite", "edge"]
+Scope = Literal["admin", "owner", "satellite", "edge", "alerts"]
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,35 @@ class IssuedToken:
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert Alertmanager delivered, by fingerprint and start time (see ``alert_rows``)."""
+
+    fingerprint: str
+    starts_at: datetime.datetime
+    status: Literal["firing", "resolved"]
+    service: str | None
+    """The ``service`` label when it named a service of the inventory; None otherwise."""
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    ends_at: datetime.datetime | None
+    generator_url: str
+    owner: str | None
+    updated_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class DeliveredAlert:
+    """An alert as Alertmanager delivered it, its service resolved against the inventory."""
+
+    fingerprint: str
+    starts_at: datetime.datetime
+    status: Literal["firing", "resolved"]
+    service: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    ends_at: datetime.datetime | None
+    generator_url: str
+    owner: str | None
