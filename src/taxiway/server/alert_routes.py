@@ -19,6 +19,7 @@ Included by :func:`taxiway.server.app.create_app`.
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Annotated
 
@@ -30,6 +31,7 @@ from taxiway.server.problems import BODY
 from taxiway.store import protocol, records
 from taxiway.wire import alerts
 
+log = logging.getLogger(__name__)
 TAGS: list[str | Enum] = ["alerts"]
 State = Annotated[alerts.Status | None, Query(description="Only alerts in this state.")]
 
@@ -79,6 +81,14 @@ def router(store: protocol.Store) -> APIRouter:
     async def post_alerts(notification: alerts.Webhook, token: auth.Principal) -> alerts.Received:
         """Record an Alertmanager webhook notification's alerts (scope ``alerts``)."""
         auth.require_alerts(token)
+        if notification.truncatedAlerts:
+            # Alertmanager kept these back (its receiver's max_alerts): they are not lost
+            # there, but this notification cannot record them.
+            log.warning(
+                "an Alertmanager notification left out %d alerts (max_alerts); group %s",
+                notification.truncatedAlerts,
+                notification.groupKey[:200],
+            )
         named = {a.labels.get("service", "") for a in notification.alerts}
         known = await run_in_threadpool(store.known_services, sorted(n for n in named if n))
         rows = delivered(notification, known)

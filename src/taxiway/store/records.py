@@ -158,23 +158,6 @@ class IssuedToken:
 
 
 @dataclass(frozen=True)
-class Alert:
-    """One alert Alertmanager delivered, by fingerprint and start time (see ``alert_rows``)."""
-
-    fingerprint: str
-    starts_at: datetime.datetime
-    status: Literal["firing", "resolved"]
-    service: str | None
-    """The ``service`` label when it named a service of the inventory; None otherwise."""
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    ends_at: datetime.datetime | None
-    generator_url: str
-    owner: str | None
-    updated_at: datetime.datetime
-
-
-@dataclass(frozen=True)
 class DeliveredAlert:
     """An alert as Alertmanager delivered it, its service resolved against the inventory."""
 
@@ -182,8 +165,19 @@ class DeliveredAlert:
     starts_at: datetime.datetime
     status: Literal["firing", "resolved"]
     service: str | None
+    """The ``service`` label when it names a service of the inventory; None otherwise."""
     labels: dict[str, str]
     annotations: dict[str, str]
     ends_at: datetime.datetime | None
+    """When it ended; None while it fires (Alertmanager's zero time)."""
     generator_url: str
     owner: str | None
+    """The ``owner`` label: the rules copy the inventory's owner there."""
+
+
+@dataclass(frozen=True)
+class Alert(DeliveredAlert):
+    """One alert as recorded: by fingerprint and start time (see ``alert_rows``)."""
+
+    updated_at: datetime.datetime
+    """When the control plane last changed or received it."""
