@@ -69,6 +69,9 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/v1/inventory/services/hello", None),
     ("DELETE", "/v1/services/hello/environments/production", None),
     ("POST", "/v1/platform/reload", None),
+    ("POST", "/v1/alerts", {"version": "4", "status": "firing", "alerts": []}),
+    ("GET", "/v1/alerts", None),
+    ("GET", "/v1/services/hello/alerts", None),
 ]
 # Who may pass authorisation on each route (others get 403); everyone authenticated may
 # list regions, services and status (filtered to what they may see).
@@ -92,8 +95,12 @@ ALLOWED = {
     "/v1/inventory/services": {"admin"},
     "/v1/inventory/services/hello": {"admin"},
     "/v1/platform/reload": {"admin"},
+    "/v1/alerts": {"admin", "owner", "stranger"},
 }
-ALLOWED_BY_METHOD = {("DELETE", "/v1/services/hello/environments/production"): {"admin"}}
+ALLOWED_BY_METHOD = {
+    ("DELETE", "/v1/services/hello/environments/production"): {"admin"},
+    ("POST", "/v1/alerts"): {"admin"},  # and an alerts token, which the fixture has not
+}
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)

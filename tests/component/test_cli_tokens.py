@@ -81,6 +81,7 @@ def test_create_json_and_every_scope(admin: World, capsys: pytest.CaptureFixture
         (["sat", "--scope", "satellite", "--region", "us-east1"], {"region": "us-east1"}),
         (["edge", "--scope", "edge", "--pop", "iad"], {"pop": "iad"}),
         (["ops", "--scope", "admin"], {}),
+        (["alertmanager", "--scope", "alerts"], {"scope": "alerts", "services": [], "region": None}),
         (
             ["two", "--scope", "owner", "--service", "hello", "--service", "greeter"],
             {"services": ["hello", "greeter"]},
@@ -124,6 +125,7 @@ def test_what_the_platform_does_not_have_is_refused_with_the_field_and_nothing_c
         (["--scope", "edge", "--region", "us-east1"], "--scope edge needs --pop"),
         (["--scope", "satellite", "--region", "us-east1", "--pop", "iad"], "drop --pop"),
         (["--scope", "admin", "--service", "hello"], "takes none of --service, --region, --pop"),
+        (["--scope", "alerts", "--region", "us-east1"], "takes none of --service, --region, --pop"),
     ],
 )
 def test_scope_and_its_options_must_agree(

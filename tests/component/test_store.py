@@ -30,7 +30,7 @@ def _revision(store: SqlStore, tag: str, *regions: str) -> records.Revision:
 def test_migrations_are_idempotent(store_url: str) -> None:
     first = SqlStore.open(store_url)
     second = SqlStore.open(store_url)
-    assert migrate.current(second.engine) == "0006"
+    assert migrate.current(second.engine) == "0007"
     first.close()
     second.close()
 

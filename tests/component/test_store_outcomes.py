@@ -176,7 +176,7 @@ def test_the_upgrade_carries_over_what_was_ready(store_url: str) -> None:
     engine.dispose()
     upgraded = SqlStore.open(store_url)
     try:
-        assert migrate.current(upgraded.engine) == "0006"
+        assert migrate.current(upgraded.engine) == "0007"
         (outcome,) = upgraded.outcomes("hello")
         assert (outcome.state, outcome.became_ready) == ("ready", True)
         assert upgraded.service("hello").origin == "file"

@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 
 from taxiway import __version__
 from taxiway.cli import (
+    alerts_command,
     consoles,
     dev_commands,
     edge_commands,
@@ -354,6 +355,7 @@ for _command in (
     *services_commands.COMMANDS,
     *slo_commands.COMMANDS,
     *tokens_commands.COMMANDS,
+    *alerts_command.COMMANDS,
 ):
     cli.add_command(_command)
 

@@ -24,8 +24,16 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.markup import escape
 
-from taxiway.cli import consoles, progress_view, regions_view, revisions_view, status_view, table_view
-from taxiway.client import config, desired, nodes, outcomes, secrets, status, upload, waiting
+from taxiway.cli import (
+    alerts_view,
+    consoles,
+    progress_view,
+    regions_view,
+    revisions_view,
+    status_view,
+    table_view,
+)
+from taxiway.client import alerts, config, desired, nodes, outcomes, secrets, status, upload, waiting
 from taxiway.client import regions as region_list
 from taxiway.client.http import ControlPlane, Unreachable
 from taxiway.errors import ProtocolError, TaxiwayError, ValidationFailed
@@ -338,7 +346,8 @@ def rollback(
 def status_command(
     service: str | None, environment: str | None, as_json: bool, url: str | None, token_file: Path | None
 ) -> None:
-    """Show what runs where: per region the revision, ready instances, phase and instances.
+    """Show what runs where: per region the revision, ready instances, phase and instances;
+    with SERVICE, its firing alerts too (name, region, severity, since when).
 
     Regions whose satellite has been silent for three report periods are flagged STALE.
     """
@@ -346,14 +355,19 @@ def status_command(
         rows = cp.get("/v1/status", service=service)
         known = region_list.fetch(cp)
         targets = desired.targets(cp, service, environment) if service else {}
+        firing = alerts.fetch(cp, service) if service else []
     now = datetime.datetime.now(datetime.UTC)
     entries = status.collect(
         rows if isinstance(rows, list) else [], known, targets, now, environment=environment
     )
+    if environment is not None:
+        firing = [a for a in firing if a.environment in (None, environment)]
     if as_json:
-        _print_json([e.to_json(now) for e in entries])
+        _print_json([{**e.to_json(now), "alerts": alerts.firing_in(firing, e)} for e in entries])
     else:
         status_view.print_status(out, entries, now)
+        if service:
+            alerts_view.print_firing(out, firing, now)
 
 
 @click.command()

@@ -19,6 +19,7 @@ from taxiway.errors import TaxiwayError, UnknownService
 from taxiway.plan import retention
 from taxiway.sealing.keys import Sealer
 from taxiway.server import (
+    alert_routes,
     artifact_routes,
     audit_routes,
     guard,
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(outcome_routes.router(store))
     app.include_router(token_routes.router(store, files))
     app.include_router(inventory_routes.router(store, files, changes.notify))
+    app.include_router(alert_routes.router(store))
     app.add_exception_handler(UnknownService, inventory_routes.unknown_service_handler(files))
     return app
 

@@ -3,7 +3,8 @@
 Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, deploy and
 roll back only the services named in its token; ``satellite`` may read only its own
 region's definitions and write only its own region's status; ``edge`` may read only its
-own PoP's load-balancing config and write only its PoP's status.
+own PoP's load-balancing config and write only its PoP's status; ``alerts`` (Alertmanager's
+webhook) may only post alerts.
 
 The token travels as ``Authorization: Bearer <token>``; :data:`BEARER` reads the header,
 which is also how the API document declares the scheme on every route that needs it.
@@ -22,7 +23,7 @@ from taxiway.store import protocol, records
 
 BEARER = HTTPBearer(
     scheme_name="bearer",
-    description="A Taxiway token (admin, owner, satellite or edge): `Authorization: Bearer <token>`.",
+    description="A Taxiway token (admin, owner, satellite, edge or alerts): `Authorization: Bearer <token>`.",
     auto_error=False,  # a missing token is answered as a problem, below
 )
 
@@ -77,6 +78,12 @@ def require_pop(token: records.Token, pop: str) -> None:
     if token.scope == "edge" and token.region == pop:
         return
     raise Forbidden(f"this token may not act for PoP {pop!r}")
+
+
+def require_alerts(token: records.Token) -> None:
+    if token.scope in ("admin", "alerts"):
+        return
+    raise Forbidden("this needs an alerts token (`taxiway tokens create NAME --scope alerts`)")
 
 
 def can_read_service(token: records.Token, service: str) -> bool:

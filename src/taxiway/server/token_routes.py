@@ -9,7 +9,7 @@ platform as it is now, and a request that names anything else is refused whole w
 - ``owner``: at least one service, each in the inventory; no ``region``, no ``pop``;
 - ``satellite``: a ``region`` of the topology; no ``services``, no ``pop``;
 - ``edge``: a ``pop`` of the topology; no ``services``, no ``region``;
-- ``admin``: none of them.
+- ``alerts`` (Alertmanager's webhook, ``POST /v1/alerts`` only) and ``admin``: none of them.
 
 The bearer string is in the answer to ``POST`` and nowhere else: the store keeps the
 SHA-256 of its secret, and listing answers neither. ``DELETE /v1/tokens/{id}`` revokes at

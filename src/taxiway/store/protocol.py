@@ -139,6 +139,16 @@ class Store(Protocol):
 
     def pop_statuses(self) -> list[records.PopStatus]: ...
 
+    # -- alerts from Alertmanager
+
+    def record_alerts(self, delivered: Sequence[records.DeliveredAlert], actor: str) -> int:
+        """Record a notification's alerts, idempotently; answers how many changed state."""
+        ...
+
+    def alerts(self, service: str | None, status: str | None = None, limit: int = 500) -> list[records.Alert]:
+        """The alerts of ``service`` (None: all of them), newest first; only ``status`` when given."""
+        ...
+
     # -- audit and tokens
 
     def audit_log(self, limit: int = 100) -> list[records.AuditEntry]: ...

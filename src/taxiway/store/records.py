@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Scope = Literal["admin", "owner", "satellite", "edge"]
+Scope = Literal["admin", "owner", "satellite", "edge", "alerts"]
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,29 @@ class IssuedToken:
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class DeliveredAlert:
+    """An alert as Alertmanager delivered it, its service resolved against the inventory."""
+
+    fingerprint: str
+    starts_at: datetime.datetime
+    status: Literal["firing", "resolved"]
+    service: str | None
+    """The ``service`` label when it names a service of the inventory; None otherwise."""
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    ends_at: datetime.datetime | None
+    """When it ended; None while it fires (Alertmanager's zero time)."""
+    generator_url: str
+    owner: str | None
+    """The ``owner`` label: the rules copy the inventory's owner there."""
+
+
+@dataclass(frozen=True)
+class Alert(DeliveredAlert):
+    """One alert as recorded: by fingerprint and start time (see ``alert_rows``)."""
+
+    updated_at: datetime.datetime
+    """When the control plane last changed or received it."""

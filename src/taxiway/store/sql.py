@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from taxiway.errors import Conflict, NotFound, TransientError
 from taxiway.plan import outcomes, publication, retention
 from taxiway.store import (
+    alert_rows,
     migrate,
     outcome_rows,
     protocol,
@@ -51,6 +52,9 @@ from taxiway.store.tables import (
 )
 
 Clock = Callable[[], datetime.datetime]
+ALERT_ATTEMPTS = 3
+ALERTS_LISTED = 500
+"""The most alerts one listing answers (newest first)."""
 
 
 def utc_now() -> datetime.datetime:
@@ -647,6 +651,33 @@ class SqlStore:
                 for r in c.execute(query)
             ]
 
+    # -- alerts from Alertmanager ---------------------------------------------------------
+
+    def record_alerts(self, delivered: Sequence[records.DeliveredAlert], actor: str) -> int:
+        """Record a notification's alerts (see :mod:`taxiway.store.alert_rows`); answers how
+        many changed state. Each change is audited, with the service's name as its target."""
+        # Two deliveries of one new alert racing (PostgreSQL; SQLite serialises writers):
+        # the loser's insert fails. Once more, it finds the row the winner wrote.
+        for attempt in range(ALERT_ATTEMPTS):
+            try:
+                with self._tx() as c:
+                    changed = alert_rows.record(c, delivered, self.clock())
+                    for alert in changed:
+                        self._audit(
+                            c, actor, f"alert.{alert.status}", _alert_target(alert), _alert_detail(alert)
+                        )
+                return len(changed)
+            except Conflict:
+                if attempt == ALERT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def alerts(
+        self, service: str | None, status: str | None = None, limit: int = ALERTS_LISTED
+    ) -> list[records.Alert]:
+        with self.engine.connect() as c:
+            return alert_rows.listed(c, service, status, limit)
+
     # -- audit and tokens ---------------------------------------------------------------
 
     def audit_log(self, limit: int = 100) -> list[records.AuditEntry]:
@@ -758,3 +789,21 @@ def _desired(row: Any) -> records.Desired:
     return records.Desired(
         row.service, row.environment, row.revision, row.version, row.updated_by, row.updated_at
     )
+
+
+def _alert_target(alert: records.DeliveredAlert) -> str:
+    return f"service:{alert.service}" if alert.service else f"alert:{alert.fingerprint}"
+
+
+def _alert_detail(alert: records.DeliveredAlert) -> dict[str, Any]:
+    labels = alert.labels
+    return {
+        "fingerprint": alert.fingerprint,
+        "alertname": labels.get("alertname", ""),
+        "service": labels.get("service"),
+        "environment": labels.get("environment"),
+        "region": labels.get("region"),
+        "severity": labels.get("severity"),
+        "starts_at": alert.starts_at.isoformat(),
+        "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
+    }

@@ -217,3 +217,22 @@ region_outcomes = sa.Table(
     sa.Column("ready_at", Timestamp, nullable=True),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
+
+# Alerts Alertmanager delivered (``POST /v1/alerts``), one row per firing of an alert:
+# its fingerprint and start time. A resolved row stays resolved; ``service`` is NULL for
+# an alert whose ``service`` label names no service of the inventory (or has none).
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("starts_at", Timestamp, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("service", sa.String(63), nullable=True),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("annotations", JSON, nullable=False),
+    sa.Column("ends_at", Timestamp, nullable=True),
+    sa.Column("generator_url", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(1024), nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_alerts_service_status", "service", "status"),
+)
