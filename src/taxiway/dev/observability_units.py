@@ -15,7 +15,6 @@ ever holds a token.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from typing import Any
@@ -23,7 +22,8 @@ from typing import Any
 from taxiway.dev import layout as paths
 from taxiway.dev.settings import HOST, ObservabilityPorts, WorldSettings
 from taxiway.observability import binaries
-from taxiway.plan.observability import names, prometheus_config
+from taxiway.plan.observability import alertmanager_config as alertmanager_config_text
+from taxiway.plan.observability import prometheus_config
 from taxiway.system import atomic_file
 
 CONFIG_FILE = "prometheus.yml"
@@ -68,33 +68,9 @@ def global_config(settings: WorldSettings, layout: paths.Layout, ports: Observab
 
 
 def alertmanager_config(settings: WorldSettings, layout: paths.Layout) -> str:
-    document: dict[str, Any] = {
-        "route": {
-            "receiver": "taxiway",
-            "group_by": [names.SERVICE, names.ENVIRONMENT, names.REGION, "alertname", names.SEVERITY],
-            "group_wait": "1s",
-            "group_interval": "5s",
-            "repeat_interval": "1h",
-        },
-        "receivers": [
-            {
-                "name": "taxiway",
-                "webhook_configs": [
-                    {
-                        "url": f"{settings.control_plane_url}/v1/alerts",
-                        "send_resolved": True,
-                        "http_config": {
-                            "authorization": {
-                                "type": "Bearer",
-                                "credentials_file": str(layout.alerts_token_file),
-                            }
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    return alertmanager_config_text.render(
+        settings.control_plane_url, str(layout.alerts_token_file), alertmanager_config_text.DEV_TIMING
+    )
 
 
 def write_configs(settings: WorldSettings, layout: paths.Layout) -> None:
