@@ -22,7 +22,7 @@ from taxiway.client import tokens
 out = consoles.stdout()
 err = consoles.stderr()
 
-SCOPES = ("owner", "satellite", "edge", "admin")
+SCOPES = ("owner", "satellite", "edge", "metrics", "admin")
 NEEDS = {"owner": "--service", "satellite": "--region", "edge": "--pop"}
 
 
@@ -81,6 +81,7 @@ def create_command(
     taxiway tokens create hello-ci --scope owner --service hello > hello-ci.token
     taxiway tokens create sat-us --scope satellite --region us-east1
     taxiway tokens create edge-iad --scope edge --pop iad
+    taxiway tokens create prometheus --scope metrics
     taxiway tokens create ops --scope admin
     """
     _check_scope(scope, services, region, pop)

@@ -3,7 +3,8 @@
 Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, deploy and
 roll back only the services named in its token; ``satellite`` may read only its own
 region's definitions and write only its own region's status; ``edge`` may read only its
-own PoP's load-balancing config and write only its PoP's status.
+own PoP's load-balancing config and write only its PoP's status; ``metrics`` may read
+only the control plane's own metrics (``GET /metrics``, for Prometheus).
 
 The token travels as ``Authorization: Bearer <token>``; :data:`BEARER` reads the header,
 which is also how the API document declares the scheme on every route that needs it.
@@ -22,7 +23,9 @@ from taxiway.store import protocol, records
 
 BEARER = HTTPBearer(
     scheme_name="bearer",
-    description="A Taxiway token (admin, owner, satellite or edge): `Authorization: Bearer <token>`.",
+    description=(
+        "A Taxiway token (admin, owner, satellite, edge or metrics): `Authorization: Bearer <token>`."
+    ),
     auto_error=False,  # a missing token is answered as a problem, below
 )
 
@@ -77,6 +80,11 @@ def require_pop(token: records.Token, pop: str) -> None:
     if token.scope == "edge" and token.region == pop:
         return
     raise Forbidden(f"this token may not act for PoP {pop!r}")
+
+
+def require_metrics(token: records.Token) -> None:
+    if token.scope not in ("admin", "metrics"):
+        raise Forbidden("this needs a metrics token (`taxiway tokens create NAME --scope metrics`)")
 
 
 def can_read_service(token: records.Token, service: str) -> bool:
