@@ -60,6 +60,13 @@ out = consoles.stdout()
     help="HAProxy's Prometheus exporter (/metrics); port 0 as for --listen.",
 )
 @click.option(
+    "--edge-metrics-listen",
+    default="127.0.0.1:0",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The edge process's own metrics (/metrics); port 0 as for --listen.",
+)
+@click.option(
     "--rtt-alpha",
     type=click.FloatRange(min=0.0, max=1.0, min_open=True),
     default=edge_settings.DEFAULT_RTT_ALPHA,
@@ -92,6 +99,7 @@ def edge(
     listen: str,
     domain: str,
     metrics_listen: str,
+    edge_metrics_listen: str,
     rtt_alpha: float,
     report_every: float,
     poll_wait: float,
@@ -110,6 +118,7 @@ def edge(
     edge_settings.pop_of(topology_model, pop, source)
     listen_host, listen_port = agent_flags.parse_listen(listen)
     metrics_host, metrics_port = agent_flags.parse_listen(metrics_listen, "--metrics-listen")
+    own_host, own_port = agent_flags.parse_listen(edge_metrics_listen, "--edge-metrics-listen")
     overrides = dict(edge_settings.parse_pool_address(text) for text in pool_addresses)
     settings = edge_settings.EdgeSettings(
         pop=pop,
@@ -120,6 +129,8 @@ def edge(
         listen_port=listen_port,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
+        edge_metrics_host=own_host,
+        edge_metrics_port=own_port,
         domain=domain,
         rtt_alpha=rtt_alpha,
         report_every_seconds=report_every,

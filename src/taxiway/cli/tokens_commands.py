@@ -22,7 +22,7 @@ from taxiway.client import tokens
 out = consoles.stdout()
 err = consoles.stderr()
 
-SCOPES = ("owner", "satellite", "edge", "alerts", "admin")
+SCOPES = ("owner", "satellite", "edge", "alerts", "metrics", "admin")
 NEEDS = {"owner": "--service", "satellite": "--region", "edge": "--pop"}
 
 
@@ -82,6 +82,7 @@ def create_command(
     taxiway tokens create sat-us --scope satellite --region us-east1
     taxiway tokens create edge-iad --scope edge --pop iad
     taxiway tokens create alertmanager --scope alerts > alertmanager.token
+    taxiway tokens create prometheus --scope metrics
     taxiway tokens create ops --scope admin
     """
     _check_scope(scope, services, region, pop)

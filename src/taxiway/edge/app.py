@@ -14,6 +14,11 @@ threads, each independent of the others' progress:
 - **reporter** — PUTs the latest status on a period and on change
   (:mod:`taxiway.edge.status_sender`).
 
+Beside them, the edge's own metrics listener (``--edge-metrics-listen``,
+:mod:`taxiway.observability.metrics_listener`) serves
+:mod:`taxiway.observability.edge_metrics` at ``/metrics``; its URL goes out in the PoP's
+status (``edge_metrics``), so the control plane can tell the global Prometheus where it is.
+
 :meth:`Edge.stop` stops the threads only: HAProxy keeps serving, by design, as a
 satellite's instances do, until an edge started later adopts it.
 """
@@ -21,6 +26,7 @@ satellite's instances do, until an edge started later adopts it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from taxiway.agent import latest, state_lock, thread_group
 from taxiway.client import http
@@ -28,6 +34,7 @@ from taxiway.edge import cache, controller, listeners, puller, status_sender
 from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import ConfigurationError
 from taxiway.haproxy import layout, process
+from taxiway.observability import edge_metrics, metrics_listener
 from taxiway.plan.edge import status_report
 from taxiway.system import environment
 
@@ -45,6 +52,8 @@ class Edge:
         self._snapshot: latest.Latest[status_report.Snapshot] = latest.Latest()
         self._lock = state_lock.StateLock(settings.lock_file, settings.AGENT)
         self._started = False
+        self.metrics = edge_metrics.EdgeMetrics(self._latest_body)
+        self.metrics_listener: metrics_listener.MetricsListener | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -61,10 +70,19 @@ class Edge:
                 (settings.listen_host, settings.listen_port),
                 (settings.metrics_host, settings.metrics_port),
                 in_use=adopted is not None,
+                edge_metrics=(settings.edge_metrics_host, settings.edge_metrics_port),
             )
             self.cache = cache.ConfigCache(settings.cache_file, settings.pop)
             cached = self.cache.load()
-            self.controller = controller.Controller(settings, self.haproxy, self.addresses, cached)
+            self.metrics_listener = metrics_listener.MetricsListener(
+                self.addresses.edge_metrics.host,
+                self.addresses.edge_metrics.port,
+                self.metrics.registry,
+                "--edge-metrics-listen",
+            )
+            self.controller = controller.Controller(
+                settings, self.haproxy, self.addresses, cached, metrics=self.metrics
+            )
             self._publish(self.controller.step())
             if not self.haproxy.running():
                 reason = self.controller.problem or "no reason given"
@@ -79,6 +97,9 @@ class Edge:
             )
             self.reporter = status_sender.Reporter(settings, self.control_plane, self.snapshot)
         except BaseException:
+            if self.metrics_listener is not None:
+                self.metrics_listener.close()
+                self.metrics_listener = None
             self._lock.release()
             raise
         self._threads.spawn("edge-controller", self.controller.run, self._publish)
@@ -86,10 +107,12 @@ class Edge:
         self._threads.spawn("edge-reporter", self.reporter.run)
         self._started = True
         log.info(
-            "edge %s up: %s (metrics %s), HAProxy pid %s%s, %s, control plane %s, state in %s",
+            "edge %s up: %s (metrics %s, the edge's own %s), HAProxy pid %s%s, %s, control plane %s, "
+            "state in %s",
             settings.pop,
             self.url,
             self.metrics_url,
+            self.edge_metrics_url,
             self.haproxy.master_pid(),
             " (adopted)" if adopted is not None else "",
             f"cached config version {cached.version}" if cached is not None else "no cached config",
@@ -104,6 +127,9 @@ class Edge:
         self._started = False
         self._threads.stop(self.controller.wake, self.reporter.wake)
         self.control_plane.close()
+        if self.metrics_listener is not None:
+            self.metrics_listener.close()
+            self.metrics_listener = None
         self.haproxy.detach()
         self._lock.release()
         log.info(
@@ -120,6 +146,10 @@ class Edge:
     def snapshot(self) -> status_report.Snapshot | None:
         return self._snapshot.get()
 
+    def _latest_body(self) -> dict[str, Any] | None:
+        snapshot = self._snapshot.get()
+        return snapshot.body if snapshot is not None else None
+
     @property
     def url(self) -> str:
         return listeners.Listeners.url(self.addresses.listen)
@@ -127,3 +157,8 @@ class Edge:
     @property
     def metrics_url(self) -> str:
         return listeners.Listeners.url(self.addresses.metrics) + "/metrics"
+
+    @property
+    def edge_metrics_url(self) -> str:
+        """The edge process's own metrics (not HAProxy's: :attr:`metrics_url`)."""
+        return listeners.Listeners.url(self.addresses.edge_metrics) + "/metrics"

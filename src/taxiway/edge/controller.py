@@ -37,6 +37,7 @@ from taxiway.edge.settings import EdgeSettings
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import process
 from taxiway.haproxy.errors import RuntimeApiError, RuntimeApiUnavailable
+from taxiway.observability import edge_metrics
 from taxiway.plan.edge import popconfig, rtt, status_report, steering
 from taxiway.plan.haproxy import answers, config
 from taxiway.system import atomic_file
@@ -68,8 +69,10 @@ class Controller:
         initial: popconfig.PopConfig | None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        metrics: edge_metrics.EdgeMetrics | None = None,
     ) -> None:
         self._settings = settings
+        self._metrics = metrics
         self._haproxy = haproxy
         self._clock = clock
         self._frame = translate.Frame(
@@ -84,6 +87,9 @@ class Controller:
             monitor_map=haproxy.layout.state_dir / MONITORS_FILE,
         )
         self._listen_url = addresses.url(addresses.listen)
+        self._edge_metrics_url = (
+            addresses.url(addresses.edge_metrics) + "/metrics" if addresses.edge_metrics.port else None
+        )
         self._lock = threading.Lock()
         self._config = initial
         self._wake = threading.Event()
@@ -173,6 +179,8 @@ class Controller:
             if name in self._steering and self._steering[name].order != state.order
         }
         for name, (before, after) in changed.items():
+            if self._metrics is not None:
+                self._metrics.reordered(name)
             estimates = ", ".join(
                 f"{pool} {states[name].estimates[pool].rtt_ms:.1f} ms"
                 for pool in after
@@ -255,6 +263,7 @@ class Controller:
             estimates,
             translation.fallback,
             haproxy,
+            edge_metrics=self._edge_metrics_url,
         )
 
     def tick_seconds(self) -> float:

@@ -40,6 +40,10 @@ class EdgeSettings(agent_settings.AgentSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     """HAProxy's Prometheus exporter (``/metrics``); ``0`` as for ``listen_port``."""
+    edge_metrics_host: str = "127.0.0.1"
+    edge_metrics_port: int = 0
+    """The edge process's own metrics (``/metrics``,
+    :mod:`taxiway.observability.edge_metrics`); ``0`` as for ``listen_port``."""
     rtt_alpha: float = DEFAULT_RTT_ALPHA
     """Weight of the newest RTT sample in the moving average."""
     band: rtt.Band = field(default_factory=rtt.Band)

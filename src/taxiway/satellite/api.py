@@ -2,12 +2,17 @@
 
 Bound to ``--listen`` (loopback by default) and served by a fixed number of threads
 (:mod:`taxiway.satellite.bounded_server`: a request head must arrive in time, a bounded
-pool of workers answers, excess connections get ``503``). Two routes:
+pool of workers answers, excess connections get ``503``). Three routes:
 
 - ``GET /healthz`` (no auth): region, applied cursor, instance count, whether the
   control plane answered the last poll, and the region ingress's URL and whether its
   HAProxy runs (``ingress``, ``ingress_running``, ``ingress_pid``, and
   ``ingress_metrics``: its Prometheus exporter).
+- ``GET /metrics`` (no auth): the satellite's own metrics in Prometheus's text format
+  (:mod:`taxiway.observability.satellite_metrics`). No bearer, like ``/healthz``: the
+  region's Prometheus must keep scraping while the control plane, which checks bearers,
+  is down — that is when these numbers matter most. They name services, environments
+  and revisions, nothing secret; the API listens on loopback unless told otherwise.
 - ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&since=TIME&follow=true``: the
   last ``tail`` lines of each instance (or of one), as ``text/plain`` lines
   ``INSTANCE | STAMP LINE`` (the driver's lines carry their time); ``since`` (RFC 3339)
@@ -43,6 +48,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from taxiway.errors import ConfigurationError
+from taxiway.observability import satellite_metrics
 from taxiway.plan.region import instance_spec
 from taxiway.runtime import driver, logfile
 from taxiway.satellite import access, bounded_server, logstream, runtimes
@@ -68,6 +74,8 @@ class Backend:
     runtime: runtimes.Runtime
     access: access.AccessCheck
     stop: threading.Event
+    metrics: Callable[[], bytes] | None = None
+    """The satellite's metrics in Prometheus's text format (``None``: not served)."""
 
 
 class _Refused(Exception):
@@ -136,6 +144,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _text(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
     def _problem(self, refused: _Refused) -> None:
         body = {
             "type": problem.TYPE_BASE + refused.code,
@@ -159,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if parts == ["healthz"]:
                 self._json(200, self.backend.health())
+            elif parts == ["metrics"] and self.backend.metrics is not None:
+                self._text(200, self.backend.metrics(), satellite_metrics.CONTENT_TYPE)
             elif len(parts) == 4 and parts[:2] == ["v1", "logs"]:
                 self._logs(parts[2], parts[3], parse_qs(url.query))
             else:

@@ -10,7 +10,8 @@ each independent of the others' progress:
   (:mod:`taxiway.satellite.reconcile_loop`); it never waits on the control plane;
 - **reporter** — PUTs the latest status on a period and on change
   (:mod:`taxiway.satellite.status_sender`);
-- **api** — ``/healthz`` and logs (:mod:`taxiway.satellite.api`).
+- **api** — ``/healthz``, ``/metrics`` and logs (:mod:`taxiway.satellite.api`; the
+  metrics are :mod:`taxiway.observability.satellite_metrics`).
 
 Beside them runs the region ingress, an HAProxy of its own (:mod:`taxiway.satellite.ingress`),
 which the reconciler keeps equal to the region's ready instances
@@ -31,7 +32,7 @@ from typing import Any
 from taxiway.agent import latest, state_lock, thread_group
 from taxiway.client import http
 from taxiway.errors import ConfigurationError
-from taxiway.observability import prometheus_files, publish_loop
+from taxiway.observability import prometheus_files, publish_loop, satellite_metrics
 from taxiway.plan.observability import service_rules
 from taxiway.satellite import (
     access,
@@ -39,6 +40,7 @@ from taxiway.satellite import (
     artifacts,
     ingress,
     localstore,
+    metered_dataplane,
     prometheus_offer,
     puller,
     reconcile_loop,
@@ -73,6 +75,10 @@ class Satellite:
         self._started = False
         self.ingress: ingress.Ingress | None = None
         self.prometheus: publish_loop.PublishLoop | None = None
+        self.dataplane: metered_dataplane.Metered | None = None
+        """The ingress as the gate drives it, counted for ``/metrics``."""
+        self._feed: satellite_metrics.FeedLag | None = None
+        self.metrics = satellite_metrics.SatelliteMetrics(self.instances, self._backends, lambda: self._feed)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -99,8 +105,9 @@ class Satellite:
             if settings.ingress:
                 self.ingress = ingress.Ingress(settings)
                 self.ingress.open()
+                self.dataplane = metered_dataplane.Metered(self.ingress, self.metrics)
                 gate = rotation.Gate(
-                    self.ingress,
+                    self.dataplane,
                     host=settings.instance_host,
                     grace=settings.drain_grace_seconds,
                     check_interval=settings.ingress_check_interval,
@@ -108,11 +115,18 @@ class Satellite:
             self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
             self.access = access.AccessCheck(settings.control_plane, ttl=settings.access_cache_seconds)
             self.reconciler = reconcile_loop.Reconciler(
-                settings, self.region, self.runtime.driver, self.store, self.cache, gate=gate
+                settings,
+                self.region,
+                self.runtime.driver,
+                self.store,
+                self.cache,
+                gate=gate,
+                metrics=self.metrics,
             )
             self.puller = puller.Puller(
                 settings, self.control_plane, self.store, self.cache, self.reconciler.request_reload
             )
+            self._feed = self.puller
             backend = api.Backend(
                 region=settings.region,
                 health=self.health,
@@ -120,6 +134,7 @@ class Satellite:
                 runtime=self.runtime,
                 access=self.access,
                 stop=self._threads.stopping,
+                metrics=self.metrics.exposition,
             )
             self.api = api.Api(settings.listen_host, settings.listen_port, backend, settings.api_limits)
             self.reporter = status_sender.Reporter(
@@ -194,6 +209,9 @@ class Satellite:
             definitions=self.reconciler.definitions(),
             rule_files=service_rules.regional,
         )
+
+    def _backends(self) -> rotation.Backends | None:
+        return self.dataplane.last_servers if self.dataplane is not None else None
 
     def snapshot(self) -> reconcile_loop.Snapshot | None:
         return self._snapshot.get()

@@ -51,6 +51,7 @@ class Puller:
         on_change: OnChange,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
         self._cp = control_plane
@@ -70,13 +71,38 @@ class Puller:
         """Seconds until an artifact download is due again, as of the last poll."""
         self._resync = False
         self._stop = threading.Event()
+        self._wall = wall
+        self._current = False
+        """The last poll succeeded: the satellite holds what the control plane published."""
+        self._answered_at = clock()
+        """Monotonic time of the last answer (the puller's start, before the first)."""
+        self.last_pull: float | None = None
+        """Epoch seconds of the last successful poll (``None`` before the first)."""
 
     @property
     def reachable(self) -> bool:
         """The control plane answered the last poll."""
         return self._loop.reachable
 
+    def lag_seconds(self) -> float:
+        """The feed lag ``/metrics`` shows: 0 while the last poll succeeded (a long poll
+        answers as soon as anything is published, so one that waits is current); after a
+        failed poll, the seconds since the last answer."""
+        return 0.0 if self._current else max(self._clock() - self._answered_at, 0.0)
+
     # -- one poll --------------------------------------------------------------------
+
+    def _poll(self, wait: float) -> localstore.Applied:
+        """:meth:`pull_once`, with how current the feed is noted for :meth:`lag_seconds`."""
+        try:
+            applied = self.pull_once(wait)
+        except BaseException:
+            self._current = False
+            raise
+        self._current = True
+        self._answered_at = self._clock()
+        self.last_pull = self._wall()
+        return applied
 
     def pull_once(self, wait: float) -> localstore.Applied:
         """Poll once (waiting up to ``wait`` s for a change) and store the answer."""
@@ -173,7 +199,7 @@ class Puller:
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        self._loop.run(stop, self.pull_once, self._poll_wait, self._fetch_after_poll)
+        self._loop.run(stop, self._poll, self._poll_wait, self._fetch_after_poll)
 
     def _poll_wait(self) -> float:
         if self._resync:

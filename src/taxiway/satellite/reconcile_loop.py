@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taxiway.observability import satellite_metrics
 from taxiway.plan import regional
 from taxiway.plan.region import instance_spec, reconcile, status_report, supervision
-from taxiway.runtime import driver
+from taxiway.runtime import driver, supervisor
 from taxiway.satellite import artifacts, desired, executor, localstore, log_excerpt, rotation
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.spec import topology
@@ -64,8 +65,10 @@ class Reconciler:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], str] = _utc_now,
         gate: rotation.Gate | None = None,
+        metrics: satellite_metrics.SatelliteMetrics | None = None,
     ) -> None:
         self._settings = settings
+        self._metrics = metrics
         self._region = region
         self._runtime = runtime
         self._store = store
@@ -143,10 +146,23 @@ class Reconciler:
 
     def step(self) -> Snapshot:
         """Reload what changed, plan, act, supervise one tick, and report."""
+        began = self._clock()
         self._reload()
         done = self.executor.step(self._desired, self._region, self._store.failed_nodes)
         self._collect_artifacts(done.observed)
-        return self._snapshot(done.plan, done.observed, done.rotation)
+        snapshot = self._snapshot(done.plan, done.observed, done.rotation)
+        if self._metrics is not None:
+            self._metrics.reconciled(self._clock() - began, self._restarted(done.tick))
+        return snapshot
+
+    def _restarted(self, tick: supervisor.TickReport) -> list[tuple[str, str]]:
+        """(service, environment) of each instance this tick started again."""
+        managed = self.executor.managed
+        return [
+            (managed[action.instance_id].service, managed[action.instance_id].environment)
+            for action in tick.actions
+            if isinstance(action, supervision.Start) and action.restart and action.instance_id in managed
+        ]
 
     def _collect_artifacts(self, observed: Sequence[instance_spec.Instance]) -> None:
         """Now and then, delete the artifacts nothing needs any more: not named by a

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from taxiway import __version__
 from taxiway.errors import TaxiwayError, UnknownService
+from taxiway.observability import api_metrics
 from taxiway.plan import retention
 from taxiway.sealing.keys import Sealer
 from taxiway.server import (
@@ -25,6 +26,7 @@ from taxiway.server import (
     guard,
     inventory_routes,
     long_poll,
+    metrics_routes,
     openapi,
     outcome_routes,
     platform_files,
@@ -32,6 +34,7 @@ from taxiway.server import (
     problems,
     region_routes,
     report_filter,
+    request_metrics,
     secret_routes,
     service_routes,
     text,
@@ -51,11 +54,13 @@ def create_app(
     sealer: Sealer | None = None,
     files: platform_files.LivePlatform | None = None,
     policy: retention.Policy = retention.DEFAULT_POLICY,
+    metrics: api_metrics.ApiMetrics | None = None,
 ) -> FastAPI:
     """The API over ``store``; ``sealer`` seals secret env values at rest (a throwaway key
     when none is given, for tests: secrets then do not survive a restart). ``files`` holds
     the platform's files as they are reloaded (fixed to ``topology`` and ``inventory``
-    when none is given). ``policy`` bounds what each service stores."""
+    when none is given). ``policy`` bounds what each service stores. ``metrics`` records
+    the API's own series (a registry of its own when none is given)."""
     sealer = sealer or Sealer.generate()
     files = files or platform_files.LivePlatform(topology, inventory)
     # No /docs nor /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, a blank page
@@ -95,6 +100,14 @@ def create_app(
     app.include_router(token_routes.router(store, files))
     app.include_router(inventory_routes.router(store, files, changes.notify))
     app.include_router(alert_routes.router(store))
+    metrics = metrics or api_metrics.ApiMetrics(
+        lambda: {region: beat.seen_at for region, beat in store.heartbeats().items()},
+        lambda: {status.pop: status.reported_at for status in store.pop_statuses()},
+    )
+    app.state.metrics = metrics
+    app.include_router(metrics_routes.router(metrics))
+    templates = request_metrics.Templates(lambda: app.openapi().get("paths", {}))
+    app.add_middleware(request_metrics.RequestMetrics, metrics=metrics, templates=templates)
     app.add_exception_handler(UnknownService, inventory_routes.unknown_service_handler(files))
     return app
 

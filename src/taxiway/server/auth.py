@@ -4,7 +4,8 @@ Scopes (DESIGN principle 6): ``admin`` may do anything; ``owner`` may read, depl
 roll back only the services named in its token; ``satellite`` may read only its own
 region's definitions and write only its own region's status; ``edge`` may read only its
 own PoP's load-balancing config and write only its PoP's status; ``alerts`` (Alertmanager's
-webhook) may only post alerts.
+webhook) may only post alerts; ``metrics`` may read only the control plane's own metrics
+(``GET /metrics``, for Prometheus).
 
 The token travels as ``Authorization: Bearer <token>``; :data:`BEARER` reads the header,
 which is also how the API document declares the scheme on every route that needs it.
@@ -23,7 +24,9 @@ from taxiway.store import protocol, records
 
 BEARER = HTTPBearer(
     scheme_name="bearer",
-    description="A Taxiway token (admin, owner, satellite, edge or alerts): `Authorization: Bearer <token>`.",
+    description=(
+        "A Taxiway token (admin, owner, satellite, edge, alerts or metrics): `Authorization: Bearer <token>`."
+    ),
     auto_error=False,  # a missing token is answered as a problem, below
 )
 
@@ -84,6 +87,11 @@ def require_alerts(token: records.Token) -> None:
     if token.scope in ("admin", "alerts"):
         return
     raise Forbidden("this needs an alerts token (`taxiway tokens create NAME --scope alerts`)")
+
+
+def require_metrics(token: records.Token) -> None:
+    if token.scope not in ("admin", "metrics"):
+        raise Forbidden("this needs a metrics token (`taxiway tokens create NAME --scope metrics`)")
 
 
 def can_read_service(token: records.Token, service: str) -> bool:

@@ -25,6 +25,9 @@ from taxiway.wire import pop_status
 class PopReport(Body):
     services: list[dict[str, Any]] = Field(description="Per service: its pools as the PoP sees them.")
     haproxy: dict[str, Any] | None = None
+    edge_metrics: str | None = Field(
+        default=None, max_length=2048, description="The edge process's own /metrics URL."
+    )
 
     @field_validator("services")
     @classmethod
@@ -111,6 +114,7 @@ def router(
                         "pop": status.pop,
                         "reported_at": status.reported_at.isoformat(),
                         "haproxy": status.report.get("haproxy"),
+                        "edge_metrics": status.report.get("edge_metrics"),
                         "services": services,
                     }
                 )

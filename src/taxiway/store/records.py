@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Scope = Literal["admin", "owner", "satellite", "edge", "alerts"]
+Scope = Literal["admin", "owner", "satellite", "edge", "alerts", "metrics"]
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ class PopStatus(BaseModel):
     services: list[ServiceStatus] = Field(default_factory=list)
     haproxy: dict[str, Any] = Field(default_factory=dict)
     """The PoP's HAProxy: ``pid``, ``config_version``, ``listen``."""
+    edge_metrics: lenient.Text = None
+    """The edge process's own ``/metrics`` URL (``None``: not told; older edges)."""
 
 
 class PopEntry(BaseModel):
@@ -66,4 +68,6 @@ class PopEntry(BaseModel):
     pop: str
     reported_at: str
     haproxy: dict[str, Any] | None = None
+    edge_metrics: lenient.Text = None
+    """Where the edge serves its own metrics, as it reported."""
     services: list[ServiceStatus] = Field(default_factory=list)

@@ -10,7 +10,8 @@ estimates and HAProxy's ``show stat`` rows, and sent by :mod:`taxiway.edge.statu
                    "serving": "europe-west1", "via_fallback": false,
                    "pools": [{"region": "europe-west1", "healthy": true, "rtt_ms": 2.4,
                               "serving": true, "status": "UP"}, ...]}],
-     "haproxy": {"pid": 1234, "config_version": 42, "listen": "http://127.0.0.1:PORT"}}
+     "haproxy": {"pid": 1234, "config_version": 42, "listen": "http://127.0.0.1:PORT"},
+     "edge_metrics": "http://127.0.0.1:PORT/metrics"}
 
 ``serving`` is what HAProxy does with these servers: the first healthy pool in order, else
 (every pool down) the fallback region, whatever its health. Pools HAProxy does not have
@@ -109,9 +110,12 @@ def snapshot(
     estimates: Mapping[str, Mapping[str, rtt.Estimate]],
     fallbacks: Mapping[str, str | None],
     haproxy: Mapping[str, Any],
+    *,
+    edge_metrics: str | None = None,
 ) -> Snapshot:
     """The whole PoP: every service of the config, rendered or not (a service without any
-    usable pool reports its pools as ``no ingress``)."""
+    usable pool reports its pools as ``no ingress``); ``edge_metrics``, the edge's own
+    ``/metrics`` URL."""
     services = [
         service_status(
             service,
@@ -122,4 +126,6 @@ def snapshot(
         )
         for service in (pop_config.services if pop_config is not None else ())
     ]
-    return Snapshot(pop_status.PopStatus(services=services, haproxy=dict(haproxy)).model_dump())
+    body = pop_status.PopStatus(services=services, haproxy=dict(haproxy), edge_metrics=edge_metrics)
+    # Without a URL the key is left out, so the body is what it always was.
+    return Snapshot(body.model_dump(exclude={"edge_metrics"} if edge_metrics is None else None))
