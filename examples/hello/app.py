@@ -1,15 +1,28 @@
 """hello: the example service Taxiway deploys. Standard library only.
 
 Serves ``/`` with a greeting naming the region and revision it runs in, ``/health``
-for probes and edge monitors, and ``/status/<code>`` answering with that status code (how
+for probes and edge monitors, ``/metrics`` (its own counters, in Prometheus's text format,
+which the region's Prometheus scrapes), and ``/status/<code>`` answering with that status code (how
 the demo injects errors into one region's traffic); any other path is 404, and an HTTP/1.1 request without a
 ``Host`` header is 400, as RFC 9112 requires (and as uvicorn and gunicorn answer).
 Listens on 127.0.0.1:$PORT, as the local runtime expects.
 """
 
+import collections
 import json
 import os
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ANSWERED = collections.Counter()
+LOCK = threading.Lock()
+
+
+def metrics_text():
+    lines = ["# HELP hello_responses_total Responses hello sent, by status code.", "# TYPE hello_responses_total counter"]
+    with LOCK:
+        lines += ['hello_responses_total{code="%d"} %d' % (code, n) for code, n in sorted(ANSWERED.items())]
+    return ("\n".join(lines) + "\n").encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -28,6 +41,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/health":
             body = b"ok\n"
             content_type = "text/plain"
+        elif path == "/metrics":
+            body = metrics_text()
+            content_type = "text/plain; version=0.0.4"
         elif path.startswith("/status/") and path[8:].isdigit() and 200 <= int(path[8:]) <= 599:
             status = int(path[8:])
             body = f"status {status}\n".encode()
@@ -44,6 +60,8 @@ class Handler(BaseHTTPRequestHandler):
             }
             body = (json.dumps(payload) + "\n").encode()
             content_type = "application/json"
+        with LOCK:
+            ANSWERED[status] += 1
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

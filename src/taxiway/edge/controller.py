@@ -87,6 +87,9 @@ class Controller:
             monitor_map=haproxy.layout.state_dir / MONITORS_FILE,
         )
         self._listen_url = addresses.url(addresses.listen)
+        self._haproxy_metrics_url = (
+            addresses.url(addresses.metrics) + "/metrics" if addresses.metrics.port else None
+        )
         self._edge_metrics_url = (
             addresses.url(addresses.edge_metrics) + "/metrics" if addresses.edge_metrics.port else None
         )
@@ -253,6 +256,7 @@ class Controller:
             "pid": pid,
             "config_version": self.applied.version if self.applied is not None else None,
             "listen": self._listen_url,
+            "metrics": self._haproxy_metrics_url,
         }
         estimates = {name: state.estimates for name, state in self._steering.items()}
         rendered = {s.name for s in translation.edge.services}

@@ -18,7 +18,6 @@ from taxiway.observability.publish_loop import Offer
 from taxiway.plan import regional
 from taxiway.plan.observability import scrape_targets
 from taxiway.plan.region import instance_spec
-from taxiway.spec import manifest
 
 RuleFiles = Callable[[Sequence[regional.RegionalDefinition]], Mapping[str, str]]
 """The rule files (name → text) for the definitions a region runs."""
@@ -29,17 +28,25 @@ def address(url: str | None) -> str | None:
     return urlsplit(url).netloc or None if url else None
 
 
+def _metrics_port(definition: regional.RegionalDefinition, own_port: int) -> int:
+    """The instance's own port, unless the manifest names another: derivation fills the
+    metrics port in with ``container_port``, and the local runtime gives each instance a
+    port of its own in its place."""
+    port = definition.spec.observability.metrics.port
+    return own_port if port is None or port == definition.spec.container_port else port
+
+
 def instance_targets(
     host: str,
     instances: Iterable[instance_spec.Instance],
     definitions: Iterable[regional.RegionalDefinition],
 ) -> list[scrape_targets.InstanceTarget]:
-    metrics: dict[tuple[str, str], manifest.Metrics] = {
-        (d.service, d.environment): d.spec.observability.metrics for d in definitions
+    by_key: dict[tuple[str, str], regional.RegionalDefinition] = {
+        (d.service, d.environment): d for d in definitions
     }
     targets = []
     for instance in instances:
-        wanted = metrics.get((instance.service, instance.environment))
+        wanted = by_key.get((instance.service, instance.environment))
         if instance.state != instance_spec.InstanceState.RUNNING or instance.port is None or wanted is None:
             continue
         targets.append(
@@ -48,8 +55,8 @@ def instance_targets(
                 environment=instance.environment,
                 revision=instance.revision,
                 instance=instance.instance_id,
-                address=f"{host}:{wanted.port or instance.port}",
-                metrics_path=wanted.path,
+                address=f"{host}:{_metrics_port(wanted, instance.port)}",
+                metrics_path=wanted.spec.observability.metrics.path,
             )
         )
     return targets

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from taxiway.observability import prometheus_files, publish_loop
-from taxiway.plan import regional
 from taxiway.plan.observability import scrape_targets, service_rules
+from taxiway.spec.manifest import ENVIRONMENTS
 from taxiway.store import protocol, records
 
 log = logging.getLogger(__name__)
@@ -47,18 +47,20 @@ def pop_targets(statuses: Iterable[records.PopStatus]) -> list[scrape_targets.Po
     return targets
 
 
-def running_definitions(store: protocol.Store) -> list[regional.RegionalDefinition]:
-    """One definition per service and environment that runs in some region (its first)."""
-    seen: dict[tuple[str, str], regional.RegionalDefinition] = {}
-    for environment in ("production", "staging"):
+def running_services(store: protocol.Store) -> list[service_rules.Watched]:
+    """Each service and environment that runs in some region, as its first region's
+    definition says (a region's override may change its SLOs there; its own Prometheus has
+    those)."""
+    seen: dict[tuple[str, str], service_rules.Watched] = {}
+    for environment in ENVIRONMENTS:
         for published in store.published(environment):
             key = (published.service, published.environment)
             if published.definition is None or key in seen:
                 continue
             try:
-                seen[key] = regional.RegionalDefinition.model_validate(published.definition, strict=False)
+                seen[key] = service_rules.Watched.stored(*key, published.definition)
             except ValidationError:
-                log.warning("the stored definition of %s/%s does not parse; no SLO rules for it", *key)
+                log.warning("the stored SLOs of %s/%s do not parse; no rules for them", *key)
     return list(seen.values())
 
 
@@ -71,7 +73,7 @@ class GlobalPublisher:
 
     def offer_once(self) -> None:
         targets = scrape_targets.global_(pop_targets(self._store.pop_statuses()))
-        rules = service_rules.global_(running_definitions(self._store))
+        rules = service_rules.global_(running_services(self._store))
         self.loop.offer(publish_loop.Offer(targets=targets, rules=rules))
 
     def _offer_forever(self) -> None:

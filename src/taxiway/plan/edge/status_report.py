@@ -10,7 +10,8 @@ estimates and HAProxy's ``show stat`` rows, and sent by :mod:`taxiway.edge.statu
                    "serving": "europe-west1", "via_fallback": false,
                    "pools": [{"region": "europe-west1", "healthy": true, "rtt_ms": 2.4,
                               "serving": true, "status": "UP"}, ...]}],
-     "haproxy": {"pid": 1234, "config_version": 42, "listen": "http://127.0.0.1:PORT"},
+     "haproxy": {"pid": 1234, "config_version": 42, "listen": "http://127.0.0.1:PORT",
+                 "metrics": "http://127.0.0.1:PORT/metrics"},
      "edge_metrics": "http://127.0.0.1:PORT/metrics"}
 
 ``serving`` is what HAProxy does with these servers: the first healthy pool in order, else
