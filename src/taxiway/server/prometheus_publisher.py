@@ -42,7 +42,7 @@ def pop_targets(statuses: Iterable[records.PopStatus]) -> list[scrape_targets.Po
         haproxy = status.report.get("haproxy")
         haproxy_metrics = _address(haproxy.get("metrics")) if isinstance(haproxy, dict) else None
         targets.append(
-            scrape_targets.PopTarget(status.pop, haproxy_metrics, _address(status.report.get("metrics")))
+            scrape_targets.PopTarget(status.pop, haproxy_metrics, _address(status.report.get("edge_metrics")))
         )
     return targets
 
