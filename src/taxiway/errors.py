@@ -19,6 +19,7 @@ Whether an operation may be retried is part of the type, never of the message::
     ├── TransientError (retryable)    a dependency is temporarily unavailable; safe to retry
     │   ├── Unreachable               client.http: the control plane did not answer, or a 5xx
     │   ├── RuntimeApiUnavailable     haproxy.errors: the stats socket did not answer
+    │   ├── SinkFailed                observability.sink_process: the request log sink did not start
     │   └── NotUp                     dev.bringup: the dev world did not come up by the deadline
     ├── AccessDenied                  client.http: the token is missing, unknown, revoked or not allowed
     ├── ProtocolError                 another process answered a document not in the documented shape

@@ -88,6 +88,8 @@ def test_a_deploy_runs_in_every_region_and_each_reports_ready(
         "ingress_running": False,
         "ingress_pid": None,
         "ingress_metrics": None,
+        "ingress_request_metrics": None,
+        "ingress_request_metrics_pid": None,
     }
 
 

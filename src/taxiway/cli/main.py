@@ -24,6 +24,7 @@ from taxiway.cli import (
     consoles,
     dev_commands,
     edge_commands,
+    ingress_log_sink_command,
     local_digest,
     logs_command,
     observability_commands,
@@ -346,6 +347,7 @@ def schema(kind: str, directory: Path | None, docs_directory: Path | None) -> No
 for _command in (
     server_commands.server,
     satellite_command.satellite,
+    ingress_log_sink_command.ingress_log_sink,
     *edge_commands.COMMANDS,
     dev_commands.dev,
     *remote.COMMANDS,

@@ -111,6 +111,7 @@ class Satellite:
                     host=settings.instance_host,
                     grace=settings.drain_grace_seconds,
                     check_interval=settings.ingress_check_interval,
+                    request_metrics=self.ingress.request_metrics,
                 )
             self.control_plane = http.ControlPlane(settings.control_plane, settings.token)
             self.access = access.AccessCheck(settings.control_plane, ttl=settings.access_cache_seconds)
@@ -235,5 +236,12 @@ class Satellite:
         if self.ingress is not None:
             body.update(self.ingress.health())
         else:
-            body.update(ingress=None, ingress_running=False, ingress_pid=None, ingress_metrics=None)
+            body.update(
+                ingress=None,
+                ingress_running=False,
+                ingress_pid=None,
+                ingress_metrics=None,
+                ingress_request_metrics=None,
+                ingress_request_metrics_pid=None,
+            )
         return body

@@ -14,9 +14,19 @@ never stops it; :func:`stop` is for ``taxiway dev down`` and tests. Everything l
 
     haproxy.cfg  haproxy.pid  haproxy.log  server-state   see taxiway.haproxy.layout
     admin.sock   master.sock                              the runtime API and master CLI
-    ports.json   the listen and metrics addresses, chosen once
+    ports.json   the listen, metrics and request metrics addresses, chosen once
     shape.json   the backends (and checks) of the installed config
     checks.map   each server's check path: the readiness path of the revision it runs
+    log.sock     the request log sink's datagram socket (beside the other two sockets)
+    request-log-sink.pid  request-log-sink.log     the sink's process
+    latency-thresholds.json  each service's latency SLO thresholds, for the sink
+
+Beside HAProxy runs the request log sink (:mod:`taxiway.observability.request_log_sink`):
+HAProxy sends it one line per request on ``log.sock``, and it serves the request counts
+and latency histograms HAProxy's own exporter lacks on a third kept port. It is started,
+adopted and left running exactly like HAProxy (:mod:`taxiway.observability.sink_process`);
+every reconcile tick writes the services' latency thresholds (from their production
+manifests' ``slos``) and starts it again should it have died.
 
 Each instance is checked on its own revision's readiness path: the config looks the path
 up by server name in ``checks.map`` (``uri-lf %[srv_name,map(...)]``), and a server's
@@ -48,7 +58,9 @@ from typing import Any
 from taxiway.errors import ConfigurationError, TaxiwayError
 from taxiway.haproxy import layout, membership, process
 from taxiway.haproxy.errors import HaproxyMissing
+from taxiway.observability import sink_process
 from taxiway.plan.haproxy import answers, config, tokens
+from taxiway.plan.observability import latency_thresholds
 from taxiway.satellite import rotation
 from taxiway.satellite.settings import SatelliteSettings
 from taxiway.system import atomic_file, environment, json_file, ports
@@ -58,6 +70,7 @@ log = logging.getLogger(__name__)
 PORTS_FILE = "ports.json"
 SHAPE_FILE = "shape.json"
 CHECKS_FILE = "checks.map"
+THRESHOLDS_FILE = "latency-thresholds.json"
 
 
 # ---------------------------------------------------------------------------- files
@@ -76,6 +89,11 @@ class IngressLayout(layout.Layout):
     @property
     def master_socket(self) -> Path:
         return (self.socket_dir or self.state_dir) / "master.sock"
+
+    @property
+    def request_log_socket(self) -> Path:
+        """Shorter than ``master.sock``: :func:`layout_for`'s length check covers it."""
+        return (self.socket_dir or self.state_dir) / "log.sock"
 
 
 def layout_for(state_dir: Path) -> IngressLayout:
@@ -104,10 +122,11 @@ def _private_socket_dir(directory: Path) -> Path:
 def stop(state_dir: Path, *, graceful: bool = True) -> None:
     """Stop the ingress of the satellite with this state directory (``dev down``, tests)."""
     where = layout_for(state_dir)
+    sink_process.SinkProcess(where.state_dir).stop()
     proxy = process.Haproxy(where)
     proxy.stop(graceful=graceful)
     if where.socket_dir is not None and not proxy.running():
-        for leftover in (where.stats_socket, where.master_socket):
+        for leftover in (where.stats_socket, where.master_socket, where.request_log_socket):
             leftover.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             where.socket_dir.rmdir()
@@ -129,6 +148,8 @@ def _read_map(path: Path) -> dict[str, str]:
 class Ports:
     listen: config.Endpoint
     metrics: config.Endpoint
+    request_metrics: config.Endpoint
+    """The request log sink's ``/metrics``."""
 
 
 def _endpoint(text: object) -> config.Endpoint | None:
@@ -146,11 +167,13 @@ def _text(endpoint: config.Endpoint) -> str:
 
 
 def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Ports:
-    """The listen and metrics addresses: ``port`` if given, else the ones kept in
-    ``ports.json`` for this host, else free ones; kept for next time. ``in_use``: a
-    running HAProxy holds them already, so they are not checked for being free."""
+    """The listen, metrics and request metrics addresses: ``port`` if given, else the
+    ones kept in ``ports.json`` for this host, else free ones; kept for next time.
+    ``in_use``: a running HAProxy holds them already, so they are not checked for being
+    free (nor is the sink's, which is probed against the sink's own pid file)."""
     kept = json_file.read(directory / PORTS_FILE) or {}
     old_listen, old_metrics = _endpoint(kept.get("listen")), _endpoint(kept.get("metrics"))
+    old_requests = _endpoint(kept.get("request_metrics"))
     if port:
         listen = config.Endpoint(host, port)
         if not in_use and not ports.bindable(host, port) and listen != old_listen:
@@ -164,10 +187,16 @@ def choose_ports(directory: Path, host: str, port: int, *, in_use: bool) -> Port
             log.warning("ingress port %d is taken now; choosing another", previous)
     previous = old_metrics.port if old_metrics is not None and old_metrics.host == host else None
     metrics = config.Endpoint(host, ports.keep_or_pick(previous, host, avoid={listen.port}, ours=in_use))
-    chosen = Ports(listen, metrics)
-    if (old_listen, old_metrics) != (listen, metrics):
+    previous = old_requests.port if old_requests is not None and old_requests.host == host else None
+    sink_runs = sink_process.SinkProcess(directory).pid() is not None
+    requests = config.Endpoint(
+        host, ports.keep_or_pick(previous, host, avoid={listen.port, metrics.port}, ours=sink_runs)
+    )
+    chosen = Ports(listen, metrics, requests)
+    if (old_listen, old_metrics, old_requests) != (listen, metrics, requests):
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        json_file.write(directory / PORTS_FILE, {"listen": _text(listen), "metrics": _text(metrics)})
+        document = {"listen": _text(listen), "metrics": _text(metrics), "request_metrics": _text(requests)}
+        json_file.write(directory / PORTS_FILE, document)
     return chosen
 
 
@@ -184,6 +213,12 @@ def kept_metrics_url(state_dir: Path) -> str | None:
     return _url(metrics) + "/metrics" if metrics is not None else None
 
 
+def kept_request_metrics_url(state_dir: Path) -> str | None:
+    """Like :func:`kept_metrics_url`, for the request log sink's series."""
+    found = _endpoint((json_file.read(state_dir / "ingress" / PORTS_FILE) or {}).get("request_metrics"))
+    return _url(found) + "/metrics" if found is not None else None
+
+
 # ---------------------------------------------------------------------------- the ingress
 
 
@@ -196,6 +231,8 @@ class Ingress:
         # All HAProxy sees of the satellite's environment: never its token.
         env = environment.passthrough()
         self.haproxy = process.Haproxy(self.layout, binary=settings.haproxy_binary, env=env)
+        self.sink = sink_process.SinkProcess(self.layout.state_dir, env=env)
+        self._thresholds: latency_thresholds.Thresholds | None = None
         self._ports: Ports | None = None
         self._paths: dict[str, str] | None = None
         """Server -> check path, as the running workers and ``checks.map`` hold them."""
@@ -214,6 +251,10 @@ class Ingress:
     def metrics_url(self) -> str:
         return _url(self.ports.metrics) + "/metrics"
 
+    @property
+    def request_metrics_url(self) -> str:
+        return _url(self.ports.request_metrics) + "/metrics"
+
     def open(self) -> None:
         """Choose the ports, then adopt the HAProxy that runs for this directory or start
         one with no backends (the reconcile loop adds them). A missing ``haproxy`` binary
@@ -225,6 +266,8 @@ class Ingress:
         self._ports = choose_ports(
             self.layout.state_dir, settings.ingress_host, settings.ingress_port, in_use=pid is not None
         )
+        # The sink first: lines HAProxy sends before its socket exists are dropped.
+        self._ensure_sink()
         if pid is not None:
             log.info("adopted the ingress HAProxy (pid %d) at %s", pid, self.url)
             return
@@ -240,6 +283,46 @@ class Ingress:
     def close(self) -> None:
         """The satellite stops: HAProxy serves on (reaped by a thread should it exit)."""
         self.haproxy.detach()
+        self.sink.detach()
+
+    # -- the request log sink
+
+    @property
+    def _thresholds_file(self) -> Path:
+        return self.layout.state_dir / THRESHOLDS_FILE
+
+    def _sink_flags(self) -> sink_process.SinkFlags:
+        return sink_process.SinkFlags(
+            socket=self.layout.request_log_socket,
+            metrics_host=self.ports.request_metrics.host,
+            metrics_port=self.ports.request_metrics.port,
+            stats_socket=self.layout.stats_socket,
+            thresholds_file=self._thresholds_file,
+        )
+
+    def _ensure_sink(self) -> None:
+        """Adopt or start the sink; a failure is logged, and the next tick tries again."""
+        try:
+            if self.sink.ensure(self._sink_flags()):
+                log.info(
+                    "started the request log sink (pid %s) at %s", self.sink.pid(), self.request_metrics_url
+                )
+        except TaxiwayError as exc:
+            log.error("cannot start the request log sink: %s; the reconcile loop tries again", exc)
+
+    def request_metrics(self, thresholds: latency_thresholds.Thresholds) -> None:
+        """Each reconcile tick: hand the sink the services' latency thresholds (written
+        only when they changed) and start it again should it have died."""
+        if thresholds != self._thresholds:
+            try:
+                self.layout.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                json_file.write(self._thresholds_file, latency_thresholds.document(thresholds))
+            except OSError as exc:
+                log.error("cannot write %s: %s; trying again next tick", self._thresholds_file, exc)
+            else:
+                self._thresholds = thresholds
+        if self.sink.pid() is None:
+            self._ensure_sink()
 
     def health(self) -> dict[str, Any]:
         pid = self.haproxy.master_pid()
@@ -248,6 +331,8 @@ class Ingress:
             "ingress_running": pid is not None,
             "ingress_pid": pid,
             "ingress_metrics": self.metrics_url,
+            "ingress_request_metrics": self.request_metrics_url,
+            "ingress_request_metrics_pid": self.sink.pid(),
         }
 
     # -- rotation.Dataplane
@@ -357,6 +442,7 @@ class Ingress:
             control=self.layout.control(self.ports.metrics),
             services=tuple(services),
             check_map=self._checks_file,
+            request_log=self.layout.request_log_socket,
         )
         text = config.render(ingress)
         self.layout.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

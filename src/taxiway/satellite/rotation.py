@@ -44,13 +44,14 @@ An ingress that does not run serves nothing, so nothing has to wait for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from taxiway.errors import TaxiwayError
 from taxiway.haproxy import membership
 from taxiway.plan.haproxy import config
+from taxiway.plan.observability import latency_thresholds
 from taxiway.plan.region import instance_spec, reconcile
 from taxiway.plan.region.rotation import (
     ENVIRONMENT,
@@ -132,6 +133,8 @@ class Gate:
     grace: float = 30.0
     """Longest a drain waits for running requests before the server is removed anyway."""
     check_interval: float = 1.0
+    request_metrics: Callable[[latency_thresholds.Thresholds], None] | None = None
+    """Told each round the services' latency SLO thresholds (the request log sink's buckets)."""
     draining_since: dict[str, float] = field(default_factory=dict)
     """Server -> when the gate drained it (HAProxy does not say)."""
     _shape: Shape | None = None
@@ -150,6 +153,8 @@ class Gate:
     ) -> Seen:
         """One round of membership changes (and a start or reload when needed)."""
         self._complained = False
+        if self.request_metrics is not None:
+            self.request_metrics(latency_thresholds.from_desired(desired))
         held = held_back(desired, self.check_interval)
         for name, problem in held:
             if self._backend_problems.get(name) != problem:

@@ -29,6 +29,7 @@ from typing import Literal
 
 from taxiway.plan.haproxy import tokens
 from taxiway.plan.haproxy.tokens import UnsafeValue
+from taxiway.plan.observability import request_log
 from taxiway.spec import manifest
 
 FRONTEND = "fe_main"
@@ -141,6 +142,11 @@ class Ingress:
     check_map: Path | None = None
     """The map file of each server's check path (:func:`check_map_text`); ``None``: every
     server of a backend is checked on the backend's path."""
+    request_log: Path | None = None
+    """A unix datagram socket that gets one line per request
+    (:data:`taxiway.plan.observability.request_log.LOG_FORMAT`) for the request log sink;
+    ``None``: no request log. HAProxy never waits for it: a line the socket cannot take
+    is dropped and counted in ``show info``'s ``DroppedLogs``."""
 
 
 # ---------------------------------------------------------------------------- edge
@@ -391,6 +397,7 @@ def _render_ingress(config: Ingress) -> str:
         "",
         f"frontend {FRONTEND}",
         f"    bind {config.bind.render()}",
+        *_request_log(config.request_log),
         "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
         f"    http-request set-var(txn.service) req.hdr({SERVICE_HEADER}),lower",
     ]
@@ -409,6 +416,19 @@ def _render_ingress(config: Ingress) -> str:
         out += _ingress_backend(service, config.balance, domain, config.check_map)
     out += _metrics_and_unknown(config.control)
     return "\n".join(out) + "\n"
+
+
+def _request_log(target: Path | None) -> list[str]:
+    """The frontend's own log target, beside ``log global`` (which, with ``log_to_stderr``,
+    only passes ``notice`` and worse: requests log at ``info``). ``format raw``: the line
+    alone, no syslog header for the sink to skip."""
+    if target is None:
+        return []
+    socket = tokens.unix_socket_path(target, "request log socket")
+    return [
+        f"    log {socket} format raw local0 info",
+        f'    log-format "{request_log.LOG_FORMAT}"',
+    ]
 
 
 def _ingress_backend(service: IngressService, balance: str, domain: str, check_map: Path | None) -> list[str]:

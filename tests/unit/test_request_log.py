@@ -1,0 +1,131 @@
+"""The request log line (format and parsing), the sink's tally and the thresholds file."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from taxiway.plan.haproxy import config, tokens
+from taxiway.plan.observability import latency_thresholds, names, request_log, request_tally
+from taxiway.plan.observability.request_log import Record, Skipped
+
+SOCKET = Path("/run/taxiway/log.sock")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"hello hello-production-r7-0 200 12\n", Record("hello", "production", "7", "2xx", 0.012)),
+        (
+            b"hello hello-production-r12s0123abcd-3 503 3004\n",
+            Record("hello", "production", "12", "5xx", 3.004),
+        ),
+        (b"my-app my-app-production-r1-0 404 0", Record("my-app", "production", "1", "4xx", 0.0)),
+        (b"my-app my-app-staging-r2-1 101 5", Record("my-app", "staging", "2", "1xx", 0.005)),
+        (b"hello <NOSRV> 503 0\n", Record("hello", "production", names.NO_REVISION, "5xx", 0.0)),
+    ],
+)
+def test_a_line_becomes_a_record(line: bytes, expected: Record) -> None:
+    assert request_log.parse(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"be_unknown <NOSRV> 404 0\n", Skipped.UNROUTED),
+        (b"hello hello-production-r7-0 -1 20\n", Skipped.UNANSWERED),
+        (b"hello <NOSRV> 0 1\n", Skipped.UNANSWERED),
+    ],
+)
+def test_lines_that_are_no_service_answer_are_skipped(line: bytes, expected: Skipped) -> None:
+    assert request_log.parse(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"",
+        b"\n",
+        b"garbage",
+        b"hello hello-production-r7-0 200\n",
+        b"hello hello-production-r7-0 200 12 extra\n",
+        b"hello hello-production-r7-0 2OO 12\n",
+        b"hello hello-production-r7-0 200 -5\n",
+        b"hello hello-production-r7-0 700 1\n",
+        b"hello other-production-r7-0 200 1\n",  # the server is not the backend's
+        b"hello hello-production-7-0 200 1\n",
+        b"hello hello-production-r7 200 1\n",
+        b"hello  hello-production-r7-0 200 1\n",
+        b"h\xc3\xa9llo h\xc3\xa9llo-production-r7-0 200 1\n",
+        b"<134>Dec  1 18:00:00 haproxy[1]: hello hello-production-r7-0 200 1\n",
+    ],
+)
+def test_anything_else_is_unparsed(line: bytes) -> None:
+    assert request_log.parse(line) is request_log.UNPARSED
+
+
+def test_the_ingress_frontend_logs_in_the_parsed_format_only_when_asked() -> None:
+    control = config.Control(stats_socket=Path("/s/admin.sock"), server_state_file=Path("/s/state"))
+    ingress = config.Ingress("eu-west", "example.test", config.Endpoint("127.0.0.1", 8080), control)
+    assert " log /" not in config.render(ingress)
+    text = config.render(dataclasses.replace(ingress, request_log=SOCKET))
+    frontend = text.split("frontend fe_main", 1)[1].split("\n\n", 1)[0]
+    assert f"    log {SOCKET} format raw local0 info\n" in frontend
+    assert f'    log-format "{request_log.LOG_FORMAT}"\n' in frontend
+
+
+def test_a_request_log_socket_path_too_long_for_unix_sockets_is_refused() -> None:
+    control = config.Control(stats_socket=Path("/s/admin.sock"), server_state_file=Path("/s/state"))
+    long_path = Path("/" + "d" * 120 + "/log.sock")
+    ingress = config.Ingress(
+        "eu-west", "example.test", config.Endpoint("127.0.0.1", 8080), control, request_log=long_path
+    )
+    with pytest.raises(tokens.UnsafeValue, match="request log socket"):
+        config.render(ingress)
+
+
+def test_the_tally_counts_and_buckets_with_the_thresholds_as_bounds() -> None:
+    tally = request_tally.Tally(thresholds={"hello": (0.3,)})
+    for seconds in (0.001, 0.3, 0.31, 20.0):
+        tally.add(Record("hello", "production", "7", "2xx", seconds))
+    tally.add(Record("hello", "production", "7", "5xx", 0.3))
+    assert tally.requests == {("hello", "production", "7", "2xx"): 4, ("hello", "production", "7", "5xx"): 1}
+    histogram = tally.histograms["hello", "production", "7"]
+    assert histogram.bounds == names.buckets_for([0.3])
+    cumulative = dict(histogram.cumulative())
+    assert cumulative[0.005] == 1
+    assert cumulative[0.25] == 1
+    assert cumulative[0.3] == 3  # a request of exactly the threshold is within it (le)
+    assert cumulative[10.0] == 4
+    assert cumulative[float("inf")] == histogram.count == 5
+    assert histogram.sum == pytest.approx(0.001 + 0.3 + 0.31 + 20.0 + 0.3)
+
+
+def test_new_thresholds_restart_only_the_histograms_whose_bounds_change() -> None:
+    tally = request_tally.Tally(thresholds={"hello": (0.3,)})
+    tally.add(Record("hello", "production", "7", "2xx", 0.1))
+    tally.add(Record("other", "production", "1", "2xx", 0.1))
+    tally.set_thresholds({"hello": (0.4,)})
+    assert set(tally.histograms) == {("other", "production", "1")}
+    assert tally.requests[("hello", "production", "7", "2xx")] == 1  # counters go on
+    tally.add(Record("hello", "production", "7", "2xx", 0.1))
+    assert tally.histograms["hello", "production", "7"].bounds == names.buckets_for([0.4])
+
+
+def test_the_thresholds_document_round_trips_and_bad_ones_are_refused() -> None:
+    thresholds = {"hello": (0.25, 0.3), "quiet": ()}
+    assert latency_thresholds.parse(latency_thresholds.document(thresholds)) == thresholds
+    bad: object
+    for bad in (
+        [],
+        {"version": 2, "services": {}},
+        {"version": 1, "services": []},
+        {"version": 1, "services": {"hello": 0.3}},
+        {"version": 1, "services": {"hello": [-1]}},
+        {"version": 1, "services": {"hello": [True]}},
+        {"version": 1, "services": {"hello": [float("nan")]}},
+    ):
+        with pytest.raises(latency_thresholds.Invalid):
+            latency_thresholds.parse(bad)
