@@ -19,9 +19,12 @@ LOCK = threading.Lock()
 
 
 def metrics_text():
-    lines = ["# HELP hello_responses_total Responses hello sent, by status code.", "# TYPE hello_responses_total counter"]
+    lines = [
+        "# HELP hello_responses_total Responses hello sent, by status code.",
+        "# TYPE hello_responses_total counter",
+    ]
     with LOCK:
-        lines += ['hello_responses_total{code="%d"} %d' % (code, n) for code, n in sorted(ANSWERED.items())]
+        lines += [f'hello_responses_total{{code="{code}"}} {n}' for code, n in sorted(ANSWERED.items())]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from taxiway.observability import sink_process
 from taxiway.plan.haproxy import config
 from taxiway.plan.observability import latency_thresholds, names
+from taxiway.spec.manifest import CHECK_USER_AGENT
 from tests.fixtures.haproxy_world import World, request, world
 from tests.fixtures.sockets import free_port
 from tests.fixtures.waiting import wait_for
@@ -141,13 +142,19 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
         for _ in range(7):
             assert here.get("empty") == 503  # no instance: <NOSRV>
         assert here.get("nosuch") == 404  # the ingress's own be_unknown: not a service's request
+        before = {"3": here.r3.requests("/"), "4": here.r4.requests("/")}
+        for _ in range(3):  # a PoP's monitor checks: not users' requests, not logged at all
+            checked = request(here.port, f"hello.{DOMAIN}", "/", headers={"User-Agent": CHECK_USER_AGENT})
+            assert checked.status == 200
+        checks = {"3": here.r3.requests("/") - before["3"], "4": here.r4.requests("/") - before["4"]}
+        assert sum(checks.values()) == 3
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as raw:
             raw.sendto(b"not a request line\n", str(here.socket))
         samples = here.wait_lines(sent + 7 + 1 + 1)
 
         expected = {
-            ("3", "2xx"): here.r3.requests("/") + here.r3.requests("/health"),
-            ("4", "2xx"): here.r4.requests("/"),
+            ("3", "2xx"): here.r3.requests("/") + here.r3.requests("/health") - checks["3"],
+            ("4", "2xx"): here.r4.requests("/") - checks["4"],
             ("4", "5xx"): here.r4.requests("/health"),
         }
         assert sum(expected.values()) == sent
@@ -172,7 +179,7 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
         for revision, origin in (("3", here.r3), ("4", here.r4)):
             labels = {"service": "hello", "environment": "production", "revision": revision}
             observed = value(samples, names.INGRESS_DURATION + "_count", **labels)
-            assert observed == origin.hits.total()  # TCP checks only: every hit is a request
+            assert observed == origin.hits.total() - checks[revision]  # every other hit is a request
             buckets = sorted(
                 (float(dict(key)["le"]), v)
                 for (name, key), v in samples.items()

@@ -223,6 +223,8 @@ class Edge:
 # ---------------------------------------------------------------------------- check paths
 
 CHECK_HEADERS = f"hdr User-Agent {manifest.CHECK_USER_AGENT}"
+CHECK_REQUEST = f"req.hdr(User-Agent) -m str {manifest.CHECK_USER_AGENT}"
+"""A request from a Taxiway check (a PoP's monitor), as an ACL."""
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 
 
@@ -428,6 +430,9 @@ def _request_log(target: Path | None) -> list[str]:
     return [
         f"    log {socket} format raw local0 info",
         f'    log-format "{request_log.LOG_FORMAT}"',
+        # The PoPs' monitor checks are not users' requests: they stay out of the request
+        # metrics and so out of every SLI.
+        f"    http-request set-log-level silent if {{ {CHECK_REQUEST} }}",
     ]
 
 
