@@ -205,7 +205,7 @@ class Satellite:
             instance_host=self.settings.instance_host,
             satellite_api=self.api.url,
             ingress_metrics=self.ingress.metrics_url if self.ingress is not None else None,
-            request_log_metrics=None,
+            request_log_metrics=self.ingress.request_metrics_url if self.ingress is not None else None,
             instances=snapshot.instances,
             definitions=self.reconciler.definitions(),
             rule_files=service_rules.regional,
