@@ -197,6 +197,21 @@ def test_regional_prometheus_counts_every_request_and_alerts_alone(bare_world: W
             assert not firing(regional[region], region, "ticket")
         assert not firing(west, "us-east1")
 
+        # `slo status` reads the regional Prometheus servers alone: it needs neither the
+        # control plane nor the global Prometheus, and names the one that does not answer.
+        shown = world.taxiway("slo", "status", "hello", "--json", admin=False, env=env)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        standing = json.loads(shown.stdout)
+        assert set(standing["unreachable"]) == {"global"}
+        rows = {(r["slo"], r["where"]): r for r in standing["slos"]}
+        assert rows["availability", "europe-west1"]["alerts_firing"] == ["page", "ticket"]
+        assert rows["availability", "europe-west1"]["error_budget_left"] < 0
+        for region in ("us-east1", "asia-northeast3"):
+            assert rows["availability", region]["alerts_firing"] == []
+            assert rows["availability", region]["error_budget_left"] == 1.0
+        table = world.taxiway("slo", "status", "hello", "--trend", "5m", admin=False, env=env)
+        assert "europe-west1" in table.stdout and "page,ticket" in table.stdout, table.stdout
+
         # Back: the supervisor restarts both; the global view catches up on what it missed.
         os.kill(stopped.pid, signal.SIGCONT)
         stopped = None

@@ -31,11 +31,20 @@ def _rate(value: float | None) -> str:
 
 
 def _time(seconds: float | None) -> str:
+    """Budget time in its two largest units: ``40m 19s``, ``6h 43m``, ``21d 14h``."""
     if seconds is None:
         return ""
     if seconds <= 0:
         return "spent"
-    return units.format_duration(round(seconds))
+    left = round(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
 
 
 def _budget(status: slo_status.SloStatus) -> str:
