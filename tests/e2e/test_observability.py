@@ -210,7 +210,7 @@ def test_regional_prometheus_counts_every_request_and_alerts_alone(bare_world: W
             assert rows["availability", region]["alerts_firing"] == []
             assert rows["availability", region]["error_budget_left"] == 1.0
         table = world.taxiway("slo", "status", "hello", "--trend", "5m", admin=False, env=env)
-        assert "europe-west1" in table.stdout and "page,ticket" in table.stdout, table.stdout
+        assert "page,ticket" in table.stdout, table.stdout
 
         # Back: the supervisor restarts both; the global view catches up on what it missed.
         os.kill(stopped.pid, signal.SIGCONT)
