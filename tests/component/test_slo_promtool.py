@@ -23,7 +23,6 @@ from taxiway.spec.manifest import Slo
 from tests.conftest import EXAMPLES
 
 PROMTOOL = shutil.which("promtool")
-pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")
 CASES = Path(__file__).parent.parent / "unit" / "sloth_cases"
 
 SLOS = [
@@ -204,6 +203,38 @@ def test_latency_counts_the_requests_slower_than_the_threshold(tmp_path: Path) -
                         "expr": 'round(slo:sli_error:ratio_rate5m{sloth_slo="latency"} * 1000)',
                         "eval_time": "10m",
                         "exp_samples": [{"labels": labels, "value": 10}],
+                    }
+                ],
+            }
+        ],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_region_idle_before_its_first_request_keeps_a_period_sli(tmp_path: Path) -> None:
+    """No traffic for the first 20 minutes, then 1000 good requests a minute: the period's
+    budget is whole, not NaN (a 0/0 SLI while idle would poison the period's average)."""
+    idle_then_busy = "0x20 0+1000x40"
+    result = _run_tests(
+        tmp_path,
+        [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": SERIES.format(code="2xx", region="eu-west"), "values": idle_then_busy}
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": 'slo:period_error_budget_remaining:ratio{sloth_slo="availability"}',
+                        "eval_time": "50m",
+                        "exp_samples": [
+                            {
+                                "labels": 'slo:period_error_budget_remaining:ratio{environment="production",'
+                                'owner="team-hello",region="eu-west",service="hello",sloth_id="hello-availability",'
+                                'sloth_service="hello",sloth_slo="availability",sloth_window="4w"}',
+                                "value": 1,
+                            }
+                        ],
                     }
                 ],
             }

@@ -60,7 +60,7 @@ def test_regional_slis_keep_the_region_and_read_zero_without_errors() -> None:
         'code_class="5xx"}[5m])) or sum by (region) (rate(taxiway_ingress_requests_total'
         '{service="hello",environment="production"}[5m])) * 0)\n/\n'
         '(sum by (region) (rate(taxiway_ingress_requests_total{service="hello",'
-        'environment="production"}[5m])))\n'
+        'environment="production"}[5m])) > 0)\n'
     )
 
 

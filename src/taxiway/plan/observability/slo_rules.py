@@ -66,6 +66,13 @@ def _rate(metric: str, selector: str, scope: Scope) -> str:
     return f"sum{by} (rate({metric}{selector}{_WINDOW}))"
 
 
+def _some(total: str) -> str:
+    """The total events, only where there are some: a window without traffic has no SLI
+    (rather than 0/0 = NaN, which would poison every ``sum_over_time`` of the period's
+    SLI for as long as the window lasts)."""
+    return f"{total} > 0"
+
+
 def sli(slo: Slo, service: str, environment: str, scope: Scope) -> sloth.EventsSli:
     """The SLO's bad and total events. No bad events reads 0, not nothing: an absent error
     series would leave the SLI (and every burn rate after it) empty instead of healthy."""
@@ -74,12 +81,12 @@ def sli(slo: Slo, service: str, environment: str, scope: Scope) -> sloth.EventsS
         failed = _rate(
             names.INGRESS_REQUESTS, _selector(service, environment, **{names.CODE_CLASS: "5xx"}), scope
         )
-        return sloth.EventsSli(error_query=f"{failed} or {every} * 0", total_query=every)
+        return sloth.EventsSli(error_query=f"{failed} or {every} * 0", total_query=_some(every))
     assert slo.indicator.threshold is not None  # the manifest's rules require one
     every = _rate(f"{names.INGRESS_DURATION}_count", _selector(service, environment), scope)
     bound = names.bucket_label(slo.indicator.threshold)
     fast = _rate(f"{names.INGRESS_DURATION}_bucket", _selector(service, environment, le=bound), scope)
-    return sloth.EventsSli(error_query=f"{every} - {fast}", total_query=every)
+    return sloth.EventsSli(error_query=f"{every} - {fast}", total_query=_some(every))
 
 
 def _alert(slo: Slo, severity: str, scope: Scope) -> sloth.Alert:
