@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
 import signal
 from collections import Counter
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from taxiway.client import http
 from taxiway.client.prometheus_api import PrometheusApi
 from taxiway.dev import private_file, processes
 from taxiway.runtime import process
@@ -63,7 +65,11 @@ class Counted:
 
 
 def value(api: PrometheusApi, expr: str) -> float:
-    samples = api.query(expr)
+    """The sum of what ``expr`` answers; NaN while that Prometheus does not answer."""
+    try:
+        samples = api.query(expr)
+    except http.Unreachable:
+        return math.nan
     return sum(s.value for s in samples)
 
 
