@@ -88,7 +88,10 @@ def test_an_alert_reaches_the_control_plane_and_is_resolved(tmp_path: Path) -> N
         try:
             wait_for(lambda: _ready(url) or process.poll() is not None, within=30, what="Alertmanager ready")
             assert process.poll() is None, (tmp_path / "alertmanager.log").read_text()
-            started = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+            # A minute ago: the end posted later (a second ago) must come after it.
+            started = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(
+                minutes=1
+            )
             alert = {
                 "labels": {
                     "alertname": "ErrorBudgetBurn",
