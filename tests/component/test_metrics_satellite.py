@@ -12,13 +12,12 @@ instances, and reads the servers per revision back from its ``/metrics``. No bea
 from __future__ import annotations
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway.plan.observability import names
 from taxiway.satellite import app
 from tests.component.test_ingress import Region, region
 from tests.fixtures import satellite_world as satellite_fixtures
-from tests.fixtures.promtool import check_metrics
+from tests.fixtures.exposition import check_metrics, sample
 from tests.fixtures.satellite_world import ControlPlane, Satellites, driver_of, ready
 from tests.fixtures.waiting import wait_for
 
@@ -32,14 +31,6 @@ def scrape(satellite: app.Satellite) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return response.text
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return float(found.value)
-    return None
 
 
 def test_a_satellite_exposes_its_metrics_and_they_move_with_what_it_does(
