@@ -100,3 +100,15 @@ def test_deploys_and_last_reports_show(api: Api) -> None:
     seen = _value(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="us-east1")
     assert seen > 1.7e9
     assert _value(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="europe-west1") == 0
+
+
+def test_an_edge_reports_where_its_metrics_are_and_the_glb_answers_it_back(api: Api) -> None:
+    url = "http://127.0.0.1:41236/metrics"
+    body = {"services": [], "haproxy": {"pid": 1}, "edge_metrics": url}
+    reported = api.call("PUT", "/v1/pops/iad/status", "iad", json=body)
+    assert reported.status_code == 204, reported.text
+    [entry] = [e for e in api.call("GET", "/v1/glb", "admin").json() if e["pop"] == "iad"]
+    assert entry["edge_metrics"] == url
+    token = _metrics_token(api)
+    seen = _value(_scrape(api, token).text, "taxiway_server_edge_last_seen_timestamp_seconds", pop="iad")
+    assert seen > 1.7e9
