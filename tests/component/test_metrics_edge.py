@@ -12,12 +12,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from taxiway import errors
 from taxiway.edge import app
 from tests.fixtures.edge_world import EdgeWorld, edge_world, pool_status, service_config, wait_served_by
-from tests.fixtures.promtool import check_metrics
+from tests.fixtures.exposition import check_metrics, sample
 from tests.fixtures.waiting import wait_for
 
 FAR, NEAR = 0.040, 0.005
@@ -34,14 +33,6 @@ def scrape(edge: app.Edge) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return float(found.value)
-    return None
 
 
 def test_an_edge_exposes_its_metrics_and_they_follow_its_pools(w: EdgeWorld) -> None:

@@ -8,10 +8,9 @@ template, never raw path), a deploy its outcome, a satellite's report its last-s
 from __future__ import annotations
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.api_server import Api
-from tests.fixtures.promtool import check_metrics
+from tests.fixtures.exposition import check_metrics, sample
 
 
 def _metrics_token(api: Api) -> str:
@@ -25,13 +24,9 @@ def _scrape(api: Api, token: str) -> httpx.Response:
     return httpx.get(api.url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-def _sample(text: str, name: str, **labels: str) -> float:
-    """The value of one sample (0 when absent)."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
+def _value(text: str, name: str, **labels: str) -> float:
+    """A sample's value; 0 when absent (a counter not moved yet)."""
+    return sample(text, name, **labels) or 0.0
 
 
 def test_metrics_are_read_with_a_metrics_token_and_are_promtool_clean(api: Api) -> None:
@@ -47,17 +42,17 @@ def test_a_request_moves_the_histogram_of_its_route_template(api: Api) -> None:
     token = _metrics_token(api)
     name = "taxiway_server_request_duration_seconds_count"
     route = {"method": "GET", "route": "/v1/services/{service}", "code": "200"}
-    before = _sample(_scrape(api, token).text, name, **route)
+    before = _value(_scrape(api, token).text, name, **route)
     assert api.call("GET", "/v1/services/hello", "owner").status_code == 200
     after = _scrape(api, token).text
-    assert _sample(after, name, **route) == before + 1
+    assert _value(after, name, **route) == before + 1
     assert "/v1/services/hello" not in after, "the raw path never becomes a label"
     refused = api.call("GET", "/v1/services/hello", "stranger")
     assert refused.status_code == 403
     forbidden = {**route, "code": "403"}
-    assert _sample(_scrape(api, token).text, name, **forbidden) == 1
+    assert _value(_scrape(api, token).text, name, **forbidden) == 1
     api.call("GET", "/no/such/path", "owner")
-    assert _sample(_scrape(api, token).text, name, method="GET", route="unmatched", code="404") == 1
+    assert _value(_scrape(api, token).text, name, method="GET", route="unmatched", code="404") == 1
 
 
 def test_only_a_metrics_or_admin_token_reads_metrics_and_a_metrics_token_nothing_else(api: Api) -> None:
@@ -98,10 +93,22 @@ def test_deploys_and_last_reports_show(api: Api) -> None:
     )
     assert conflict.status_code in (404, 409, 422), conflict.text
     text = _scrape(api, token).text
-    assert sum(_sample(text, deploys, outcome=o) for o in ("conflict", "refused")) == 1
+    assert sum(_value(text, deploys, outcome=o) for o in ("conflict", "refused")) == 1
     beat = api.call("PUT", "/v1/regions/us-east1/status", "us", json={"cursor": 0, "reports": []})
     assert beat.status_code == 204, beat.text
     text = _scrape(api, token).text
-    seen = _sample(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="us-east1")
+    seen = _value(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="us-east1")
     assert seen > 1.7e9
-    assert _sample(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="europe-west1") == 0
+    assert _value(text, "taxiway_server_satellite_last_seen_timestamp_seconds", region="europe-west1") == 0
+
+
+def test_an_edge_reports_where_its_metrics_are_and_the_glb_answers_it_back(api: Api) -> None:
+    url = "http://127.0.0.1:41236/metrics"
+    body = {"services": [], "haproxy": {"pid": 1}, "edge_metrics": url}
+    reported = api.call("PUT", "/v1/pops/iad/status", "iad", json=body)
+    assert reported.status_code == 204, reported.text
+    [entry] = [e for e in api.call("GET", "/v1/glb", "admin").json() if e["pop"] == "iad"]
+    assert entry["edge_metrics"] == url
+    token = _metrics_token(api)
+    seen = _value(_scrape(api, token).text, "taxiway_server_edge_last_seen_timestamp_seconds", pop="iad")
+    assert seen > 1.7e9

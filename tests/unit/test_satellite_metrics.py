@@ -8,15 +8,14 @@ path (an HTTP scrape, promtool) is tests/component/test_metrics_satellite.py.
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from taxiway.observability import satellite_metrics
 from taxiway.plan.haproxy import answers
 from taxiway.plan.observability import names, rotation_gauges
-from taxiway.plan.region import rotation, supervision
-from taxiway.satellite import executor, metered_dataplane
+from taxiway.plan.region import rotation
+from taxiway.satellite import metered_dataplane
 from taxiway.satellite import rotation as satellite_rotation
-from tests.unit.test_satellite_rotation import GRACE, HOLD_LIMIT, HOST, IngressWorld
+from tests.fixtures import exposition
+from tests.unit.test_satellite_rotation import IngressWorld
 
 
 def server(*, sessions: int = 0, admin: int = 0, up: bool = True, checked: bool = True) -> rotation.Server:
@@ -56,27 +55,15 @@ def test_in_flight_and_in_rotation_are_counted_per_revision() -> None:
 
 
 class MeteredWorld(IngressWorld):
-    def new_executor(self) -> executor.Executor:
+    def dataplane(self) -> satellite_rotation.Dataplane:
         self.metrics = satellite_metrics.SatelliteMetrics(
             lambda: self.driver.list(), lambda: self.metered.last_servers, lambda: None
         )
         self.metered = metered_dataplane.Metered(self.ingress, self.metrics, clock=lambda: self.now)
-        gate = satellite_rotation.Gate(self.metered, host=HOST, grace=GRACE, check_interval=1.0)
-        return executor.Executor(
-            self.driver,
-            supervision.BackoffPolicy(initial_seconds=1.0, max_seconds=8.0),
-            lambda: self.now,
-            gate,
-            hold_limit=HOLD_LIMIT,
-        )
+        return self.metered
 
     def sample(self, name: str, **labels: str) -> float | None:
-        text = self.metrics.exposition().decode()
-        for family in text_string_to_metric_families(text):
-            for found in family.samples:
-                if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                    return float(found.value)
-        return None
+        return exposition.sample(self.metrics.exposition().decode(), name, **labels)
 
 
 def test_a_rollout_moves_rotation_from_one_revision_to_the_next_and_times_each_drain() -> None:

@@ -117,8 +117,12 @@ class IngressWorld(World):
         self.ingress = MemoryIngress()
         super().__init__(where)
 
+    def dataplane(self) -> rotation.Dataplane:
+        """What the gate drives (the in-memory ingress; a subclass may wrap it)."""
+        return self.ingress
+
     def new_executor(self) -> executor.Executor:
-        gate = rotation.Gate(self.ingress, host=HOST, grace=GRACE, check_interval=1.0)
+        gate = rotation.Gate(self.dataplane(), host=HOST, grace=GRACE, check_interval=1.0)
         return executor.Executor(
             self.driver,
             supervision.BackoffPolicy(initial_seconds=1.0, max_seconds=8.0),
