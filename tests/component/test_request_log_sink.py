@@ -144,8 +144,8 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
         assert here.get("nosuch") == 404  # the ingress's own be_unknown: not a service's request
         before = {"3": here.r3.requests("/"), "4": here.r4.requests("/")}
         for _ in range(3):  # a PoP's monitor checks: not users' requests, not logged at all
-            checked = request(here.port, f"hello.{DOMAIN}", "/", headers={"User-Agent": CHECK_USER_AGENT})
-            assert checked.status == 200
+            monitor = request(here.port, f"hello.{DOMAIN}", "/", headers={"User-Agent": CHECK_USER_AGENT})
+            assert monitor.status == 200
         checks = {"3": here.r3.requests("/") - before["3"], "4": here.r4.requests("/") - before["4"]}
         assert sum(checks.values()) == 3
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as raw:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from ruamel.yaml import YAML
 
 from taxiway.plan.observability import alertmanager_config as am
 
 
-def _parsed(text: str) -> dict[str, object]:
-    document: dict[str, object] = YAML(typ="safe", pure=True).load(text)
+def _parsed(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
     return document
 
 
@@ -22,7 +24,7 @@ def test_every_alert_goes_to_the_control_plane_with_resolved_and_a_token_file() 
         "group_interval": "5s",
         "repeat_interval": "1h",
     }
-    (receiver,) = document["receivers"]  # type: ignore[misc]
+    (receiver,) = document["receivers"]
     (webhook,) = receiver["webhook_configs"]
     assert webhook["url"] == "http://127.0.0.1:7070/v1/alerts"
     assert webhook["send_resolved"] is True

@@ -37,7 +37,7 @@ def _time(seconds: float | None) -> str:
     if seconds <= 0:
         return "spent"
     left = round(seconds)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if left >= size or (unit == "s" and not parts):
             parts.append(f"{left // size}{unit}")
