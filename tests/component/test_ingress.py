@@ -383,6 +383,10 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         assert pid is not None
         url = first.ingress.url
         wait_for(lambda: plane.region("us-east1")["ingress"] == url, within=10, what="the ingress reported")
+        sink = first.ingress.sink.pid()
+        assert sink is not None
+        thresholds = state_dir / "ingress" / "latency-thresholds.json"
+        wait_for(thresholds.exists, within=10, what="the latency thresholds written for the sink")
         satellites.stop(first)  # the ingress serves on, with no satellite
         answered = request(int(url.rsplit(":", 1)[1]), HOST)  # nothing deployed: HAProxy's own 404
         assert (answered.status, answered.headers["x-taxiway-region"]) == (404, "us-east1")
@@ -392,6 +396,8 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         assert (second.ingress.haproxy.master_pid(), second.ingress.url) == (pid, url)
         health = httpx.get(second.api_url + "/healthz", timeout=5, trust_env=False).json()
         assert (health["ingress"], health["ingress_running"], health["ingress_pid"]) == (url, True, pid)
+        assert health["ingress_request_metrics_pid"] == sink, "the next satellite adopts the sink too"
+        assert health["ingress_request_metrics"] == first.ingress.request_metrics_url
         satellites.stop(second)
     finally:
         for satellite in list(satellites.started):
@@ -399,16 +405,18 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         ingress.stop(state_dir, graceful=False)
         plane.stop()
     assert not haproxy_process.alive(pid)
+    assert not haproxy_process.alive(sink)
 
 
 def test_ports_are_chosen_once_and_kept(tmp_path: Path) -> None:
     directory = tmp_path / "ingress"
     chosen = ingress.choose_ports(directory, "127.0.0.1", 0, in_use=False)
-    assert chosen.listen.port != chosen.metrics.port
     assert ingress.choose_ports(directory, "127.0.0.1", 0, in_use=False) == chosen
+    assert len({chosen.listen.port, chosen.metrics.port, chosen.request_metrics.port}) == 3
     assert json.loads((directory / "ports.json").read_text()) == {
         "listen": f"127.0.0.1:{chosen.listen.port}",
         "metrics": f"127.0.0.1:{chosen.metrics.port}",
+        "request_metrics": f"127.0.0.1:{chosen.request_metrics.port}",
     }
 
     # A kept port that something else took meanwhile is chosen again; an explicit one is an error.

@@ -7,7 +7,8 @@ pool of workers answers, excess connections get ``503``). Two routes:
 - ``GET /healthz`` (no auth): region, applied cursor, instance count, whether the
   control plane answered the last poll, and the region ingress's URL and whether its
   HAProxy runs (``ingress``, ``ingress_running``, ``ingress_pid``, and
-  ``ingress_metrics``: its Prometheus exporter).
+  ``ingress_metrics``: its Prometheus exporter), and the request log sink's series
+  (``ingress_request_metrics``, ``ingress_request_metrics_pid``).
 - ``GET /v1/logs/{service}/{environment}?instance=ID&tail=N&since=TIME&follow=true``: the
   last ``tail`` lines of each instance (or of one), as ``text/plain`` lines
   ``INSTANCE | STAMP LINE`` (the driver's lines carry their time); ``since`` (RFC 3339)
