@@ -197,6 +197,25 @@ def test_the_ingress_routes_hello_with_its_region_and_exports_metrics(region: Re
     }
     assert up == set(rows)
 
+    # The request log sink counts the same 20 requests (the 404 is no service's) by revision.
+    assert health["ingress_request_metrics"] == f"http://{kept['request_metrics']}/metrics"
+    assert health["ingress_request_metrics_pid"] is not None
+    port = int(kept["request_metrics"].rsplit(":", 1)[1])
+
+    def counted() -> dict[str, float] | None:
+        answer = request(port, "localhost", "/metrics")
+        samples = {
+            s.name + "/" + s.labels.get("revision", "") + "/" + s.labels.get("code_class", ""): s.value
+            for family in text_string_to_metric_families(answer.body)
+            for s in family.samples
+        }
+        return samples if samples.get("taxiway_ingress_log_lines_total//", 0) >= 21 else None
+
+    samples = wait_for(counted, within=10, what="21 request lines at the sink")
+    assert samples[f"taxiway_ingress_requests_total/{number}/2xx"] == 20
+    assert samples[f"taxiway_ingress_request_duration_seconds_count/{number}/"] == 20
+    assert samples["taxiway_ingress_log_lines_dropped_total//"] == 0
+
 
 @pytest.mark.slow
 def test_a_rollout_a_node_failure_and_a_scale_in_under_load_drop_no_request(region: Region) -> None:

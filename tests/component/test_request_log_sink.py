@@ -142,7 +142,7 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
             assert here.get("empty") == 503  # no instance: <NOSRV>
         assert here.get("nosuch") == 404  # the ingress's own be_unknown: not a service's request
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as raw:
-            raw.sendto(b"not a request line\n", str(here.socket))
+            raw.sendto(b"tw1 not a request line\n", str(here.socket))
         samples = here.wait_lines(sent + 7 + 1 + 1)
 
         expected = {
