@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from taxiway.plan import regional
 from taxiway.plan.haproxy import config, tokens
 from taxiway.plan.observability import latency_thresholds, names, request_log, request_tally
 from taxiway.plan.observability.request_log import Record, Skipped
+from taxiway.plan.region import reconcile
+from tests.fixtures import region_world
 
 SOCKET = Path("/run/taxiway/log.sock")
 
@@ -132,3 +135,23 @@ def test_the_thresholds_document_round_trips_and_bad_ones_are_refused() -> None:
     ):
         with pytest.raises(latency_thresholds.Invalid):
             latency_thresholds.parse(bad)
+
+
+def test_the_thresholds_come_from_the_routed_environment_latency_slos() -> None:
+    def desired(environment: str, slos: list[dict[str, object]], removed: bool = False) -> reconcile.Desired:
+        base = region_world.definition(1).model_dump(by_alias=True)
+        base["spec"]["slos"] = slos
+        definition = regional.RegionalDefinition.model_validate(base, strict=False)
+        return reconcile.Desired("hello", environment, 1, removed=removed, definition=definition)
+
+    latency = [
+        {"name": "fast", "objective": 99, "indicator": {"type": "latency", "threshold": "300ms"}},
+        {"name": "faster", "objective": 90, "indicator": {"type": "latency", "threshold": "100ms"}},
+        {"name": "up", "objective": 99.9, "indicator": {"type": "availability"}},
+    ]
+    assert latency_thresholds.from_desired({("hello", "production"): desired("production", latency)}) == {
+        "hello": (0.1, 0.3)
+    }
+    assert latency_thresholds.from_desired({("hello", "staging"): desired("staging", latency)}) == {}
+    gone = desired("production", latency, removed=True)
+    assert latency_thresholds.from_desired({("hello", "production"): gone}) == {}
