@@ -197,6 +197,25 @@ def test_the_ingress_routes_hello_with_its_region_and_exports_metrics(region: Re
     }
     assert up == set(rows)
 
+    # The request log sink counts the same 20 requests (the 404 is no service's) by revision.
+    assert health["ingress_request_metrics"] == f"http://{kept['request_metrics']}/metrics"
+    assert health["ingress_request_metrics_pid"] is not None
+    port = int(kept["request_metrics"].rsplit(":", 1)[1])
+
+    def counted() -> dict[str, float] | None:
+        answer = request(port, "localhost", "/metrics")
+        samples = {
+            s.name + "/" + s.labels.get("revision", "") + "/" + s.labels.get("code_class", ""): s.value
+            for family in text_string_to_metric_families(answer.body)
+            for s in family.samples
+        }
+        return samples if samples.get("taxiway_ingress_log_lines_total//", 0) >= 21 else None
+
+    samples = wait_for(counted, within=10, what="21 request lines at the sink")
+    assert samples[f"taxiway_ingress_requests_total/{number}/2xx"] == 20
+    assert samples[f"taxiway_ingress_request_duration_seconds_count/{number}/"] == 20
+    assert samples["taxiway_ingress_log_lines_dropped_total//"] == 0
+
 
 @pytest.mark.slow
 def test_a_rollout_a_node_failure_and_a_scale_in_under_load_drop_no_request(region: Region) -> None:
@@ -383,6 +402,10 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         assert pid is not None
         url = first.ingress.url
         wait_for(lambda: plane.region("us-east1")["ingress"] == url, within=10, what="the ingress reported")
+        sink = first.ingress.sink.pid()
+        assert sink is not None
+        thresholds = state_dir / "ingress" / "latency-thresholds.json"
+        wait_for(thresholds.exists, within=10, what="the latency thresholds written for the sink")
         satellites.stop(first)  # the ingress serves on, with no satellite
         answered = request(int(url.rsplit(":", 1)[1]), HOST)  # nothing deployed: HAProxy's own 404
         assert (answered.status, answered.headers["x-taxiway-region"]) == (404, "us-east1")
@@ -392,6 +415,8 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         assert (second.ingress.haproxy.master_pid(), second.ingress.url) == (pid, url)
         health = httpx.get(second.api_url + "/healthz", timeout=5, trust_env=False).json()
         assert (health["ingress"], health["ingress_running"], health["ingress_pid"]) == (url, True, pid)
+        assert health["ingress_request_metrics_pid"] == sink, "the next satellite adopts the sink too"
+        assert health["ingress_request_metrics"] == first.ingress.request_metrics_url
         satellites.stop(second)
     finally:
         for satellite in list(satellites.started):
@@ -399,16 +424,18 @@ def test_an_in_thread_satellite_leaves_its_ingress_running_for_the_next_one(tmp_
         ingress.stop(state_dir, graceful=False)
         plane.stop()
     assert not haproxy_process.alive(pid)
+    assert not haproxy_process.alive(sink)
 
 
 def test_ports_are_chosen_once_and_kept(tmp_path: Path) -> None:
     directory = tmp_path / "ingress"
     chosen = ingress.choose_ports(directory, "127.0.0.1", 0, in_use=False)
-    assert chosen.listen.port != chosen.metrics.port
     assert ingress.choose_ports(directory, "127.0.0.1", 0, in_use=False) == chosen
+    assert len({chosen.listen.port, chosen.metrics.port, chosen.request_metrics.port}) == 3
     assert json.loads((directory / "ports.json").read_text()) == {
         "listen": f"127.0.0.1:{chosen.listen.port}",
         "metrics": f"127.0.0.1:{chosen.metrics.port}",
+        "request_metrics": f"127.0.0.1:{chosen.request_metrics.port}",
     }
 
     # A kept port that something else took meanwhile is chosen again; an explicit one is an error.

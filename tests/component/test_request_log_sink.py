@@ -149,7 +149,7 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
         checks = {"3": here.r3.requests("/") - before["3"], "4": here.r4.requests("/") - before["4"]}
         assert sum(checks.values()) == 3
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as raw:
-            raw.sendto(b"not a request line\n", str(here.socket))
+            raw.sendto(b"tw1 not a request line\n", str(here.socket))
         samples = here.wait_lines(sent + 7 + 1 + 1)
 
         expected = {

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from taxiway.plan import regional
 from taxiway.plan.haproxy import config, tokens
 from taxiway.plan.observability import latency_thresholds, names, request_log, request_tally
 from taxiway.plan.observability.request_log import Record, Skipped
+from taxiway.plan.region import reconcile
+from tests.fixtures import region_world
 
 SOCKET = Path("/run/taxiway/log.sock")
 
@@ -17,14 +20,14 @@ SOCKET = Path("/run/taxiway/log.sock")
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        (b"hello hello-production-r7-0 200 12\n", Record("hello", "production", "7", "2xx", 0.012)),
+        (b"tw1 hello hello-production-r7-0 200 12\n", Record("hello", "production", "7", "2xx", 0.012)),
         (
-            b"hello hello-production-r12s0123abcd-3 503 3004\n",
+            b"tw1 hello hello-production-r12s0123abcd-3 503 3004\n",
             Record("hello", "production", "12", "5xx", 3.004),
         ),
-        (b"my-app my-app-production-r1-0 404 0", Record("my-app", "production", "1", "4xx", 0.0)),
-        (b"my-app my-app-staging-r2-1 101 5", Record("my-app", "staging", "2", "1xx", 0.005)),
-        (b"hello <NOSRV> 503 0\n", Record("hello", "production", names.NO_REVISION, "5xx", 0.0)),
+        (b"tw1 my-app my-app-production-r1-0 404 0", Record("my-app", "production", "1", "4xx", 0.0)),
+        (b"tw1 my-app my-app-staging-r2-1 101 5", Record("my-app", "staging", "2", "1xx", 0.005)),
+        (b"tw1 hello <NOSRV> 503 0\n", Record("hello", "production", names.NO_REVISION, "5xx", 0.0)),
     ],
 )
 def test_a_line_becomes_a_record(line: bytes, expected: Record) -> None:
@@ -34,9 +37,12 @@ def test_a_line_becomes_a_record(line: bytes, expected: Record) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        (b"be_unknown <NOSRV> 404 0\n", Skipped.UNROUTED),
-        (b"hello hello-production-r7-0 -1 20\n", Skipped.UNANSWERED),
-        (b"hello <NOSRV> 0 1\n", Skipped.UNANSWERED),
+        (b"tw1 be_unknown <NOSRV> 404 0\n", Skipped.UNROUTED),
+        (b"tw1 hello hello-production-r7-0 -1 20\n", Skipped.UNANSWERED),
+        (b"tw1 hello <NOSRV> 0 1\n", Skipped.UNANSWERED),
+        (b"Proxy fe_main stopped (cumulated conns: FE: 1, BE: 0).\n", Skipped.MESSAGE),
+        (b"", Skipped.MESSAGE),
+        (b"<134>Dec  1 18:00:00 haproxy[1]: tw1 hello hello-production-r7-0 200 1\n", Skipped.MESSAGE),
     ],
 )
 def test_lines_that_are_no_service_answer_are_skipped(line: bytes, expected: Skipped) -> None:
@@ -46,20 +52,20 @@ def test_lines_that_are_no_service_answer_are_skipped(line: bytes, expected: Ski
 @pytest.mark.parametrize(
     "line",
     [
-        b"",
-        b"\n",
-        b"garbage",
-        b"hello hello-production-r7-0 200\n",
-        b"hello hello-production-r7-0 200 12 extra\n",
-        b"hello hello-production-r7-0 2OO 12\n",
-        b"hello hello-production-r7-0 200 -5\n",
-        b"hello hello-production-r7-0 700 1\n",
-        b"hello other-production-r7-0 200 1\n",  # the server is not the backend's
-        b"hello hello-production-7-0 200 1\n",
-        b"hello hello-production-r7 200 1\n",
-        b"hello  hello-production-r7-0 200 1\n",
-        b"h\xc3\xa9llo h\xc3\xa9llo-production-r7-0 200 1\n",
-        b"<134>Dec  1 18:00:00 haproxy[1]: hello hello-production-r7-0 200 1\n",
+        b"tw1",
+        b"tw1 \n",
+        b"tw1 garbage",
+        b"\xff\xfe",
+        b"tw1 hello hello-production-r7-0 200\n",
+        b"tw1 hello hello-production-r7-0 200 12 extra\n",
+        b"tw1 hello hello-production-r7-0 2OO 12\n",
+        b"tw1 hello hello-production-r7-0 200 -5\n",
+        b"tw1 hello hello-production-r7-0 700 1\n",
+        b"tw1 hello other-production-r7-0 200 1\n",  # the server is not the backend's
+        b"tw1 hello hello-production-7-0 200 1\n",
+        b"tw1 hello hello-production-r7 200 1\n",
+        b"tw1 hello  hello-production-r7-0 200 1\n",
+        b"tw1 h\xc3\xa9llo h\xc3\xa9llo-production-r7-0 200 1\n",
     ],
 )
 def test_anything_else_is_unparsed(line: bytes) -> None:
@@ -129,3 +135,23 @@ def test_the_thresholds_document_round_trips_and_bad_ones_are_refused() -> None:
     ):
         with pytest.raises(latency_thresholds.Invalid):
             latency_thresholds.parse(bad)
+
+
+def test_the_thresholds_come_from_the_routed_environment_latency_slos() -> None:
+    def desired(environment: str, slos: list[dict[str, object]], removed: bool = False) -> reconcile.Desired:
+        base = region_world.definition(1).model_dump(by_alias=True)
+        base["spec"]["slos"] = slos
+        definition = regional.RegionalDefinition.model_validate(base, strict=False)
+        return reconcile.Desired("hello", environment, 1, removed=removed, definition=definition)
+
+    latency = [
+        {"name": "fast", "objective": 99, "indicator": {"type": "latency", "threshold": "300ms"}},
+        {"name": "faster", "objective": 90, "indicator": {"type": "latency", "threshold": "100ms"}},
+        {"name": "up", "objective": 99.9, "indicator": {"type": "availability"}},
+    ]
+    assert latency_thresholds.from_desired({("hello", "production"): desired("production", latency)}) == {
+        "hello": (0.1, 0.3)
+    }
+    assert latency_thresholds.from_desired({("hello", "staging"): desired("staging", latency)}) == {}
+    gone = desired("production", latency, removed=True)
+    assert latency_thresholds.from_desired({("hello", "production"): gone}) == {}

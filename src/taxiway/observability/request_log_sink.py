@@ -55,6 +55,10 @@ MAX_LINE = 4096
 THRESHOLDS_CHECK_SECONDS = 1
 """How often the thresholds file is looked at (a stat; re-read only when it changed)."""
 STATS_TIMEOUT = 1.0
+QUEUE_SYSCTL = Path("/proc/sys/net/unix/max_dgram_qlen")
+QUEUE_WANTED = 512
+"""Datagrams a unix socket may queue, whatever its buffer: the kernel's default (10) is a
+millisecond or two at the ingress's top rate (README, "Request metrics")."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,14 @@ class Sink:
         seconds = int(THRESHOLDS_CHECK_SECONDS)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, 0))
         log.info("receive buffer of %s: %d bytes", path, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        with contextlib.suppress(OSError, ValueError):
+            queue = int(QUEUE_SYSCTL.read_text())
+            if queue < QUEUE_WANTED:
+                log.warning(
+                    "net.unix.max_dgram_qlen is %d: a burst of more lines than that while this sink "
+                    "waits for a CPU is dropped (and counted); sysctl -w net.unix.max_dgram_qlen=4096",
+                    queue,
+                )
         return sock
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:

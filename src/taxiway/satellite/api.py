@@ -7,7 +7,8 @@ pool of workers answers, excess connections get ``503``). Three routes:
 - ``GET /healthz`` (no auth): region, applied cursor, instance count, whether the
   control plane answered the last poll, and the region ingress's URL and whether its
   HAProxy runs (``ingress``, ``ingress_running``, ``ingress_pid``, and
-  ``ingress_metrics``: its Prometheus exporter).
+  ``ingress_metrics``: its Prometheus exporter), and the request log sink's series
+  (``ingress_request_metrics``, ``ingress_request_metrics_pid``).
 - ``GET /metrics`` (no auth): the satellite's own metrics in Prometheus's text format
   (:mod:`taxiway.observability.satellite_metrics`). No bearer, like ``/healthz``: the
   region's Prometheus must keep scraping while the control plane, which checks bearers,

@@ -2,11 +2,14 @@
 
 HAProxy sends one line per request (``log-format`` :data:`LOG_FORMAT`, ``format raw``) to
 the request log sink, which reads each with :func:`parse`. The format and its parser live
-together here so they cannot drift apart. A line is four fields separated by one space::
+together here so they cannot drift apart. A line is a tag and four fields, separated by
+one space::
 
-    hello hello-production-r7-0 200 12
-    hello <NOSRV> 503 0
+    tw1 hello hello-production-r7-0 200 12
+    tw1 hello <NOSRV> 503 0
 
+The tag tells request lines from HAProxy's own messages to the same target (``Proxy
+fe_main stopped ...`` at every reload), which are no request and no parse failure. Then
 the backend (the service), the server (the instance id, ``<service>-<environment>-r
 <revision><generation>-<index>`` as :func:`taxiway.plan.region.reconcile.instance_id`
 names it, or ``<NOSRV>`` when no instance answered), the status HAProxy sent and ``%Ta``,
@@ -23,7 +26,8 @@ from dataclasses import dataclass
 from taxiway.plan.observability import names
 from taxiway.plan.region import reconcile
 
-LOG_FORMAT = "%b %s %ST %Ta"
+TAG = "tw1"
+LOG_FORMAT = f"{TAG} %b %s %ST %Ta"
 """HAProxy's ``log-format`` for the ingress frontend (no spaces inside any field: service
 names are DNS labels, instance ids and numbers have none)."""
 
@@ -52,6 +56,8 @@ class Skipped(enum.Enum):
     """Answered by the ingress's own ``be_unknown`` (no such service): no service label."""
     UNANSWERED = "unanswered"
     """The client left before any status was sent (``%ST`` is -1 or 0)."""
+    MESSAGE = "message"
+    """One of HAProxy's own messages (no :data:`TAG`): a proxy stopping at a reload."""
 
 
 class Unparsed(enum.Enum):
@@ -69,7 +75,10 @@ def parse(line: bytes, environment: str = reconcile.ROUTED_ENVIRONMENT) -> Recor
         text = line.decode("ascii").rstrip("\n")
     except UnicodeDecodeError:
         return UNPARSED
-    fields = text.split(" ")
+    tag, _, rest = text.partition(" ")
+    if tag != TAG:
+        return Skipped.MESSAGE
+    fields = rest.split(" ")
     if len(fields) != 4:
         return UNPARSED
     backend, server, status_text, active_text = fields
