@@ -97,7 +97,12 @@ def test_the_tally_counts_and_buckets_with_the_thresholds_as_bounds() -> None:
     for seconds in (0.001, 0.3, 0.31, 20.0):
         tally.add(Record("hello", "production", "7", "2xx", seconds))
     tally.add(Record("hello", "production", "7", "5xx", 0.3))
-    assert tally.requests == {("hello", "production", "7", "2xx"): 4, ("hello", "production", "7", "5xx"): 1}
+    assert tally.requests == {
+        ("hello", "production", "7", "2xx"): 4,
+        ("hello", "production", "7", "3xx"): 0,
+        ("hello", "production", "7", "4xx"): 0,
+        ("hello", "production", "7", "5xx"): 1,
+    }
     histogram = tally.histograms["hello", "production", "7"]
     assert histogram.bounds == names.buckets_for([0.3])
     cumulative = dict(histogram.cumulative())
@@ -155,3 +160,14 @@ def test_the_thresholds_come_from_the_routed_environment_latency_slos() -> None:
     assert latency_thresholds.from_desired({("hello", "staging"): desired("staging", latency)}) == {}
     gone = desired("production", latency, removed=True)
     assert latency_thresholds.from_desired({("hello", "production"): gone}) == {}
+
+
+def test_a_revisions_error_counter_exists_at_zero_from_its_first_request() -> None:
+    """A burst of errors between two scrapes must be a counter that grew, not one that
+    appeared at its final value (which rate() reads as no errors at all)."""
+    tally = request_tally.Tally()
+    tally.add(Record("hello", "production", "7", "2xx", 0.01))
+    assert tally.requests[("hello", "production", "7", "5xx")] == 0
+    for _ in range(60):
+        tally.add(Record("hello", "production", "7", "5xx", 0.01))
+    assert tally.requests[("hello", "production", "7", "5xx")] == 60

@@ -41,6 +41,7 @@ from pathlib import Path
 from prometheus_client import core, exposition, registry
 
 from taxiway.errors import ConfigurationError
+from taxiway.observability import datagram_queue
 from taxiway.plan.haproxy import answers
 from taxiway.plan.observability import latency_thresholds, names, request_log, request_tally
 
@@ -55,10 +56,6 @@ MAX_LINE = 4096
 THRESHOLDS_CHECK_SECONDS = 1
 """How often the thresholds file is looked at (a stat; re-read only when it changed)."""
 STATS_TIMEOUT = 1.0
-QUEUE_SYSCTL = Path("/proc/sys/net/unix/max_dgram_qlen")
-QUEUE_WANTED = 512
-"""Datagrams a unix socket may queue, whatever its buffer: the kernel's default (10) is a
-millisecond or two at the ingress's top rate (README, "Request metrics")."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +160,7 @@ class Sink:
             if not stat.S_ISSOCK(os.lstat(path).st_mode):
                 raise ConfigurationError(f"--socket {path}: exists and is not a socket")
             path.unlink()  # left by a sink that died; datagram sockets cannot be re-bound
+        datagram_queue.ensure()  # before the socket: the kernel reads it when one is made
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
             if option is None:
@@ -181,14 +179,6 @@ class Sink:
         seconds = int(THRESHOLDS_CHECK_SECONDS)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, 0))
         log.info("receive buffer of %s: %d bytes", path, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-        with contextlib.suppress(OSError, ValueError):
-            queue = int(QUEUE_SYSCTL.read_text())
-            if queue < QUEUE_WANTED:
-                log.warning(
-                    "net.unix.max_dgram_qlen is %d: a burst of more lines than that while this sink "
-                    "waits for a CPU is dropped (and counted); sysctl -w net.unix.max_dgram_qlen=4096",
-                    queue,
-                )
         return sock
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:

@@ -23,6 +23,8 @@ RequestKey = tuple[str, str, str, str]
 """(service, environment, revision, code_class)."""
 SeriesKey = tuple[str, str, str]
 """(service, environment, revision)."""
+COUNTED_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+"""The classes every revision's counter has from its first request on."""
 
 
 @dataclass
@@ -70,12 +72,17 @@ class Tally:
             del self.histograms[key]
 
     def add(self, record: Record) -> None:
-        key = (record.service, record.environment, record.revision, record.code_class)
-        self.requests[key] = self.requests.get(key, 0) + 1
         series = (record.service, record.environment, record.revision)
         histogram = self.histograms.get(series)
         if histogram is None:
             histogram = self.histograms[series] = Histogram.empty(self.bounds(record.service))
+            # Every class of the new revision exists from its first request, at 0: a counter
+            # that appears already at 60 (a burst of errors between two scrapes) is, to
+            # Prometheus's rate(), a counter that never grew, and no SLI would see them.
+            for code_class in COUNTED_CLASSES:
+                self.requests.setdefault((*series, code_class), 0)
+        key = (record.service, record.environment, record.revision, record.code_class)
+        self.requests[key] = self.requests.get(key, 0) + 1
         # bisect_left: a request of exactly a bound's duration is in that bound's bucket (le).
         histogram.buckets[bisect.bisect_left(histogram.bounds, record.seconds)] += 1
         histogram.sum += record.seconds
