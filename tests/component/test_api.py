@@ -104,7 +104,8 @@ ALLOWED_BY_METHOD = {
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-def test_every_route_needs_a_token(api: Api, method: str, path: str, body: Any) -> None:
+def test_every_route_needs_a_token(shared_api: Api, method: str, path: str, body: Any) -> None:
+    api = shared_api  # refused before any route runs: nothing changes
     response = api.call(method, path, None, json=body)
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"

@@ -1,4 +1,8 @@
-"""Fixtures for the end-to-end tier: a world of real processes, checked empty at the end."""
+"""Fixtures for the end-to-end tier: a world of real processes, checked empty at the end.
+
+A world costs seconds to start and to deploy hello into. Tests that each leave it as they
+found it (hello ready in every region, every process of it running) share one per module
+through ``shared_world``; a test that changes the world for good takes its own (``world``)."""
 
 from __future__ import annotations
 
@@ -38,3 +42,29 @@ def world(bare_world: World) -> World:
     """A control plane and one satellite per region, every satellite reported."""
     bare_world.start()
     return bare_world
+
+
+@pytest.fixture(scope="module")
+def module_world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
+    """A control plane and one satellite per region for every test of one module; checked
+    empty after the module's last test."""
+    world = World(root=tmp_path_factory.mktemp("world"))
+    failed_before = request.session.testsfailed
+    try:
+        world.start()
+        yield world
+    finally:
+        left = world.teardown()
+        if request.session.testsfailed > failed_before or left:
+            print(world.logs())  # shown by pytest with the failure
+    assert not left, f"processes left behind: {left}"
+
+
+@pytest.fixture
+def shared_world(module_world: World, request: pytest.FixtureRequest) -> Iterator[World]:
+    """The module's world (:func:`module_world`), for a test that leaves it as it found it:
+    hello ready in every region at the revision it started from. Its logs are printed with
+    the test's failure."""
+    yield module_world
+    if request.node.stash.get(FAILED, False):
+        print(module_world.logs())

@@ -28,7 +28,8 @@ def proc_environ(pid: int) -> list[bytes]:
 
 
 @pytest.mark.timeout(150)
-def test_deploy_makes_every_region_ready_and_status_matches_what_runs(world: World) -> None:
+def test_deploy_makes_every_region_ready_and_status_matches_what_runs(shared_world: World) -> None:
+    world = shared_world
     result = world.deploy()
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -97,7 +98,10 @@ def broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
 
 
 @pytest.mark.timeout(150)
-def test_bad_manifest_or_unknown_region_is_refused_and_changes_nothing(world: World, tmp_path: Path) -> None:
+def test_bad_manifest_or_unknown_region_is_refused_and_changes_nothing(
+    shared_world: World, tmp_path: Path
+) -> None:
+    world = shared_world
     assert world.deploy().returncode == 0
     world.wait_ready()
     revisions_before = world.revisions()

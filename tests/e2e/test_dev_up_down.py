@@ -9,12 +9,13 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from taxiway.dev import instances as dev_instances
 from taxiway.dev import private_file, processes
 from taxiway.runtime import process
-from tests.e2e.world import HELLO_INSTANCES, REGIONS, SATELLITE_TIMING, World, wait_for
+from tests.e2e.world import HELLO_INSTANCES, REGIONS, SATELLITE_TIMING, World, dev_status_rows, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -30,12 +31,22 @@ def identities(dev_dir: Path) -> list[process.ProcessId]:
     return [p for p in (processes.from_record(r) for r in records) if p is not None]
 
 
-def all_ready(world: World, dev_env: dict[str, str]) -> bool:
-    result = world.taxiway("status", "hello", "--json", admin=False, env=dev_env)
-    rows = [r for r in json.loads(result.stdout) if r["environment"] == "production"]
+def hello_ready(rows: list[dict[str, Any]]) -> bool:
     return len(rows) == len(HELLO_INSTANCES) and all(
         r["phase"] == "ready" and r["ready_instances"] == HELLO_INSTANCES[r["region"]] for r in rows
     )
+
+
+def answers(control_plane: str) -> bool:
+    return httpx.get(f"{control_plane}/healthz", timeout=2, trust_env=False).status_code == 200
+
+
+def all_ready(world: World, dev_env: dict[str, str]) -> bool:
+    """hello ready in every region: polled in this process, then as the CLI shows it."""
+    if not hello_ready(dev_status_rows(Path(dev_env["TAXIWAY_DEV_DIR"]), "hello")):
+        return False
+    result = world.taxiway("status", "hello", "--json", admin=False, env=dev_env)
+    return hello_ready([r for r in json.loads(result.stdout) if r["environment"] == "production"])
 
 
 @pytest.mark.timeout(300)
@@ -83,6 +94,7 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
             lambda: (
                 (new := processes.from_record(supervised(dev_dir)["children"]["control-plane"]))
                 and new != plane
+                and answers(dev["control_plane"])  # in this process: the CLI runs once it does
                 and world.taxiway("regions", admin=False, env=dev_env).returncode == 0
             ),
             within=60,

@@ -20,17 +20,20 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from taxiway.client import glb as glb_client
+from taxiway.client.http import ControlPlane
 from taxiway.dev import ingresses as dev_ingresses
 from taxiway.dev import instances as dev_instances
 from taxiway.dev import private_file, processes
 from taxiway.runtime import process
-from tests.e2e.world import HELLO_INSTANCES, REGIONS, World, wait_for
+from tests.e2e.world import HELLO_INSTANCES, REGIONS, World, dev_status_rows, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -108,12 +111,27 @@ def glb_order(world: World, env: dict[str, str], pop: str) -> list[str]:
     return [pool["region"] for pool in entries[0]["pools"]] if entries else []
 
 
-def all_ready(world: World, env: dict[str, str]) -> bool:
-    result = world.taxiway("status", "hello", "--json", admin=False, env=env)
-    rows = [r for r in json.loads(result.stdout) if r["environment"] == "production"]
+def polled_order(env: dict[str, str], pop: str) -> list[str]:
+    """:func:`glb_order` from the same client code in this process: a poll without a CLI run."""
+    dev = json.loads((Path(env["TAXIWAY_DEV_DIR"]) / "dev.json").read_text())
+    with ControlPlane(dev["control_plane"], dev["token"]) as client:
+        entries = [e.to_json(datetime.now(UTC)) for e in glb_client.fetch(client, "hello")]
+    found = [e for e in entries if e["pop"] == pop]
+    return [pool["region"] for pool in found[0]["pools"]] if found else []
+
+
+def hello_ready(rows: list[dict[str, Any]]) -> bool:
     return len(rows) == len(HELLO_INSTANCES) and all(
         r["phase"] == "ready" and r["ready_instances"] == HELLO_INSTANCES[r["region"]] for r in rows
     )
+
+
+def all_ready(world: World, env: dict[str, str]) -> bool:
+    """hello ready in every region: polled in this process, then as the CLI shows it."""
+    if not hello_ready(dev_status_rows(Path(env["TAXIWAY_DEV_DIR"]), "hello")):
+        return False
+    result = world.taxiway("status", "hello", "--json", admin=False, env=env)
+    return hello_ready([r for r in json.loads(result.stdout) if r["environment"] == "production"])
 
 
 @pytest.mark.timeout(150)
@@ -153,8 +171,9 @@ def test_pops_are_served_by_the_nearest_region_through_a_region_death_and_contro
             wait_for(functools.partial(served_by, pops[pop], region), within=30, what=f"{pop} by {region}")
 
         # fra has measured every pool: europe-west1 first, then us-east1, the next nearest.
+        measured = ["europe-west1", "us-east1", "asia-northeast3"]
         wait_for(
-            lambda: glb_order(world, env, "fra") == ["europe-west1", "us-east1", "asia-northeast3"],
+            lambda: polled_order(env, "fra") == measured and glb_order(world, env, "fra") == measured,
             within=30,
             what="fra's pools in measured order",
         )

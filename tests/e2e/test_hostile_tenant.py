@@ -38,14 +38,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from taxiway.client import desired, status, upload
-from taxiway.client import regions as region_list
+from taxiway.client import desired, upload
 from taxiway.client.http import ControlPlane
 from taxiway.dev import readiness
 from taxiway.server import guard
 from taxiway.spec import service_files
 from tests.conftest import EXAMPLES
-from tests.e2e.world import HELLO_INSTANCES, World, wait_for
+from tests.e2e.world import HELLO_INSTANCES, World, status_rows, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -315,15 +314,3 @@ def test_a_hostile_tenant_leaves_a_well_behaved_one_deploying_reporting_and_serv
         down = world.taxiway("dev", "down", "--purge", admin=False, timeout=120, env=base)
         assert down.returncode == 0, down.stdout + down.stderr
     assert world.processes() == []
-
-
-def status_rows(control_plane: str, token: str, service: str) -> list[dict[str, Any]]:
-    """What ``taxiway status SERVICE --env production --json`` prints, without starting a
-    process per poll (the same client code, in this process)."""
-    with ControlPlane(control_plane, token) as client:
-        rows = client.get("/v1/status", service=service)
-        known = region_list.fetch(client)
-        targets = desired.targets(client, service, "production")
-    now = datetime.now(UTC)
-    entries = status.collect(rows, known, targets, now, environment="production")
-    return [entry.to_json(now) for entry in entries]

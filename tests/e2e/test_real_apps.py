@@ -155,8 +155,9 @@ def test_uvicorn_and_gunicorn_apps_serve_through_the_pops_and_a_failed_health_pa
             assert deployed.returncode == 0, deployed.stdout + deployed.stderr + world.logs()
         ready_at = time.monotonic()
         for service, server in servers.items():
-            regions = {r["region"] for r in status_rows(world, env, service)}
-            assert all(r["phase"] == "ready" for r in status_rows(world, env, service))
+            rows = status_rows(world, env, service)
+            regions = {r["region"] for r in rows}
+            assert all(r["phase"] == "ready" for r in rows)
             for pop, url in pops.items():
 
                 def answered(url: str = url, service: str = service) -> dict[str, Any] | None:

@@ -22,7 +22,8 @@ def all_answer(world: World, region: str) -> bool:
 
 
 @pytest.mark.timeout(180)
-def test_killed_satellite_leaves_instances_running_and_adopts_them_on_restart(world: World) -> None:
+def test_killed_satellite_leaves_instances_running_and_adopts_them_on_restart(shared_world: World) -> None:
+    world = shared_world
     region = "europe-west1"
     assert world.deploy().returncode == 0
     world.wait_ready()
@@ -115,8 +116,9 @@ def hello_reports(stub: StubControlPlane) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(180)
 def test_an_empty_answer_from_a_faulty_control_plane_does_not_tear_a_region_down(
-    world: World, stub: StubControlPlane
+    shared_world: World, stub: StubControlPlane
 ) -> None:
+    world = shared_world
     region = "us-east1"
     assert world.deploy().returncode == 0
     world.wait_ready()

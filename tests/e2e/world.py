@@ -40,9 +40,14 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
+from taxiway.client import desired
+from taxiway.client import regions as region_list
+from taxiway.client import status as client_status
+from taxiway.client.http import ControlPlane
 from taxiway.dev import ingresses as dev_ingresses
 from taxiway.dev import instances as dev_instances
 from taxiway.dev import readiness
+from taxiway.errors import TransientError
 from taxiway.runtime import process
 from tests.conftest import EXAMPLES
 from tests.fixtures import waiting
@@ -57,7 +62,7 @@ MARKER_ENV = "TAXIWAY_E2E_MARKER"
 
 
 T = TypeVar("T")
-NOT_YET = (httpx.HTTPError, OSError, ValueError, KeyError, AssertionError)
+NOT_YET = (httpx.HTTPError, TransientError, OSError, ValueError, KeyError, AssertionError)
 """What a world still starting answers with instead of the awaited state."""
 
 
@@ -402,8 +407,7 @@ class World:
         reported after ``since``)."""
         want = counts or HELLO_INSTANCES
 
-        def ready() -> list[dict[str, Any]] | None:
-            rows = self.status()
+        def ready(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
             by_region = {row["region"]: row for row in rows}
             for region, count in want.items():
                 row = by_region.get(region)
@@ -416,7 +420,13 @@ class World:
                     return None
             return rows
 
-        result: list[dict[str, Any]] = wait_for(ready, within=90, what="every region ready", every=0.3)
+        def settled() -> list[dict[str, Any]] | None:
+            # Polled in this process; once it looks ready, what the CLI prints must say so too.
+            if ready(status_rows(self.url, self.admin_token, "hello")) is None:
+                return None
+            return ready(self.status())
+
+        result: list[dict[str, Any]] = wait_for(settled, within=90, what="every region ready")
         return result
 
     # -- what runs ---------------------------------------------------------------------
@@ -488,6 +498,25 @@ class World:
             lines = path.read_text(errors="replace").splitlines()[-40:]
             parts.append(f"==> {path.name} <==\n" + "\n".join(lines))
         return "\n".join(parts)
+
+
+def status_rows(control_plane: str, token: str, service: str) -> list[dict[str, Any]]:
+    """What ``taxiway status SERVICE --env production --json`` prints, without starting a
+    process per poll (the same client code, in this process): an interpreter start costs
+    seconds of CPU on a loaded machine, a poll here a few requests."""
+    with ControlPlane(control_plane, token) as client:
+        rows = client.get("/v1/status", service=service)
+        known = region_list.fetch(client)
+        targets = desired.targets(client, service, "production")
+    now = datetime.now(UTC)
+    entries = client_status.collect(rows, known, targets, now, environment="production")
+    return [entry.to_json(now) for entry in entries]
+
+
+def dev_status_rows(dev_dir: Path, service: str) -> list[dict[str, Any]]:
+    """:func:`status_rows` of the dev world in ``dev_dir``, found through its dev.json."""
+    dev = json.loads((dev_dir / "dev.json").read_text())
+    return status_rows(dev["control_plane"], dev["token"], service)
 
 
 def answer(endpoint: str) -> httpx.Response:
