@@ -86,7 +86,11 @@ def show(console: Console, service: str, environment: str, readings: Readings, *
         return
     span = units.format_duration(readings.trend_seconds)
     if not readings.statuses:
-        console.print(f"{service} ({environment}): no SLO series yet", highlight=False)
+        console.print(
+            f"{service} ({environment}): no SLI yet — no request has reached it in its SLOs' windows, "
+            "or it has no SLOs (`taxiway slo rules PATH --env ENV` prints its rules)",
+            highlight=False,
+        )
     else:
         headers = [
             "SLO",
