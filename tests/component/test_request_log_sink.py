@@ -77,7 +77,7 @@ class Scene:
         directory.mkdir(mode=0o700, parents=True)
         self.socket = directory / "log.sock"
         self.thresholds = directory / "latency-thresholds.json"
-        document = latency_thresholds.document({"hello": (THRESHOLD,)})
+        document = latency_thresholds.document({"hello": (THRESHOLD,)}, {"hello": ("9",)})
         self.thresholds.write_text(json.dumps(document))
         self.sink = sink_process.SinkProcess(directory)
         self.flags = sink_process.SinkFlags(
@@ -133,6 +133,11 @@ def test_the_sink_counts_every_request_by_revision_and_code_class(scene: World) 
         # few datagrams (net.unix.max_dgram_qlen), and on a busy machine a sink descheduled
         # for a few milliseconds would see lines dropped (counted: the next test). Here
         # every line must arrive, so the counts can be compared exactly.
+        # The revision the satellite says is coming has its counters before any request.
+        first = wait_for(lambda: here.scrape()[1], within=10, what="the sink's first exposition")
+        coming = {"service": "hello", "environment": "production", "revision": "9"}
+        assert value(first, names.INGRESS_REQUESTS, **coming, code_class="5xx") == 0
+        assert value(first, names.INGRESS_DURATION + "_count", **coming) == 0
         sent = 0
         for index in range(120):
             path = "/health" if index % 3 == 0 else "/"

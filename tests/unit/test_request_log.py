@@ -160,6 +160,12 @@ def test_the_thresholds_come_from_the_routed_environment_latency_slos() -> None:
     assert latency_thresholds.from_desired({("hello", "staging"): desired("staging", latency)}) == {}
     gone = desired("production", latency, removed=True)
     assert latency_thresholds.from_desired({("hello", "production"): gone}) == {}
+    production = {("hello", "production"): desired("production", latency)}
+    revision = production["hello", "production"].definition
+    assert revision is not None
+    assert latency_thresholds.revisions_from_desired(production) == {"hello": (str(revision.revision),)}
+    assert latency_thresholds.revisions_from_desired({("hello", "production"): gone}) == {}
+    assert latency_thresholds.revisions_from_desired({("hello", "staging"): desired("staging", [])}) == {}
 
 
 def test_a_revisions_error_counter_exists_at_zero_from_its_first_request() -> None:
@@ -171,3 +177,17 @@ def test_a_revisions_error_counter_exists_at_zero_from_its_first_request() -> No
     for _ in range(60):
         tally.add(Record("hello", "production", "7", "5xx", 0.01))
     assert tally.requests[("hello", "production", "7", "5xx")] == 60
+
+
+def test_the_revisions_to_come_travel_to_the_sink_and_exist_at_zero() -> None:
+    document = latency_thresholds.document({"hello": (0.3,)}, {"hello": ("12",)})
+    assert latency_thresholds.parse_revisions(document) == {"hello": ("12",)}
+    assert latency_thresholds.parse_revisions(latency_thresholds.document({"hello": (0.3,)})) == {}
+    with pytest.raises(latency_thresholds.Invalid):
+        latency_thresholds.parse_revisions({**document, "revisions": {"hello": [12]}})
+    tally = request_tally.Tally({"hello": (0.3,)})
+    tally.expect("hello", "production", "12")
+    assert tally.requests[("hello", "production", "12", "5xx")] == 0
+    assert tally.histograms[("hello", "production", "12")].count == 0
+    tally.add(Record("hello", "production", "12", "2xx", 0.01))
+    assert tally.requests[("hello", "production", "12", "2xx")] == 1

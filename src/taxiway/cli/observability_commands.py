@@ -119,11 +119,8 @@ def config_command(
                 region, directory, alertmanagers, remote_write=remote_write, timing=timing
             )
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / "prometheus.yml"
-    atomic_file.write_text(target, prometheus_config.render(document), mode=0o644)
-    out.print(f"wrote {target}")
-    if rules:
+    files: dict[str, str] | None = None
+    if rules:  # asked first: a control plane that cannot answer leaves nothing written
         try:
             with remote._connect(url, token_file) as (cp, _connection):
                 running = _running(cp)
@@ -133,6 +130,11 @@ def config_command(
             files = service_rules.global_(running)
         else:
             files = service_rules.regional([d for d in running if d.region == region])
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "prometheus.yml"
+    atomic_file.write_text(target, prometheus_config.render(document), mode=0o644)
+    out.print(f"wrote {target}")
+    if files is not None:
         PrometheusFiles(directory).publish({}, files)
         out.print(f"wrote {len(files)} rule files in {directory / prometheus_config.RULES_DIR}")
     receiver = " --web.enable-remote-write-receiver" if is_global else ""

@@ -9,7 +9,7 @@ import click
 
 from taxiway.cli import agent_options, consoles
 from taxiway.plan import retention
-from taxiway.server import serve, settings
+from taxiway.server import settings
 
 out = consoles.stdout()
 MIB = 1024 * 1024
@@ -137,6 +137,8 @@ def server(
     limits = settings.ConnectionLimits(head_timeout_seconds=head_timeout, max_connections=max_connections)
     policy = retention.Policy(keep_newest=keep_revisions, quota_bytes=artifact_quota_mib * MIB)
     chosen = _settings(database, topology, inventory, key_file, listen, limits, policy)
+    from taxiway.server import serve  # the app, uvicorn and the store: only when serving
+
     serve.run(
         dataclasses.replace(
             chosen,
@@ -171,6 +173,8 @@ def init(
     """
     chosen = _settings(database, topology, inventory, key_file, f"127.0.0.1:{settings.DEFAULT_PORT}")
     target = token_file or settings.data_dir() / "admin.token"
+    from taxiway.server import serve
+
     done = serve.init(chosen, target, name=name, force=force)
     key = "created" if done.key_created else "kept"
     out.print(f"database ready: {chosen.database}")

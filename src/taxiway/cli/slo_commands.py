@@ -112,7 +112,7 @@ def rules(
 
 
 @slo_group.command("status")
-@click.argument("service")
+@click.argument("service", required=False)
 @click.option(
     "--env", "environment", type=click.Choice(ENVIRONMENTS), default="production", show_default=True
 )
@@ -130,15 +130,16 @@ def rules(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(
-    service: str,
+    service: str | None,
     environment: str,
     regions: tuple[str, ...],
     trend: str,
     prometheus: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Per SLO and region (and globally): the SLI over the SLO's window, the objective, the
-    error budget left (percent and time) and its trend, the burn rates, the alerts firing.
+    """Per SLO and region (and globally) of SERVICE, or of every service with SLOs: the SLI
+    over the SLO's window, the objective, the error budget left (percent and time) and its
+    trend, the burn rates, the alerts firing.
 
     Read from each region's Prometheus and the global one, which evaluate the SLO rules
     (`taxiway slo rules`); a Prometheus that does not answer is named, the others shown.
@@ -155,10 +156,21 @@ def status(
                 f"no Prometheus for {', '.join(unknown)}; known: {', '.join(sources)}", param_hint="--region"
             )
         sources = {name: url for name, url in sources.items() if name in regions}
-    readings = slo_readings.read(service, environment, sources, trend_seconds=trend_seconds)
-    slo_status_view.show(consoles.stdout(), service, environment, readings, as_json=as_json)
-    if readings.unreachable and not readings.statuses:
+    if service is not None:
+        readings = slo_readings.read(service, environment, sources, trend_seconds=trend_seconds)
+        slo_status_view.show(consoles.stdout(), service, environment, readings, as_json=as_json)
+        if readings.unreachable and not readings.statuses:
+            raise click.exceptions.Exit(1)
+        return
+    found, unreachable = slo_readings.services(environment, sources)
+    if not found and unreachable:
+        for name, why in unreachable.items():
+            err.print(f"{name}: no answer ({why})")
         raise click.exceptions.Exit(1)
+    every = {
+        name: slo_readings.read(name, environment, sources, trend_seconds=trend_seconds) for name in found
+    }
+    slo_status_view.show_all(consoles.stdout(), environment, every, as_json=as_json)
 
 
 COMMANDS = (slo_group,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -85,7 +86,11 @@ def show(console: Console, service: str, environment: str, readings: Readings, *
         return
     span = units.format_duration(readings.trend_seconds)
     if not readings.statuses:
-        console.print(f"{service} ({environment}): no SLO series yet", highlight=False)
+        console.print(
+            f"{service} ({environment}): no SLI yet — no request has reached it in its SLOs' windows, "
+            "or it has no SLOs (`taxiway slo rules PATH --env ENV` prints its rules)",
+            highlight=False,
+        )
     else:
         headers = [
             "SLO",
@@ -116,3 +121,17 @@ def show(console: Console, service: str, environment: str, readings: Readings, *
         table_view.print_table(console, headers, rows)
     for name, why in readings.unreachable.items():
         console.print(f"{name}: no answer ({why})", style="yellow", highlight=False)
+
+
+def show_all(console: Console, environment: str, every: Mapping[str, Readings], *, as_json: bool) -> None:
+    """Every service's status, one table after another (``--json``: a list of documents)."""
+    if as_json:
+        documents = [document(service, environment, readings) for service, readings in every.items()]
+        sys.stdout.write(json.dumps(documents, indent=2) + "\n")
+        return
+    if not every:
+        console.print(f"no service has SLO rules in {environment} yet", highlight=False)
+    for index, (service, readings) in enumerate(every.items()):
+        if index:
+            console.print()
+        show(console, service, environment, readings, as_json=False)

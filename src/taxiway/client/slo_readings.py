@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from taxiway.client import http
 from taxiway.client.prometheus_api import PrometheusApi
 from taxiway.errors import ProtocolError
-from taxiway.plan.observability import slo_status
+from taxiway.plan.observability import names, slo_status
 
 TREND_POINTS = 40
 
@@ -25,6 +25,21 @@ class Readings:
     unreachable: dict[str, str] = field(default_factory=dict)
     """Source name → why it gave nothing."""
     trend_seconds: float = 0.0
+
+
+def services(environment: str, sources: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The services any of ``sources`` has SLO rules for, and the sources that did not answer."""
+    found: set[str] = set()
+    unreachable: dict[str, str] = {}
+    for name, url in sources.items():
+        try:
+            with PrometheusApi(url) as api:
+                samples = api.query(slo_status.services_query(environment))
+        except (http.Unreachable, ProtocolError) as exc:
+            unreachable[name] = str(exc)
+            continue
+        found |= {s.labels[names.SERVICE] for s in samples if s.labels.get(names.SERVICE)}
+    return sorted(found), unreachable
 
 
 def read(

@@ -44,6 +44,7 @@ from taxiway.errors import ConfigurationError
 from taxiway.observability import datagram_queue
 from taxiway.plan.haproxy import answers
 from taxiway.plan.observability import latency_thresholds, names, request_log, request_tally
+from taxiway.plan.region import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +230,17 @@ class Sink:
             return
         self._thresholds_seen = seen
         try:
-            thresholds = latency_thresholds.parse(json.loads(path.read_text(encoding="utf-8")))
+            found = json.loads(path.read_text(encoding="utf-8"))
+            thresholds = latency_thresholds.parse(found)
+            revisions = latency_thresholds.parse_revisions(found)
         except (OSError, ValueError) as exc:
             log.warning("%s: %s; keeping the bucket bounds as they are", path, exc)
             return
         with self._lock:
             self._tally.set_thresholds(thresholds)
+            for service, numbers in revisions.items():
+                for number in numbers:
+                    self._tally.expect(service, reconcile.ROUTED_ENVIRONMENT, number)
         log.info("latency thresholds of %d services from %s", len(thresholds), path)
 
     # -- running

@@ -232,7 +232,7 @@ class Ingress:
         env = environment.passthrough()
         self.haproxy = process.Haproxy(self.layout, binary=settings.haproxy_binary, env=env)
         self.sink = sink_process.SinkProcess(self.layout.state_dir, env=env)
-        self._thresholds: latency_thresholds.Thresholds | None = None
+        self._thresholds: tuple[latency_thresholds.Thresholds, latency_thresholds.Revisions] | None = None
         self._ports: Ports | None = None
         self._paths: dict[str, str] | None = None
         """Server -> check path, as the running workers and ``checks.map`` hold them."""
@@ -310,17 +310,20 @@ class Ingress:
         except TaxiwayError as exc:
             log.error("cannot start the request log sink: %s; the reconcile loop tries again", exc)
 
-    def request_metrics(self, thresholds: latency_thresholds.Thresholds) -> None:
-        """Each reconcile tick: hand the sink the services' latency thresholds (written
-        only when they changed) and start it again should it have died."""
-        if thresholds != self._thresholds:
+    def request_metrics(
+        self, thresholds: latency_thresholds.Thresholds, revisions: latency_thresholds.Revisions
+    ) -> None:
+        """Each reconcile tick: hand the sink the services' latency thresholds and the
+        revisions they are to run (written only when they changed) and start it again
+        should it have died."""
+        if (thresholds, revisions) != self._thresholds:
             try:
                 self.layout.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-                json_file.write(self._thresholds_file, latency_thresholds.document(thresholds))
+                json_file.write(self._thresholds_file, latency_thresholds.document(thresholds, revisions))
             except OSError as exc:
                 log.error("cannot write %s: %s; trying again next tick", self._thresholds_file, exc)
             else:
-                self._thresholds = thresholds
+                self._thresholds = (thresholds, revisions)
         if self.sink.pid() is None:
             self._ensure_sink()
 

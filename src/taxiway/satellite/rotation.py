@@ -133,7 +133,9 @@ class Gate:
     grace: float = 30.0
     """Longest a drain waits for running requests before the server is removed anyway."""
     check_interval: float = 1.0
-    request_metrics: Callable[[latency_thresholds.Thresholds], None] | None = None
+    request_metrics: Callable[[latency_thresholds.Thresholds, latency_thresholds.Revisions], None] | None = (
+        None
+    )
     """Told each round the services' latency SLO thresholds (the request log sink's buckets)."""
     draining_since: dict[str, float] = field(default_factory=dict)
     """Server -> when the gate drained it (HAProxy does not say)."""
@@ -154,7 +156,9 @@ class Gate:
         """One round of membership changes (and a start or reload when needed)."""
         self._complained = False
         if self.request_metrics is not None:
-            self.request_metrics(latency_thresholds.from_desired(desired))
+            self.request_metrics(
+                latency_thresholds.from_desired(desired), latency_thresholds.revisions_from_desired(desired)
+            )
         held = held_back(desired, self.check_interval)
         for name, problem in held:
             if self._backend_problems.get(name) != problem:

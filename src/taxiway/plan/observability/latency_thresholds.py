@@ -5,6 +5,11 @@ The satellite computes them from the production definitions it runs
 ``indicator.threshold`` in seconds) and writes them as a small JSON file
 (:func:`document`); the sink reads it back with :func:`parse` whenever it changes and
 gives each service the histogram bounds ``names.buckets_for(thresholds)``. Pure.
+
+The same file names the revision each service is to run (:func:`revisions_from_desired`,
+read back by :func:`parse_revisions`), so the sink exposes its counters at 0 before its
+first request: a counter that first appears already holding the requests of its first
+seconds is, to Prometheus's ``rate()``, a counter that never grew.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 from taxiway.plan.region import reconcile
 
 Thresholds = dict[str, tuple[float, ...]]
+Revisions = dict[str, tuple[str, ...]]
+"""Service -> the revisions (as the ``revision`` label spells them) it is to run."""
 VERSION = 1
 
 
@@ -34,11 +41,38 @@ def from_desired(desired: Mapping[reconcile.Key, reconcile.Desired]) -> Threshol
     return out
 
 
-def document(thresholds: Thresholds) -> dict[str, Any]:
-    return {
+def revisions_from_desired(desired: Mapping[reconcile.Key, reconcile.Desired]) -> Revisions:
+    """Service -> the revision its routed environment's definition names."""
+    out: Revisions = {}
+    for (service, environment), item in sorted(desired.items()):
+        if environment != reconcile.ROUTED_ENVIRONMENT or item.removed or item.definition is None:
+            continue
+        if item.definition.revision is not None:
+            out[service] = (str(item.definition.revision),)
+    return out
+
+
+def document(thresholds: Thresholds, revisions: Revisions | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {
         "version": VERSION,
         "services": {name: list(values) for name, values in sorted(thresholds.items())},
     }
+    if revisions:
+        found["revisions"] = {name: list(values) for name, values in sorted(revisions.items())}
+    return found
+
+
+def parse_revisions(value: object) -> Revisions:
+    """The document's ``revisions`` (none in a file an older satellite wrote)."""
+    revisions = value.get("revisions") if isinstance(value, dict) else None
+    if revisions is None:
+        return {}
+    if not isinstance(revisions, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(r, str) and r.isdigit() for r in v)
+        for k, v in revisions.items()
+    ):
+        raise Invalid("'revisions' is not an object of service -> revision numbers")
+    return {name: tuple(values) for name, values in revisions.items()}
 
 
 class Invalid(ValueError):

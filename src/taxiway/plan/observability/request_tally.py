@@ -71,6 +71,14 @@ class Tally:
         for key in [key for key in self.histograms if key[0] in changed]:
             del self.histograms[key]
 
+    def expect(self, service: str, environment: str, revision: str) -> None:
+        """A revision about to take requests: its counters and histogram exist at 0 now."""
+        series = (service, environment, revision)
+        if series not in self.histograms:
+            self.histograms[series] = Histogram.empty(self.bounds(service))
+            for code_class in COUNTED_CLASSES:
+                self.requests.setdefault((*series, code_class), 0)
+
     def add(self, record: Record) -> None:
         series = (record.service, record.environment, record.revision)
         histogram = self.histograms.get(series)

@@ -77,6 +77,11 @@ def queries(service: str, environment: str) -> dict[str, str]:
     }
 
 
+def services_query(environment: str) -> str:
+    """Every service with SLO rules in ``environment`` (one sample per service)."""
+    return f'count by ({names.SERVICE}) (slo:objective:ratio{{{names.ENVIRONMENT}="{environment}"}})'
+
+
 def trend_query(service: str, environment: str) -> str:
     return f"slo:period_error_budget_remaining:ratio{_selector(service, environment)}"
 
