@@ -56,7 +56,15 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
     dev_env = {"TAXIWAY_DEV_DIR": str(dev_dir)}
     try:
         up = world.taxiway(
-            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+            "dev",
+            "up",
+            "--timeout",
+            "120",
+            "--no-observability",
+            *SATELLITE_TIMING,
+            admin=False,
+            timeout=180,
+            env=dev_env,
         )
         assert up.returncode == 0, up.stdout + up.stderr + world.logs()
         assert "taxiway deploy examples/hello --env production" in up.stdout
@@ -76,7 +84,7 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
             assert process.identify(entry["pid"]) is not None
         assert process.identify(dev["supervisor_pid"]) is not None
 
-        again = world.taxiway("dev", "up", admin=False, env=dev_env)
+        again = world.taxiway("dev", "up", "--no-observability", admin=False, env=dev_env)
         assert again.returncode == 0
         assert "up already" in again.stdout
         assert "asked the control plane (pid" in again.stderr, "a running world reloads its files"
@@ -112,7 +120,15 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         assert processes.wait_gone([supervisor], 10) == []
         assert processes.alive(orphans) == orphans
         up = world.taxiway(
-            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+            "dev",
+            "up",
+            "--timeout",
+            "120",
+            "--no-observability",
+            *SATELLITE_TIMING,
+            admin=False,
+            timeout=180,
+            env=dev_env,
         )
         assert up.returncode == 0, up.stdout + up.stderr
         assert "up already" not in up.stdout
@@ -133,7 +149,15 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
 
         # The database stays: up again resumes the world, and the satellites run hello again.
         up = world.taxiway(
-            "dev", "up", "--timeout", "120", *SATELLITE_TIMING, admin=False, timeout=180, env=dev_env
+            "dev",
+            "up",
+            "--timeout",
+            "120",
+            "--no-observability",
+            *SATELLITE_TIMING,
+            admin=False,
+            timeout=180,
+            env=dev_env,
         )
         assert up.returncode == 0, up.stdout + up.stderr
         wait_for(lambda: all_ready(world, dev_env), within=90, what="hello ready after up again")
