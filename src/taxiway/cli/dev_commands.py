@@ -18,10 +18,8 @@ import click
 
 from taxiway.cli import consoles
 from taxiway.client import config
-from taxiway.dev import bringup, pidlock, status_report, teardown, wan_process
 from taxiway.dev import layout as paths
 from taxiway.dev import settings as world_settings
-from taxiway.dev import supervisor as world_supervisor
 from taxiway.errors import ConfigurationError
 
 out = consoles.stdout()
@@ -110,6 +108,8 @@ def up(
     for path, what in ((topology, "topology"), (inventory, "inventory")):
         if not path.is_file():
             raise ConfigurationError(f"no {what} file {path}: pass --{what} FILE (e.g. examples/{what}.yaml)")
+    from taxiway.dev import bringup  # each command loads what it runs: every CLI start pays for imports
+
     options = bringup.UpOptions(
         directory=_directory(directory),
         topology=topology,
@@ -171,6 +171,8 @@ def _print_summary(dev_doc: dict[str, Any], already_up: bool, explicit_dir: bool
 def down(directory: Path | None, purge: bool) -> None:
     """Stop the dev world: supervisor, control plane, satellites, edges, HAProxies, instances."""
     root = _directory(directory)
+    from taxiway.dev import teardown
+
     result = teardown.down(root, purge=purge)
     if result.left_behind:
         raise ConfigurationError(f"could not stop processes {list(result.left_behind)}; see `ps -p`")
@@ -192,6 +194,8 @@ def down(directory: Path | None, purge: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(directory: Path | None, as_json: bool) -> None:
     """Show which of the dev world's processes run, and when each satellite last reported."""
+    from taxiway.dev import status_report
+
     document = status_report.report(_directory(directory))
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -250,6 +254,9 @@ def supervise(directory: Path) -> None:
     settings = world_settings.load(layout.world_file)
     if settings is None:
         raise ConfigurationError(f"{layout.world_file} is missing: start the world with `taxiway dev up`")
+    from taxiway.dev import pidlock
+    from taxiway.dev import supervisor as world_supervisor
+
     try:
         world_supervisor.serve(settings, layout)
     except pidlock.AlreadyRunning as exc:
@@ -261,4 +268,6 @@ def supervise(directory: Path) -> None:
 def wan(directory: Path) -> None:
     """Run the dev world's WAN emulator (development only; the supervisor starts it)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from taxiway.dev import wan_process
+
     wan_process.serve(paths.Layout(directory.resolve()).wan_file)
