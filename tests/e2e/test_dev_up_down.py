@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +50,22 @@ def all_ready(world: World, dev_env: dict[str, str]) -> bool:
     return hello_ready([r for r in json.loads(result.stdout) if r["environment"] == "production"])
 
 
+def dev_up(world: World, dev_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``dev up`` with the tests' timings and without the observability units (their own
+    test, test_observability, starts and stops them)."""
+    return world.taxiway(
+        "dev", "up", "--timeout", "120", "--no-observability", *SATELLITE_TIMING, admin=False, timeout=180,
+        env=dev_env,
+    )  # fmt: skip
+
+
 @pytest.mark.timeout(300)
 def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
     world = bare_world
     dev_dir = world.root / "dev"
     dev_env = {"TAXIWAY_DEV_DIR": str(dev_dir)}
     try:
-        up = world.taxiway(
-            "dev",
-            "up",
-            "--timeout",
-            "120",
-            "--no-observability",
-            *SATELLITE_TIMING,
-            admin=False,
-            timeout=180,
-            env=dev_env,
-        )
+        up = dev_up(world, dev_env)
         assert up.returncode == 0, up.stdout + up.stderr + world.logs()
         assert "taxiway deploy examples/hello --env production" in up.stdout
         assert stat.S_IMODE(dev_dir.stat().st_mode) == 0o700
@@ -119,17 +119,7 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         os.kill(supervisor.pid, signal.SIGKILL)
         assert processes.wait_gone([supervisor], 10) == []
         assert processes.alive(orphans) == orphans
-        up = world.taxiway(
-            "dev",
-            "up",
-            "--timeout",
-            "120",
-            "--no-observability",
-            *SATELLITE_TIMING,
-            admin=False,
-            timeout=180,
-            env=dev_env,
-        )
+        up = dev_up(world, dev_env)
         assert up.returncode == 0, up.stdout + up.stderr
         assert "up already" not in up.stdout
         assert processes.alive(orphans) == []
@@ -148,17 +138,7 @@ def test_dev_up_then_down_leaves_no_process_behind(bare_world: World) -> None:
         assert not dev_file.exists()
 
         # The database stays: up again resumes the world, and the satellites run hello again.
-        up = world.taxiway(
-            "dev",
-            "up",
-            "--timeout",
-            "120",
-            "--no-observability",
-            *SATELLITE_TIMING,
-            admin=False,
-            timeout=180,
-            env=dev_env,
-        )
+        up = dev_up(world, dev_env)
         assert up.returncode == 0, up.stdout + up.stderr
         wait_for(lambda: all_ready(world, dev_env), within=90, what="hello ready after up again")
     finally:

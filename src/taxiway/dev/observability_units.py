@@ -15,10 +15,9 @@ ever holds a token.
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from typing import Any
 
+from taxiway.client.prometheus_api import PrometheusApi
 from taxiway.dev import layout as paths
 from taxiway.dev.settings import HOST, ObservabilityPorts, WorldSettings
 from taxiway.observability import binaries
@@ -134,9 +133,7 @@ def urls(settings: WorldSettings) -> dict[str, Any]:
 
 
 def ready(url: str) -> bool:
-    """Whether the Prometheus or Alertmanager at ``url`` says it is ready (``/-/ready``)."""
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=2.0) as answer:
-            return bool(answer.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+    """Whether the Prometheus or Alertmanager at ``url`` says it is ready (``/-/ready``,
+    which both answer)."""
+    with PrometheusApi(url, timeout=2.0) as api:
+        return api.ready()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taxiway.plan.observability import names
+from taxiway.plan.observability import names, promql_text
 
 INGRESS_JOB = "taxiway-ingress"
 REQUEST_LOG_JOB = "taxiway-request-log"
@@ -62,9 +62,8 @@ POOL_SERVER = r"(fallback[.])?([a-z0-9-]+)"
 
 
 def _seconds(value: float) -> str:
-    """A Prometheus duration: whole milliseconds, ``1s``, ``250ms``."""
-    millis = max(1, round(value * 1000))
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+    """A Prometheus duration of at least 1 ms, spelled as Prometheus spells it."""
+    return promql_text.duration(max(1, round(value * 1000)))
 
 
 @dataclass(frozen=True)
